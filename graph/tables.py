@@ -1,0 +1,422 @@
+"""Appendix task tables rebuilt from PDF-extracted text.
+
+The PDF extraction prints a row's cells one after another (content, product,
+lead, cooperating, timeline), each wrapped at its column's width, sometimes
+several cells merged on one line, and a row broken by a page break continues
+after the repeated table header with each column's remainder in turn.
+
+Rather than special-casing rows, each row is segmented by one dynamic program
+over its words: a *piece* is a run of words of one line given to one column;
+columns advance monotonically within a page segment; costs come from the
+column widths (a line never exceeds its column; a wrapped line was too full
+for the next word), from how cells start (agencies start with an agency head,
+timelines with a time word, no cell starts in lower case) and from the layout
+(a missing blank line marks a new cell).  The weights are few and global.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from .reading import SourceText, join_lines, squash
+
+log = logging.getLogger(__name__)
+
+COLUMNS = ("content", "product", "lead", "cooperating", "timeline")
+CONTENT, PRODUCT, LEAD, COOP, TIME = range(5)
+
+HEADER_WORDS = frozenset({"CƠ QUAN", "CHỦ TRÌ", "PHỐI HỢP", "THỜI GIAN", "THỰC HIỆN"})
+HEADER_START = re.compile(r"^STT\s+NỘI DUNG")
+SECTION_LINE = re.compile(r"^(?P<roman>[IVX]{1,5})\s+(?P<title>\w.{2,})$")
+ROW_START = re.compile(r"^(?P<no>\d{1,3})(?:\s+(?P<rest>\S.*))?$")
+LONE_NUMBER = re.compile(r"^\d{1,3}$")
+
+# Words that open an agency cell; a product or content cell rarely starts so.
+AGENCY_HEAD = re.compile(
+    r"^(Sở|UBND|Ủy ban|Uỷ ban|Văn phòng|Thanh tra|Công an|Các sở|Các cơ quan|Các đơn vị|Đài|Báo|Cổng|"
+    r"Ban |Bộ Chỉ huy|Trung tâm|Hội đồng|HĐND|Kho bạc|Cục|Chi cục|Liên đoàn|Tỉnh đoàn|Mặt trận|"
+    r"Các huyện|Các xã|Các Sở|Các ban|Các phòng|Phòng|Cơ quan|Viện|Trường)"
+)
+TIME_HEAD = re.compile(
+    r"^(Trong|Thường xuyên|Quý|Tháng|Năm|Trước|Hằng|Hàng|Định kỳ|Khi|Từ|Đến|Giai đoạn|Ngay|Sau|Chậm nhất|"
+    r"Kịp thời|Theo|\d)",
+    re.IGNORECASE,
+)
+# Words that cannot end a name: what follows them on the next line belongs to the same cell.
+INCOMPLETE_END = (
+    "Chủ tịch", "Giám đốc", "Trưởng", "Văn phòng", "Cổng", "Hội đồng", "Ủy ban", "Uỷ ban", "Trung tâm",
+    " Sở", " Bộ", " Ban", "Thủ",
+)
+# Document and result nouns that open a product cell.
+PRODUCT_HEAD = re.compile(
+    r"^(Kế hoạch|Quyết định|Báo cáo|Văn bản|Chương trình|Hội nghị|Thông báo|Nghị quyết|Tài liệu|Danh mục|"
+    r"Hồ sơ|Dữ liệu|Hệ thống|Phần mềm|Các văn bản|Các Quyết định|Các kế hoạch|Quy định|Quy chế|Đề án|"
+    r"Cơ sở dữ liệu|Bộ )"
+)
+# A piece ending in one of these words cannot end its cell: the phrase goes on.
+DANGLING = frozenset(
+    "của do và theo với các cho về tại trên để được đến từ bằng những trong số ngày thuộc giữa hoặc "
+    "việc như là có mà khi nhằm".split()
+)
+BULLET = re.compile(r"^[-–+•]\s*")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Column widths in characters: the widest line each column prints.
+
+    Uppercase letters print wider than lowercase in the PDF's proportional
+    font, which `visual_len` accounts for.
+    """
+
+    widths: tuple[float, ...] = (42.6, 19.6, 14.1, 15.8, 12.8)
+    wrap_slack: float = 0.8  # below this share of the width, the next word would surely have fitted
+
+
+@dataclass(frozen=True)
+class Line:
+    n: int
+    text: str
+    blank_before: bool
+    page_break_before: bool = False
+
+
+@dataclass
+class RawRow:
+    """A row's lines before segmentation."""
+
+    section: str | None
+    section_title: str | None
+    no: str
+    start: int
+    lines: list[Line] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Cell:
+    column: int
+    text: str
+    parts: tuple[tuple[int, str], ...]  # (line number, printed piece) in reading order
+
+    @property
+    def lines(self) -> tuple[int, ...]:
+        return tuple(sorted({n for n, _ in self.parts}))
+
+
+# Advance widths of Times New Roman (in em), the font of these PDFs; diacritics do not change them.
+_TIMES = dict(
+    zip(
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ,.;:/-()%&“”\"'",
+        [.444, .5, .444, .5, .444, .333, .5, .5, .278, .278, .5, .278, .778, .5, .5, .5, .5, .333, .389,
+         .278, .5, .5, .722, .5, .5, .444,
+         .722, .667, .667, .722, .611, .556, .722, .722, .333, .389, .722, .611, .889, .722, .722, .556,
+         .722, .667, .556, .611, .722, .722, .944, .722, .722, .611]
+        + [.5] * 10 + [.25, .25, .25, .278, .278, .278, .333, .333, .333, .833, .778, .444, .444, .408, .18],
+        strict=True,
+    )
+)
+
+
+def _base(c: str) -> str:
+    return "d" if c == "đ" else "D" if c == "Đ" else unicodedata.normalize("NFD", c)[0]
+
+
+def visual_len(s: str) -> float:
+    """Printed width of `s` in units of a lowercase letter (half an em)."""
+    return sum(_TIMES.get(_base(c), 0.5) for c in s) * 2
+
+
+def _is_lower_start(s: str) -> bool:
+    c = s[:1]
+    return c.isalpha() and c.islower()
+
+
+def _cap(word: str) -> bool:
+    return word[:1].isupper()
+
+
+class _Segmenter:
+    """The word-level DP over one page segment of one row.
+
+    `carry[c]` is the text of column c's last piece on earlier pages (the cell
+    goes on here); `ahead[c]` is the first line of column c's continuation on
+    the next page (from a first pass), so a cell broken by a page is judged by
+    the same wrap test as a cell broken by a line.
+    """
+
+    def __init__(self, layout: Layout) -> None:
+        self.layout = layout
+
+    def open_cost(self, column: int, text: str, carry: dict[int, str]) -> float:
+        """Cost of `text` being the first piece of `column` on this page."""
+        if column in carry:
+            return self.wrap_cost(column, carry[column], text)
+        text = BULLET.sub("", text) or text
+        cost = 3.0 if _is_lower_start(text) else 0.0
+        agency = bool(AGENCY_HEAD.match(text))
+        if column in (LEAD, COOP):
+            cost += -1.0 if agency else 1.5
+        elif column == TIME:
+            cost += -1.0 if TIME_HEAD.match(text) else 1.0
+        elif column == PRODUCT:
+            if agency and not text.startswith("Các"):
+                cost += 1.0
+            elif PRODUCT_HEAD.match(text):
+                cost -= 0.5
+        return cost
+
+    def close_cost(self, column: int, text: str, ahead: dict[int, str]) -> float:
+        """Cost of `text` being the last piece of `column` on this page."""
+        if column in ahead:
+            return self.wrap_cost(column, text, ahead[column])
+        words = text.split()
+        if words and (words[-1].lower() in DANGLING or words[-1].endswith((",", "-"))):
+            return 2.0  # a cell does not end on a preposition, a comma or a hyphen
+        return 0.0
+
+    def piece_cost(self, column: int, text: str) -> float:
+        over = visual_len(text) - self.layout.widths[column]
+        return 0.0 if over <= 0 else 3.0 + over
+
+    def wrap_cost(self, column: int, prev_text: str, next_line: str) -> float:
+        """A line continued in the same cell must have been too full for the next word,
+        and rarely opens with what opens another kind of cell."""
+        width = self.layout.widths[column]
+        next_line = BULLET.sub("", next_line) or next_line
+        next_word = next_line.split()[0]
+        cost = 0.0
+        fits = visual_len(prev_text) + visual_len(" " + next_word)
+        if fits < self.layout.wrap_slack * width:
+            cost += 1.5
+        elif fits < width:
+            cost += 0.7
+        prev_words = prev_text.split()
+        if prev_words and prev_words[-1].lower() in DANGLING:
+            cost -= 0.5
+        if prev_text.endswith(INCOMPLETE_END):
+            cost -= 1.5  # a title is followed by its body: "Chủ tịch" / "UBND tỉnh", "Cổng" / "Dịch vụ công"
+        elif (
+            column in (LEAD, COOP)
+            and AGENCY_HEAD.match(next_line)
+            and not prev_text.endswith((",", ";", "-"))
+        ):
+            cost += 1.0  # a second agency in the same cell follows a separator
+        if _cap(next_word):
+            if column in (CONTENT, PRODUCT, TIME):
+                cost += 0.5
+                if column != TIME and AGENCY_HEAD.match(next_line):
+                    cost += 1.0
+            elif not AGENCY_HEAD.match(next_line):
+                cost += 1.0
+        if column != TIME and TIME_HEAD.match(next_line) and not next_word[0].isdigit():
+            cost += 1.0
+        return cost
+
+    @staticmethod
+    def split_cost(prev_word: str, word: str) -> float:
+        """Cost of two cells meeting in the middle of a printed line."""
+        cost = 3.0
+        if _is_lower_start(word):
+            cost += 1.0
+        if _cap(prev_word) and _cap(word):
+            cost += 2.0  # likely inside a name such as "Bộ Chính trị"
+        if prev_word.endswith((".", ";")):
+            cost -= 0.5
+        return cost
+
+    def segment(
+        self, lines: Sequence[Line], carry: dict[int, str], ahead: dict[int, str], filled: set[int],
+        last: bool,
+    ) -> list[tuple[int, int, str]]:
+        """Assign the words of `lines` to columns: (column, line number, text) pieces in order."""
+        words: list[tuple[int, str]] = []  # (line index, word)
+        for i, ln in enumerate(lines):
+            words.extend((i, w) for w in ln.text.split())
+        n = len(words)
+        if n == 0:
+            return []
+        line_first = [j == 0 or words[j][0] != words[j - 1][0] for j in range(n)]
+        inf = float("inf")
+        keep = filled | set(ahead)
+
+        def skipped(a: int, b: int) -> float:
+            return sum(SKIP_COST[c] for c in range(a + 1, b) if c not in keep)
+
+        # best[k][c]: cost of words[:k] with the piece ending at k in column c; start[k][c]: where it began
+        best = [[inf] * 5 for _ in range(n + 1)]
+        back: list[list[tuple[int, int] | None]] = [[None] * 5 for _ in range(n + 1)]
+
+        def piece_text(k: int, c: int) -> str:
+            bj = back[k][c]
+            return " ".join(w for _, w in words[(bj[0] if bj else 0) : k])
+
+        for j in range(n):
+            li = words[j][0]
+            end = j
+            while end < n and words[end][0] == li:
+                end += 1
+            for k in range(j + 1, end + 1):
+                text = " ".join(w for _, w in words[j:k])
+                for c in range(5):
+                    pc = self.piece_cost(c, text)
+                    if j == 0:
+                        cost = pc + skipped(-1, c) + self.open_cost(c, text, carry)
+                        if cost < best[k][c]:
+                            best[k][c], back[k][c] = cost, (0, -1)
+                        continue
+                    for pcol in range(c + 1):
+                        prev = best[j][pcol]
+                        if prev == inf or (pcol == c and not line_first[j]):
+                            continue
+                        if pcol == c:
+                            step = self.wrap_cost(c, piece_text(j, pcol), lines[li].text)
+                            if not lines[li].blank_before:
+                                step += 2.5  # a missing blank line marks a new cell
+                        else:
+                            step = (
+                                skipped(pcol, c)
+                                + self.open_cost(c, text, carry)
+                                + self.close_cost(pcol, piece_text(j, pcol), ahead)
+                            )
+                            if not line_first[j]:
+                                step += self.split_cost(words[j - 1][1], words[j][1])
+                        cost = prev + step + pc
+                        if cost < best[k][c]:
+                            best[k][c], back[k][c] = cost, (j, pcol)
+        final, col = inf, 0
+        for c in range(5):
+            tail = sum(SKIP_COST[x] for x in range(c + 1, 5) if x not in keep) * (1.0 if last else 0.5)
+            total = best[n][c] + tail + self.close_cost(c, piece_text(n, c), ahead)
+            if total < final:
+                final, col = total, c
+        pieces: list[tuple[int, int, str]] = []
+        k, c = n, col
+        while k > 0:
+            bj = back[k][c]
+            assert bj is not None
+            pieces.append((c, lines[words[bj[0]][0]].n, piece_text(k, c)))
+            k, c = bj
+        pieces.reverse()
+        return pieces
+
+
+# Cost of leaving a column empty for the whole row.
+SKIP_COST = (12.0, 3.0, 6.0, 2.0, 6.0)
+
+
+def _split_pages(row: RawRow) -> list[list[Line]]:
+    segments: list[list[Line]] = [[]]
+    for ln in row.lines:
+        if ln.page_break_before and segments[-1]:
+            segments.append([])
+        segments[-1].append(ln)
+    return segments
+
+
+def segment_row(row: RawRow, layout: Layout | None = None) -> list[Cell]:
+    """Split a row's lines into the five cells, in reading order across page breaks.
+
+    Rows broken by a page are segmented twice: the first pass tells each page
+    which columns go on over the break, the second judges the break like a wrap.
+    """
+    seg = _Segmenter(layout or Layout())
+    pages = _split_pages(row)
+    ahead_by_page: list[dict[int, str]] = [{} for _ in pages]
+    for _pass in range(2 if len(pages) > 1 else 1):
+        parts: dict[int, list[tuple[int, str]]] = {c: [] for c in range(5)}
+        firsts: list[dict[int, str]] = []
+        seen: list[set[int]] = []  # columns holding text up to and including page i
+        for i, lines in enumerate(pages):
+            carry = {c: p[-1][1] for c, p in parts.items() if p}
+            pieces = seg.segment(lines, carry, ahead_by_page[i], set(carry), last=i == len(pages) - 1)
+            first: dict[int, str] = {}
+            for col, n, text in pieces:
+                first.setdefault(col, text)
+                parts[col].append((n, text))
+            firsts.append(first)
+            seen.append({c for c, p in parts.items() if p})
+        ahead_by_page = [
+            {c: t for c, t in firsts[i + 1].items() if c in seen[i]} if i + 1 < len(pages) else {}
+            for i in range(len(pages))
+        ]
+    return [Cell(c, join_lines(t for _, t in parts[c]), tuple(parts[c])) for c in range(5)]
+
+
+def _is_header_line(text: str) -> bool:
+    return bool(HEADER_START.match(text)) or text in HEADER_WORDS
+
+
+def table_lines(src: SourceText) -> tuple[list[Line], int]:
+    """The table body as lines, page headers and page numbers removed.
+
+    Returns the lines after the first table header, each flagged with whether a
+    blank line preceded it and whether a page break did, and the line number
+    where the table starts (the lines before it are the document header).
+    """
+    raw = [squash(t) for t in src.lines]
+    start = next((i for i, t in enumerate(raw) if HEADER_START.match(t)), None)
+    if start is None:
+        return [], 0
+    nonblank = [i for i in range(start, len(raw)) if raw[i]]
+    out: list[Line] = []
+    page_break = False
+    prev_i = None
+    for pos, i in enumerate(nonblank):
+        t = raw[i]
+        if _is_header_line(t):
+            page_break = True
+            prev_i = i
+            continue
+        nxt = raw[nonblank[pos + 1]] if pos + 1 < len(nonblank) else None
+        if LONE_NUMBER.match(t) and (nxt is None or HEADER_START.match(nxt)):
+            page_break = True  # a page number: the next thing is the repeated header (or the end)
+            prev_i = i
+            continue
+        blank_before = prev_i is None or i - prev_i > 1
+        out.append(Line(i + 1, t, blank_before, page_break))
+        page_break = False
+        prev_i = i
+    return out, start + 1
+
+
+def raw_rows(lines: Sequence[Line], warnings: list[str], doc: str) -> list[RawRow]:
+    """Group table lines into rows: a row starts at its STT, the next expected number of its section."""
+    rows: list[RawRow] = []
+    section: str | None = None
+    title: str | None = None
+    expected = 1
+    for ln in lines:
+        m = SECTION_LINE.match(ln.text)
+        if m and m["title"].upper() == m["title"]:
+            section, title, expected = m["roman"], squash(m["title"]), 1
+            rows.append(RawRow(section, title, "", ln.n))  # sentinel: closes the previous row
+            continue
+        m = ROW_START.match(ln.text)
+        if m and int(m["no"]) == expected:
+            rows.append(RawRow(section, title, m["no"], ln.n))
+            expected += 1
+            rest = m["rest"]
+            if rest:
+                rows[-1].lines.append(Line(ln.n, rest, ln.blank_before, ln.page_break_before))
+            continue
+        if m and not m["rest"] and int(m["no"]) > expected and rows:
+            warnings.append(f"{doc}:{ln.n}: row number {m['no']} where {expected} was expected; "
+                            f"treated as a new row")
+            rows.append(RawRow(section, title, m["no"], ln.n))
+            expected = int(m["no"]) + 1
+            continue
+        if not rows:
+            warnings.append(f"{doc}:{ln.n}: text before the first row ignored: {ln.text[:40]!r}")
+            continue
+        rows[-1].lines.append(ln)
+    out = []
+    for r in rows:
+        if r.no:
+            out.append(r)
+        elif r.lines:
+            warnings.append(f"{doc}:{r.start}: text under section {r.section} before its first row ignored")
+    return out
