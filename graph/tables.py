@@ -16,11 +16,13 @@ timelines with a time word, no cell starts in lower case) and from the layout
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .reading import SourceText, join_lines, squash
 
@@ -59,8 +61,7 @@ PRODUCT_HEAD = re.compile(
 )
 # A piece ending in one of these words cannot end its cell: the phrase goes on.
 DANGLING = frozenset(
-    "của do và theo với các cho về tại trên để được đến từ bằng những trong số ngày thuộc giữa hoặc "
-    "việc như là có mà khi nhằm".split()
+    ["của", "do", "và", "theo", "với", "các", "cho", "về", "tại", "trên", "để", "được", "đến", "từ", "bằng", "những", "trong", "số", "ngày", "thuộc", "giữa", "hoặc", "việc", "như", "là", "có", "mà", "khi", "nhằm"]
 )
 BULLET = re.compile(r"^[-–+•]\s*")
 
@@ -73,7 +74,7 @@ class Layout:
     font, which `visual_len` accounts for.
     """
 
-    widths: tuple[float, ...] = (42.6, 19.6, 14.1, 15.8, 12.8)
+    widths: tuple[float, ...] = (42.8, 19.6, 14.1, 15.9, 14.2)
     wrap_slack: float = 0.8  # below this share of the width, the next word would surely have fitted
 
 
@@ -128,6 +129,28 @@ def _base(c: str) -> str:
 def visual_len(s: str) -> float:
     """Printed width of `s` in units of a lowercase letter (half an em)."""
     return sum(_TIMES.get(_base(c), 0.5) for c in s) * 2
+
+
+@functools.cache
+def compound_words() -> frozenset[str]:
+    """Two-syllable Vietnamese words (underthesea's Viet74K lexicon).
+
+    A word broken over two printed lines ("giao xây" / "dựng") is the surest
+    sign that the lines belong to the same cell; the lexicon ships with
+    underthesea, so no data of our own is needed.
+    """
+    try:
+        import underthesea
+
+        path = Path(underthesea.__file__).parent / "corpus" / "data" / "Viet74K.txt"
+        text = path.read_text("utf-8")
+    except (ImportError, OSError):  # pragma: no cover - underthesea is a dependency
+        log.warning("underthesea lexicon not found; table rows lose the compound-word signal")
+        return frozenset()
+    return frozenset(
+        w for w in (unicodedata.normalize("NFC", ln.strip().lower()) for ln in text.splitlines())
+        if w.count(" ") == 1
+    )
 
 
 def _is_lower_start(s: str) -> bool:
@@ -192,11 +215,13 @@ class _Segmenter:
         fits = visual_len(prev_text) + visual_len(" " + next_word)
         if fits < self.layout.wrap_slack * width:
             cost += 1.5
-        elif fits < width:
+        elif fits < width - 1.0:
             cost += 0.7
         prev_words = prev_text.split()
-        if prev_words and prev_words[-1].lower() in DANGLING:
+        if prev_words and (prev_words[-1].lower() in DANGLING or prev_text.endswith((",", "-"))):
             cost -= 0.5
+        if prev_words and f"{prev_words[-1]} {next_word}".lower().strip(",;.") in compound_words():
+            cost -= 1.0  # one word printed over two lines
         if prev_text.endswith(INCOMPLETE_END):
             cost -= 1.5  # a title is followed by its body: "Chủ tịch" / "UBND tỉnh", "Cổng" / "Dịch vụ công"
         elif (
@@ -219,9 +244,7 @@ class _Segmenter:
     @staticmethod
     def split_cost(prev_word: str, word: str) -> float:
         """Cost of two cells meeting in the middle of a printed line."""
-        cost = 3.0
-        if _is_lower_start(word):
-            cost += 1.0
+        cost = 2.5
         if _cap(prev_word) and _cap(word):
             cost += 2.0  # likely inside a name such as "Bộ Chính trị"
         if prev_word.endswith((".", ";")):
@@ -231,14 +254,14 @@ class _Segmenter:
     def segment(
         self, lines: Sequence[Line], carry: dict[int, str], ahead: dict[int, str], filled: set[int],
         last: bool,
-    ) -> list[tuple[int, int, str]]:
-        """Assign the words of `lines` to columns: (column, line number, text) pieces in order."""
+    ) -> tuple[float, list[tuple[int, int, str]]]:
+        """Assign the words of `lines` to columns: cost and (column, line number, text) pieces in order."""
         words: list[tuple[int, str]] = []  # (line index, word)
         for i, ln in enumerate(lines):
             words.extend((i, w) for w in ln.text.split())
         n = len(words)
         if n == 0:
-            return []
+            return 0.0, []
         line_first = [j == 0 or words[j][0] != words[j - 1][0] for j in range(n)]
         inf = float("inf")
         keep = filled | set(ahead)
@@ -301,7 +324,7 @@ class _Segmenter:
             pieces.append((c, lines[words[bj[0]][0]].n, piece_text(k, c)))
             k, c = bj
         pieces.reverse()
-        return pieces
+        return final, pieces
 
 
 # Cost of leaving a column empty for the whole row.
@@ -320,29 +343,40 @@ def _split_pages(row: RawRow) -> list[list[Line]]:
 def segment_row(row: RawRow, layout: Layout | None = None) -> list[Cell]:
     """Split a row's lines into the five cells, in reading order across page breaks.
 
-    Rows broken by a page are segmented twice: the first pass tells each page
-    which columns go on over the break, the second judges the break like a wrap.
+    A row broken by a page is segmented page by page; at each break the column
+    that goes on first on the next page is chosen by trying each one, so the
+    break is judged like a line wrap (the last line before it must have been
+    full, a word split over the break joins up).
     """
     seg = _Segmenter(layout or Layout())
     pages = _split_pages(row)
-    ahead_by_page: list[dict[int, str]] = [{} for _ in pages]
-    for _pass in range(2 if len(pages) > 1 else 1):
-        parts: dict[int, list[tuple[int, str]]] = {c: [] for c in range(5)}
-        firsts: list[dict[int, str]] = []
-        seen: list[set[int]] = []  # columns holding text up to and including page i
-        for i, lines in enumerate(pages):
-            carry = {c: p[-1][1] for c, p in parts.items() if p}
-            pieces = seg.segment(lines, carry, ahead_by_page[i], set(carry), last=i == len(pages) - 1)
-            first: dict[int, str] = {}
-            for col, n, text in pieces:
-                first.setdefault(col, text)
-                parts[col].append((n, text))
-            firsts.append(first)
-            seen.append({c for c, p in parts.items() if p})
-        ahead_by_page = [
-            {c: t for c, t in firsts[i + 1].items() if c in seen[i]} if i + 1 < len(pages) else {}
-            for i in range(len(pages))
-        ]
+    parts: dict[int, list[tuple[int, str]]] = {c: [] for c in range(5)}
+    for i, lines in enumerate(pages):
+        carry = {c: p[-1][1] for c, p in parts.items() if p}
+        last = i == len(pages) - 1
+        if last:
+            _, pieces = seg.segment(lines, carry, {}, set(carry), last=True)
+        else:
+            nxt = pages[i + 1]
+            best: tuple[float, list[tuple[int, int, str]]] | None = None
+            for c0 in (None, *range(5)):
+                ahead = {} if c0 is None else {c0: nxt[0].text}
+                cost, cand = seg.segment(lines, carry, ahead, set(carry), last=False)
+                trial = {c: list(p) for c, p in parts.items()}
+                for col, n, text in cand:
+                    trial[col].append((n, text))
+                if c0 is not None and not trial[c0]:
+                    continue  # the hypothesis says column c0 goes on, but it holds nothing yet
+                carry2 = {c: p[-1][1] for c, p in trial.items() if p}
+                cost2, cand2 = seg.segment(nxt, carry2, {}, set(carry2), last=i + 1 == len(pages) - 1)
+                if c0 is not None and (not cand2 or cand2[0][0] != c0):
+                    continue
+                if best is None or cost + cost2 < best[0]:
+                    best = (cost + cost2, cand)
+            assert best is not None
+            pieces = best[1]
+        for col, n, text in pieces:
+            parts[col].append((n, text))
     return [Cell(c, join_lines(t for _, t in parts[c]), tuple(parts[c])) for c in range(5)]
 
 
