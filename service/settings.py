@@ -1,0 +1,65 @@
+"""One settings object, built by the CLI or the app, never read by library code.
+
+Values come from, in order of precedence: command-line flags, `CCHC_*`
+environment variables, defaults.  Unsafe values are refused at start-up.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from cchc.graph.corpus import default_corpus_dir
+
+DEFAULT_BASE_IRI = "https://w3id.org/cchc/"
+
+
+def _default_data_dir() -> Path:
+    return default_corpus_dir().parent.parent / "var"
+
+
+@dataclass(frozen=True)
+class Settings:
+    corpus_dir: Path = default_corpus_dir()
+    data_dir: Path = _default_data_dir()
+    base_iri: str = DEFAULT_BASE_IRI
+    model: str = "e5-small"
+    host: str = "127.0.0.1"
+    port: int = 8765
+    sparql_timeout_s: float = 10.0
+    sparql_result_limit: int = 10000
+    max_k: int = 100
+    log_level: str = "WARNING"
+
+    def __post_init__(self) -> None:
+        if not self.base_iri.startswith(("http://", "https://")) or not self.base_iri.endswith(("/", "#")):
+            raise ValueError(f"base IRI must be an http(s) IRI ending in / or #: {self.base_iri!r}")
+        if not 0 < self.sparql_timeout_s <= 300:
+            raise ValueError(f"SPARQL timeout must be in (0, 300] seconds: {self.sparql_timeout_s}")
+        if not 0 < self.port < 65536:
+            raise ValueError(f"port out of range: {self.port}")
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults, then CCHC_* variables, then the given overrides (flags); None means unset."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(f"CCHC_{f.name.upper()}")
+            if raw is None:
+                continue
+            default = getattr(cls, f.name)
+            if isinstance(default, Path):
+                values[f.name] = Path(raw)
+            elif isinstance(default, bool):
+                values[f.name] = raw.lower() in ("1", "true", "yes")
+            elif isinstance(default, int):
+                values[f.name] = int(raw)
+            elif isinstance(default, float):
+                values[f.name] = float(raw)
+            else:
+                values[f.name] = raw
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return replace(cls(), **values)
