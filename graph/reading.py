@@ -62,20 +62,27 @@ def join_lines(parts: Iterable[str]) -> str:
     return out
 
 
+def _utf16(path: Path, data: bytes, codec: str) -> str:
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError as exc:
+        raise SourceError(path, f"undecodable bytes at byte {exc.start}: broken UTF-16 text") from None
+
+
 def _decode(path: Path, data: bytes) -> str:
     if data.startswith(codecs.BOM_UTF8):
         return data[len(codecs.BOM_UTF8):].decode("utf-8")
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16")
+        return _utf16(path, data, "utf-16")
     if b"\x00" in data:
         # UTF-16 without BOM shows as every other byte zero; anything else is binary.
         zeros_odd = data[1::2].count(0)
         zeros_even = data[0::2].count(0)
         half = len(data) // 2
-        if half and zeros_odd > 0.3 * half and zeros_even == 0:
-            return data.decode("utf-16-le")
-        if half and zeros_even > 0.3 * half and zeros_odd == 0:
-            return data.decode("utf-16-be")
+        if half and zeros_odd > 0.3 * half and zeros_even < 0.05 * half:
+            return _utf16(path, data, "utf-16-le")
+        if half and zeros_even > 0.3 * half and zeros_odd < 0.05 * half:
+            return _utf16(path, data, "utf-16-be")
         raise SourceError(path, "binary file (NUL bytes), not text")
     try:
         return data.decode("utf-8")

@@ -17,6 +17,7 @@ timelines with a time word, no cell starts in lower case) and from the layout
 from __future__ import annotations
 
 import functools
+import importlib.util
 import logging
 import re
 import unicodedata
@@ -61,7 +62,8 @@ PRODUCT_HEAD = re.compile(
 )
 # A piece ending in one of these words cannot end its cell: the phrase goes on.
 DANGLING = frozenset(
-    ["của", "do", "và", "theo", "với", "các", "cho", "về", "tại", "trên", "để", "được", "đến", "từ", "bằng", "những", "trong", "số", "ngày", "thuộc", "giữa", "hoặc", "việc", "như", "là", "có", "mà", "khi", "nhằm"]
+    "của do và theo với các cho về tại trên để được đến từ bằng những trong số ngày thuộc giữa hoặc "
+    "việc như là có mà khi nhằm".split()
 )
 BULLET = re.compile(r"^[-–+•]\s*")
 
@@ -126,6 +128,7 @@ def _base(c: str) -> str:
     return "d" if c == "đ" else "D" if c == "Đ" else unicodedata.normalize("NFD", c)[0]
 
 
+@functools.lru_cache(maxsize=65536)
 def visual_len(s: str) -> float:
     """Printed width of `s` in units of a lowercase letter (half an em)."""
     return sum(_TIMES.get(_base(c), 0.5) for c in s) * 2
@@ -139,12 +142,12 @@ def compound_words() -> frozenset[str]:
     sign that the lines belong to the same cell; the lexicon ships with
     underthesea, so no data of our own is needed.
     """
+    spec = importlib.util.find_spec("underthesea")  # located, not imported: importing it costs seconds
     try:
-        import underthesea
-
-        path = Path(underthesea.__file__).parent / "corpus" / "data" / "Viet74K.txt"
+        assert spec is not None and spec.submodule_search_locations
+        path = Path(next(iter(spec.submodule_search_locations))) / "corpus" / "data" / "Viet74K.txt"
         text = path.read_text("utf-8")
-    except (ImportError, OSError):  # pragma: no cover - underthesea is a dependency
+    except (AssertionError, OSError):  # pragma: no cover - underthesea is a dependency
         log.warning("underthesea lexicon not found; table rows lose the compound-word signal")
         return frozenset()
     return frozenset(
