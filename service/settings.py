@@ -7,7 +7,7 @@ environment variables, defaults.  Unsafe values are refused at start-up.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +22,8 @@ def _default_data_dir() -> Path:
 
 @dataclass(frozen=True)
 class Settings:
-    corpus_dir: Path = default_corpus_dir()
-    data_dir: Path = _default_data_dir()
+    corpus_dir: Path = field(default_factory=default_corpus_dir)
+    data_dir: Path = field(default_factory=_default_data_dir)
     base_iri: str = DEFAULT_BASE_IRI
     model: str = "e5-small"
     host: str = "127.0.0.1"
@@ -50,7 +50,7 @@ class Settings:
             raw = env.get(f"CCHC_{f.name.upper()}")
             if raw is None:
                 continue
-            default = getattr(cls, f.name)
+            default = f.default_factory() if f.default_factory is not MISSING else f.default  # type: ignore[misc]
             if isinstance(default, Path):
                 values[f.name] = Path(raw)
             elif isinstance(default, bool):
