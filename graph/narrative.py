@@ -31,12 +31,13 @@ __all__ = ["MAX_UNIT_CHARS", "NarrativeResult", "extract_narrative", "line_of_of
 MAX_UNIT_CHARS = 1200  # longer units are cut at sentence ends so search hits stay focused
 _PATH_CHARS = 200  # ancestor texts in heading_path are cut to this length
 
-_ROMAN = re.compile(r"^((?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3}))\.\s+(?=\S)")
+_ROMAN = re.compile(r"^((?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3}))(?:\.\s+(?=\S)|\s*[-–]\s+(?=[^\W\d_a-zđ]))")
 _DEC = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,3})\.\s+(?=\S)")
-_PAREN = re.compile(r"^\((\d{1,2})\)\s*(?=\S)")
-_LETTER = re.compile(r"^([a-zđ])\)\s+(?=\S)")
-_BULLET = re.compile(r"^([-–+•])\s*(?=\S)|^(\*)\s+(?=\S)")
-_BULLETS = {"-": ("dash", 8), "–": ("dash", 8), "+": ("plus", 9), "*": ("star", 10), "•": ("star", 10)}
+_PAREN = re.compile(r"^\(?(\d{1,2})\)\s*(?=\S)")
+_LETTER = re.compile(r"^([a-zđ])[.)]\s+(?=\S)")
+_BULLET = re.compile(r"^([-–+•●▪\uf0b7\uf0a7])\s*(?=\S)|^(\*)\s+(?=\S)")  # \uf0b7: Symbol-font bullet
+_BULLETS = dict.fromkeys("-–", "dash") | {"+": "plus"} | dict.fromkeys("*•●▪\uf0b7\uf0a7", "star")
+_RANKS = {"dash": 8, "plus": 9, "star": 10}
 # Words a wrapped line can end on but a heading cannot ("... theo Thông tư số 04/2012/TT-BNV và").
 _GLUE = frozenset("và của theo với các những cho trong về tại để đến từ hoặc là được có số ngày năm tháng "
                   "thuộc trên dưới bằng qua do nhằm khi như hay mà giữa sau trước".split())
@@ -120,16 +121,17 @@ def split_agencies(text: str) -> tuple[str, ...]:
 def _marker(s: str) -> tuple[str, str, float] | None:
     """(marker as printed, kind, rank) when the line starts an item, bullet or all-caps heading."""
     if (m := _ROMAN.match(s)) and m.group(1):
-        return m.group(1) + ".", "roman", 1
+        return s[:m.end()].strip(), "roman", 1
     if m := _DEC.match(s):
         depth = m.group(1).count(".") + 1
         return m.group(1) + ".", f"dec{depth}", 1 + depth
     if m := _PAREN.match(s):
-        return f"({m.group(1)})", "paren", 6
+        return s[:m.end()].strip(), "paren", 6
     if m := _LETTER.match(s):
-        return m.group(1) + ")", "letter", 7
+        return s[:m.end()].strip(), "letter", 7
     if m := _BULLET.match(s):
-        return m.group(1) or m.group(2), *_BULLETS[m.group(1) or m.group(2)]
+        kind = _BULLETS[m.group(1) or m.group(2)]
+        return m.group(1) or m.group(2), kind, _RANKS[kind]
     return ("", "caps", 0) if _is_caps(s) else None
 
 
@@ -151,7 +153,7 @@ def _parse_header(src: SourceText, noise: set[int]) -> tuple[dict[str, Any], int
         s = squash(line)
         if n in noise or _MOTTO.match(s):
             continue
-        if _BODY_OPENING.match(s) or (_marker(s) and not _DOC_TYPE.match(s) and not _is_caps(s)):
+        if _BODY_OPENING.match(s) or ((mk := _marker(s)) and mk[1] != "caps"):
             body = n
             break
         if re.match(r"^Số\s*:", s):
@@ -378,7 +380,7 @@ def _tasks(doc: str, nodes: list[_Node]) -> list[Task]:
                 topic = _area(nodes[chain[1]].body) if len(chain) > 1 else ""
                 lead, coop = _stated_lead(body) or tuple(area_leads.get(topic, ())), ()
             found.append((i, _number_path(nodes, [*chain, i]), Task(
-                span=Span(doc, node.lines[0][0], node.lines[-1][0]), section=nodes[sec].marker.rstrip("."),
+                span=Span(doc, node.lines[0][0], node.lines[-1][0]), section=nodes[sec].marker.rstrip(".-– "),
                 section_title=nodes[sec].body, no=None, content=body, product=None, lead=lead,
                 cooperating=coop, timeline=timeline, heading_path=_path(nodes, chain), source="narrative")))
     counts = Counter((t.section, base) for _, base, t in found)
@@ -399,7 +401,7 @@ def _number_path(nodes: list[_Node], chain: list[int]) -> str:
         if node.kind.startswith("dec"):
             parts = [node.marker.rstrip(".")]
         elif node.kind in ("paren", "letter"):
-            parts.append(node.marker.rstrip(")") if node.kind == "letter" else node.marker)
+            parts.append(node.marker.rstrip(".)") if node.kind == "letter" else "(" + node.marker.strip("()") + ")")
     return ".".join(parts)
 
 

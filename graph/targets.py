@@ -39,14 +39,14 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("count", re.compile(_NUM + r"\s+(?P<unit>cuộc|sáng kiến|nội dung|đơn vị|lớp|mô hình|văn bản|đề án)\b")),
 )
 _CUE = re.compile(r"phấn đấu|bảo đảm|đảm bảo|chỉ tiêu|tối thiểu|ít nhất|trở lên|\bđạt\b|100\s?%", re.I)
-_RESULT = re.compile(r"xếp hạng \d+/\d+|\bđã đạt|\bđạt được|(?:tăng|giảm) \d+ bậc so với")
+_RESULT = re.compile(r"xếp hạng \d+/\d+|\bđã đạt|\bđạt được|(?:tăng|giảm) \d+ bậc so với", re.I)
 _ACTION = re.compile(r"(?:xây dựng|thực hiện|tổ chức|ban hành|kiểm tra|giảm|cắt giảm|tăng|đào tạo|bồi dưỡng|"
                      r"thành lập|hoàn thành|triển khai)(?:\s+\S+){0,2}\s*$", re.I)
 _GE = re.compile(r"(?:trên|hơn|ít nhất|tối thiểu|từ)\s*$", re.I)
 _LE = re.compile(r"(?:dưới|tối đa|không quá|không vượt quá)\s*$", re.I)
 _AT_LEAST_AFTER = re.compile(r"^\s*(?:\S+\s+){0,3}?trở lên")
 _STATE = re.compile(r"\s(?:đạt|là|ở mức|chiếm|nằm trong|xếp hạng)\s", re.I)
-_YEAR = re.compile(r"(?<!so với )(?<!tháng \d )(?<!tháng \d\d )năm\s+(20\d\d)")
+_YEAR = re.compile(r"(?<!so với )(?<!tháng \d )(?<!tháng \d\d )năm\s+(20\d\d)", re.I)
 _PERIOD = re.compile(r"(?<!so với )[Gg]iai đoạn\s+(20\d\d)\s*[-–]\s*(20\d\d)")
 _FILLER = re.compile(r"^(?:[-+*•]\s*|\(?\d+(?:\.\d+)*[.)]\s*|[a-zđ]\)\s*|tiếp tục\s+|phấn đấu\s+)+", re.I)
 _SUBJECT_WORDS = 12

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from cchc.service.cli import main
 
 from .conftest import APPENDIX_2026, CORPUS, TANDOAN_2025
@@ -50,7 +49,7 @@ def _bad_inputs(tmp_path: Path) -> dict[str, tuple[Path, str]]:
     binary = tmp_path / "image.txt"
     binary.write_bytes(bytes(range(256)) * 4)
     latin = tmp_path / "latin1.txt"
-    latin.write_bytes("Kế hoạch số 02/KH-UBND".encode("utf-8") + b"\n\xe9\xe8 caf\xe9\n")
+    latin.write_bytes("Kế hoạch số 02/KH-UBND".encode() + b"\n\xe9\xe8 caf\xe9\n")
     notable = tmp_path / "notes.txt"
     notable.write_text("ghi chú không có bảng\nchỉ là văn bản thường\n", encoding="utf-8")
     return {

@@ -1,0 +1,137 @@
+"""Search units: what a search result can be.
+
+A unit is a task row of an appendix, or an item, bullet or paragraph of a
+narrative plan, with the document and first line the contract's `/search`
+result needs, and the structured facts that query understanding matches on
+(agencies with their role, the deadline interval, cited instruments, the CCHC
+field of its section).  Narrative tasks are the units at their line, with
+their agencies attached, so one passage is never listed twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from dataclasses import field as dc_field
+from typing import Any
+
+from cchc.graph.records import Deadline, Extraction, Task, Unit
+from cchc.ontology import field_concept
+
+
+@dataclass
+class SearchUnit:
+    key: str  # "<doc>:<section>.<no>" for table rows, "<doc>:L<line>" otherwise
+    doc: str
+    line: int
+    end_line: int
+    section: str | None
+    no: str | None
+    kind: str  # "task" | "unit"
+    text: str  # what the user reads
+    index_text: str  # what BM25 and the encoder read: the text with its heading path
+    heading_path: tuple[str, ...] = ()
+    lead_ids: tuple[str, ...] = ()
+    coop_ids: tuple[str, ...] = ()
+    deadline: Deadline | None = None
+    timeline: str | None = None
+    cites: tuple[str, ...] = ()  # instrument ids mentioned inside the unit's span (numbered or named)
+    field: str | None = None  # CCHC field concept IRI
+    year: int | None = None  # the plan's year
+    is_heading: bool = False
+    extra: dict[str, Any] = dc_field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key, "doc": self.doc, "line": self.line, "end_line": self.end_line,
+            "section": self.section, "no": self.no, "kind": self.kind, "text": self.text,
+            "heading_path": list(self.heading_path), "lead": list(self.lead_ids),
+            "cooperating": list(self.coop_ids), "timeline": self.timeline, "cites": list(self.cites),
+            "field": self.field, "year": self.year,
+        }
+
+
+def _task_text(t: Task) -> str:
+    parts = [t.content]
+    if t.product:
+        parts.append(f"Sản phẩm: {t.product}")
+    if t.lead:
+        parts.append(f"Chủ trì: {'; '.join(t.lead)}")
+    if t.cooperating:
+        parts.append(f"Phối hợp: {'; '.join(t.cooperating)}")
+    if t.timeline:
+        parts.append(f"Thời gian: {t.timeline}")
+    return ". ".join(parts)
+
+
+def _field_of(*titles: str | None) -> str | None:
+    for title in titles:
+        concept = field_concept(title)
+        if concept is not None:
+            return str(concept)
+    return None
+
+
+def _mentions(ex: Extraction, start: int, end: int) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for c in ex.citations:
+        if start <= c.span.line <= end:
+            seen.setdefault(c.id, None)
+    return tuple(seen)
+
+
+def _table_unit(ex: Extraction, t: Task, year: int | None) -> SearchUnit:
+    text = _task_text(t)
+    heading = f"{t.section} {t.section_title}" if t.section_title else ""
+    return SearchUnit(
+        key=f"{ex.doc}:{t.section}.{t.no}", doc=ex.doc, line=t.span.line, end_line=t.span.end_line,
+        section=t.section, no=t.no, kind="task", text=text,
+        index_text=f"{t.section_title or ''}. {text}".strip(". "),
+        heading_path=(heading,) if heading else (),
+        lead_ids=tuple(a.agency_id for a in t.lead_agencies if a.agency_id),
+        coop_ids=tuple(a.agency_id for a in t.cooperating_agencies if a.agency_id),
+        deadline=t.deadline, timeline=t.timeline, cites=tuple(t.cites) or _mentions(ex, t.span.line, t.span.end_line),
+        field=_field_of(t.section_title), year=year,
+    )
+
+
+def _narrative_unit(ex: Extraction, u: Unit, task: Task | None, year: int | None) -> SearchUnit:
+    path = u.heading_path
+    text = u.text
+    if task is not None and (task.lead or task.cooperating):
+        extra = []
+        if task.lead:
+            extra.append(f"Chủ trì: {'; '.join(task.lead)}")
+        if task.cooperating:
+            extra.append(f"Phối hợp: {'; '.join(task.cooperating)}")
+        text = f"{text} ({'; '.join(extra)})" if task.span.line == u.span.line else text
+    context = " > ".join(p for p in path[-2:])
+    return SearchUnit(
+        key=f"{ex.doc}:L{u.span.line}", doc=ex.doc, line=u.span.line, end_line=u.span.end_line,
+        section=None, no=None, kind="unit", text=text,
+        index_text=f"{context}. {text}" if context else text, heading_path=path,
+        lead_ids=tuple(a.agency_id for a in task.lead_agencies if a.agency_id) if task else (),
+        coop_ids=tuple(a.agency_id for a in task.cooperating_agencies if a.agency_id) if task else (),
+        deadline=task.deadline if task else None, timeline=task.timeline if task else None,
+        cites=_mentions(ex, u.span.line, u.span.end_line),
+        field=_field_of(*reversed(path)), year=year, is_heading=u.is_heading,
+    )
+
+
+def build_units(extractions: Iterable[Extraction]) -> list[SearchUnit]:
+    """Every searchable unit of the given documents, in document and line order."""
+    out: list[SearchUnit] = []
+    for ex in extractions:
+        year = ex.header.get("year")
+        if ex.kind == "appendix":
+            out.extend(_table_unit(ex, t, year) for t in ex.tasks)
+            continue
+        # A narrative task covers the unit that starts its block and possibly the items under it.
+        tasks = sorted(ex.tasks, key=lambda t: t.span.line)
+        for u in ex.units:
+            owner = None
+            for t in tasks:
+                if t.span.line <= u.span.line <= t.span.end_line:
+                    owner = t
+            out.append(_narrative_unit(ex, u, owner, year))
+    return out
