@@ -1,0 +1,102 @@
+"""Dense vectors of search units in FAISS, persisted with a manifest.
+
+Vectors are L2-normalised, so inner product is cosine.  Small collections use
+an exact IndexFlatIP; above `hnsw_threshold` an HNSW graph keeps queries fast
+at millions of units.  The manifest records the model id and dimension: an
+index is never queried with, or extended by, vectors of another model.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .encoder import Encoder
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "manifest.json"
+INDEX = "vectors.faiss"
+
+
+class ModelMismatch(ValueError):
+    """The index was built with another model; it must be rebuilt, not mixed."""
+
+
+class VectorIndex:
+    def __init__(self, index, keys: list[str], model_id: str, dimension: int) -> None:
+        self.index = index
+        self.keys = keys
+        self.model_id = model_id
+        self.dimension = dimension
+
+    @classmethod
+    def build(
+        cls, encoder: Encoder, keys: Sequence[str], texts: Sequence[str], *, hnsw_threshold: int = 50_000,
+        batch_size: int = 64, progress: bool = False,
+    ) -> VectorIndex:
+        import faiss
+
+        dim = encoder.dimension
+        index = faiss.IndexFlatIP(dim) if len(keys) < hnsw_threshold else faiss.IndexHNSWFlat(
+            dim, 32, faiss.METRIC_INNER_PRODUCT)
+        batches = range(0, len(texts), batch_size)
+        if progress:
+            from tqdm import tqdm
+
+            batches = tqdm(batches, desc="encoding units", unit="batch", file=None)
+        for start in batches:
+            vecs = encoder.encode_passages(list(texts[start:start + batch_size]))
+            index.add(np.ascontiguousarray(vecs, dtype=np.float32))
+        return cls(index, list(keys), encoder.model_id, dim)
+
+    def check_encoder(self, encoder: Encoder) -> None:
+        if encoder.model_id != self.model_id or encoder.dimension != self.dimension:
+            raise ModelMismatch(
+                f"the vector index was built with {self.model_id} ({self.dimension} dims), not "
+                f"{encoder.model_id} ({encoder.dimension} dims); rebuild it with `cchc build --reindex`")
+
+    def scores(self, encoder: Encoder, query: str) -> np.ndarray:
+        """Cosine of every unit with `query` (index order)."""
+        self.check_encoder(encoder)
+        q = np.ascontiguousarray(encoder.encode_queries([query]), dtype=np.float32)
+        k = len(self.keys)
+        sims, ids = self.index.search(q, k)
+        out = np.full(k, -1.0, dtype=np.float32)
+        valid = ids[0] >= 0
+        out[ids[0][valid]] = sims[0][valid]
+        return out
+
+    def save(self, path: Path) -> None:
+        """Write index and manifest atomically (temporary files, then rename)."""
+        import faiss
+
+        path.mkdir(parents=True, exist_ok=True)
+        tmp = path / (INDEX + ".tmp")
+        faiss.write_index(self.index, str(tmp))
+        os.replace(tmp, path / INDEX)
+        manifest = {"model_id": self.model_id, "dimension": self.dimension, "count": len(self.keys),
+                    "keys": self.keys, "kind": type(self.index).__name__}
+        tmpm = path / (MANIFEST + ".tmp")
+        tmpm.write_text(json.dumps(manifest, ensure_ascii=False), "utf-8")
+        os.replace(tmpm, path / MANIFEST)
+
+    @classmethod
+    def load(cls, path: Path) -> VectorIndex:
+        import faiss
+
+        manifest = json.loads((path / MANIFEST).read_text("utf-8"))
+        index = faiss.read_index(str(path / INDEX))
+        if index.ntotal != len(manifest["keys"]):
+            raise ValueError(f"{path}: index holds {index.ntotal} vectors but the manifest {len(manifest['keys'])}")
+        return cls(index, manifest["keys"], manifest["model_id"], manifest["dimension"])
+
+    @staticmethod
+    def manifest(path: Path) -> dict | None:
+        p = path / MANIFEST
+        return json.loads(p.read_text("utf-8")) if p.exists() else None

@@ -1,0 +1,49 @@
+"""How structured matches, BM25 and dense scores become one ranking.
+
+Structured constraints (an instrument, an agency with its role, a period, a
+CCHC field) are what the question is about, so when a query has them their
+match decides the order and the text scores only break ties among equally
+good matches.  Topic questions have only text: BM25 and dense cosine, each
+scaled to [0, 1] over the collection, are mixed linearly.  The weights were
+tuned on the dev queries (see bench/tune_fusion.py); the numbers are few and
+global.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class FusionWeights:
+    structured: float = 1.0  # weight of the structured match when the query has constraints
+    bm25_structured: float = 0.15
+    dense_structured: float = 0.15
+    bm25_topic: float = 0.45
+    dense_topic: float = 0.55
+    doc_title: float = 0.05  # how much the document's title matching the query lifts its units
+
+
+def unit_scale(x: np.ndarray) -> np.ndarray:
+    """Scale to [0, 1] by the collection's min and max (zeros when flat)."""
+    if x.size == 0:
+        return x
+    lo, hi = float(x.min()), float(x.max())
+    if hi - lo < 1e-9:
+        return np.zeros_like(x)
+    return (x - lo) / (hi - lo)
+
+
+def fuse(structured: np.ndarray | None, bm25: np.ndarray, dense: np.ndarray | None, w: FusionWeights) -> np.ndarray:
+    b = unit_scale(bm25)
+    d = unit_scale(dense) if dense is not None else None
+    if structured is not None:
+        score = w.structured * structured + w.bm25_structured * b
+        if d is not None:
+            score = score + w.dense_structured * d
+        return score
+    if d is None:
+        return b
+    return w.bm25_topic * b + w.dense_topic * d

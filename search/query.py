@@ -1,0 +1,113 @@
+"""Query understanding: the structured parts of a loosely typed question.
+
+Most questions legal staff and planners ask are structured ("nhiệm vụ theo
+NĐ 118", "Sở Tư pháp chủ trì năm 2026", "quý I/2026", "chuyển đổi số"); the
+embedding model is not the lever for them.  This module finds instrument
+references, agencies with their role, a time expression and CCHC fields, and
+leaves the rest of the words for BM25 and the encoder.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from cchc.graph.agencies import load_registry
+from cchc.graph.citations import InstrumentRef, parse_reference
+from cchc.graph.deadlines import parse_time_expression
+from cchc.graph.reading import fold
+
+_LEAD = re.compile(r"\b(chu tri|chiu trach nhiem chinh|dau moi)\b")
+_COOP = re.compile(r"\b(phoi hop|tham gia)\b")
+_GENERIC = ("cai cach ", "cong tac ", "xay dung va phat trien ")
+
+
+@dataclass
+class ParsedQuery:
+    text: str
+    instruments: list[InstrumentRef] = field(default_factory=list)
+    named: list[str] = field(default_factory=list)  # unnumbered instruments named in the query
+    agencies: list[str] = field(default_factory=list)  # registry ids
+    role: str | None = None  # "lead" | "cooperating" | None
+    period: tuple[date | None, date | None] | None = None
+    year: int | None = None  # when the time expression is a whole year
+    fields: list[str] = field(default_factory=list)  # CCHC field concept IRIs
+    residual: str = ""  # the words left for lexical and dense matching
+
+    @property
+    def structured(self) -> bool:
+        return bool(self.instruments or self.named or self.agencies or self.period or self.fields)
+
+
+@functools.cache
+def _field_labels() -> list[tuple[str, str]]:
+    """(folded label, concept IRI), longest first, from the ontology's SKOS scheme."""
+    from cchc.ontology import FIELD, SKOS, load_ontology
+
+    g = load_ontology()
+    out: set[tuple[str, str]] = set()
+    for s, p, o in g.triples((None, None, None)):
+        if not str(s).startswith(str(FIELD)) or p not in (SKOS.prefLabel, SKOS.altLabel):
+            continue
+        label = re.sub(r"\s*\(.*?\)", "", fold(str(o))).strip()
+        for prefix in _GENERIC:  # "cải cách thủ tục hành chính" is also asked as "thủ tục hành chính"
+            if label.startswith(prefix) and len(label) > len(prefix) + 6:
+                out.add((label[len(prefix):], str(s)))
+        out.add((label, str(s)))
+    return sorted(out, key=lambda x: -len(x[0]))
+
+
+def _find_fields(folded: str) -> tuple[list[str], list[tuple[int, int]]]:
+    found: list[str] = []
+    spans: list[tuple[int, int]] = []
+    for label, iri in _field_labels():
+        for m in re.finditer(rf"(?<!\w){re.escape(label)}(?!\w)", folded):
+            if any(a < m.end() and m.start() < b for a, b in spans):
+                continue
+            spans.append(m.span())
+            if iri not in found:
+                found.append(iri)
+    return found, spans
+
+
+def parse_query(text: str, known_named: Iterable[str] = ()) -> ParsedQuery:
+    """Split a user query into structured constraints and residual words."""
+    q = ParsedQuery(text=text)
+    folded = fold(text)
+    spans: list[tuple[int, int]] = []
+    t = parse_time_expression(text)
+    for ref in parse_reference(text):
+        if t is not None and ref.type is None and ref.code is None and ref.start < t[2][1] and t[2][0] < ref.end:
+            continue  # "tháng 3/2023" is a month, not document number 3 of 2023
+        q.instruments.append(ref)
+        spans.append((ref.start, ref.end))
+    for name in known_named:
+        fn = fold(name)
+        if len(fn) > 8 and fn in folded:
+            q.named.append(name)
+            i = folded.index(fn)
+            spans.append((i, i + len(fn)))
+    for start, end, mention in load_registry().find(text):
+        if mention.agency_id and not any(a < end and start < b for a, b in spans):
+            if mention.agency_id not in q.agencies:
+                q.agencies.append(mention.agency_id)
+            spans.append((start, end))
+    if _LEAD.search(folded):
+        q.role = "lead"
+    elif _COOP.search(folded):
+        q.role = "cooperating"
+    if t is not None and not any(a < t[2][1] and t[2][0] < b for a, b in spans):
+        q.period = (t[0], t[1])
+        if t[0] and t[1] and t[0].month == 1 and t[0].day == 1 and t[1].month == 12 and t[1].day == 31 \
+                and t[0].year == t[1].year:
+            q.year = t[0].year
+        spans.append(t[2])
+    q.fields, fspans = _find_fields(folded)
+    # Residual words: the query minus instrument and agency spans (fields and time stay: they are topical).
+    keep = [c if not any(a <= i < b for a, b in spans[: len(q.instruments) + len(q.named)]) else " "
+            for i, c in enumerate(text)]
+    q.residual = " ".join("".join(keep).split())
+    return q

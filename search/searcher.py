@@ -1,0 +1,182 @@
+"""`Searcher`: hybrid search over units, the object CLI and HTTP both serve.
+
+The path of a query: parse it (instruments, agencies and role, time, field),
+score every unit on the structured constraints, on BM25 and on dense cosine,
+fuse, and return the top k with `why` and the source lines.  Instrument
+references are resolved against the ids the corpus cites; the graph's trace
+adds tasks that reach the instrument through a plan or another instrument.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field as dc_field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from cchc.embeddings.encoder import Encoder
+from cchc.embeddings.index import VectorIndex
+from cchc.graph.citations import normalise_id
+from cchc.graph.reading import fold
+from cchc.graph.records import Deadline
+
+from .bm25 import BM25Index
+from .fusion import FusionWeights, fuse
+from .query import ParsedQuery, parse_query
+from .structured import Link, Tracer, structured_scores
+from .units import SearchUnit
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Result:
+    doc: str
+    line: int
+    end_line: int
+    section: str | None
+    no: str | None
+    score: float
+    text: str
+    why: list[str]
+    key: str
+    kind: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"doc": self.doc, "line": self.line, "end_line": self.end_line, "section": self.section,
+                "no": self.no, "score": round(float(self.score), 4), "text": self.text, "why": self.why,
+                "key": self.key, "kind": self.kind}
+
+
+@dataclass
+class Filters:
+    """Hard filters from the caller (the web page's year, agency and field boxes)."""
+
+    year: int | None = None
+    agency: str | None = None  # registry id, lead or cooperating
+    field: str | None = None  # field concept IRI or its last segment
+    docs: list[str] = dc_field(default_factory=list)
+
+    def accepts(self, u: SearchUnit) -> bool:
+        if self.year is not None and u.year != self.year:
+            return False
+        if self.agency and self.agency not in u.lead_ids + u.coop_ids:
+            return False
+        if self.field and not (u.field or "").endswith(self.field):
+            return False
+        return not self.docs or u.doc in self.docs
+
+
+class Searcher:
+    def __init__(
+        self, units: Sequence[SearchUnit], bm25: BM25Index, vectors: VectorIndex | None = None,
+        encoder: Encoder | None = None, tracer: Tracer | None = None, weights: FusionWeights | None = None,
+        doc_titles: dict[str, str] | None = None,
+    ) -> None:
+        self.units = list(units)
+        self.bm25 = bm25
+        self.vectors = vectors
+        self.encoder = encoder
+        self.tracer = tracer
+        self.weights = weights or FusionWeights()
+        if vectors is not None and encoder is not None:
+            vectors.check_encoder(encoder)
+        if bm25.keys != [u.key for u in self.units]:
+            raise ValueError("BM25 index and units disagree; rebuild the search index")
+        self.doc_titles = dict(doc_titles or {})
+        docs = sorted(self.doc_titles)
+        self._title_index = BM25Index.build(docs, [self.doc_titles[d] for d in docs]) if docs else None
+        self._cited = sorted({c for u in self.units for c in u.cites})
+        self._named = [c for c in self._cited if not normalise_id(c)[:1].isdigit()]
+
+    # ---------------------------------------------------------------- instruments
+    def resolve_instruments(self, q: ParsedQuery) -> list[str]:
+        """Ids cited in the corpus that the query's references name."""
+        ids = [c for c in self._cited for ref in q.instruments if ref.matches(c)]
+        ids += [c for c in self._named for name in q.named if fold(name) in fold(c)]
+        return list(dict.fromkeys(ids))
+
+    def _links(self, ids: Sequence[str]) -> dict[str, Link]:
+        links: dict[str, Link] = {}
+        for u in self.units:
+            for c in u.cites:
+                if c in ids:
+                    links[u.key] = Link(u.key, "cites", f"cites {c}")
+                    break
+        if self.tracer is not None:
+            for iid in ids:
+                for link in self.tracer(iid):
+                    links.setdefault(link.key, link)
+        return links
+
+    # ---------------------------------------------------------------- search
+    def search(self, query: str, k: int = 10, filters: Filters | None = None) -> list[Result]:
+        q = parse_query(query, self._named)
+        ids = self.resolve_instruments(q)
+        links = self._links(ids) if ids else {}
+        struct, why = structured_scores(q, self.units, links) if q.structured else (None, None)
+        text_query = q.residual or query
+        bm25 = self.bm25.scores(text_query)
+        dense = None
+        if self.vectors is not None and self.encoder is not None and text_query.strip():
+            dense = self.vectors.scores(self.encoder, text_query)
+        score = fuse(struct, bm25, dense, self.weights)
+        if self._title_index is not None:
+            # The plan a unit belongs to is evidence too: "nhiệm vụ CCHC năm 2023" is the 2023 task appendix.
+            t = self._title_index.scores(query)
+            if t.max() > 0:
+                prior = dict(zip(self._title_index.keys, t / t.max(), strict=True))
+                score = score + self.weights.doc_title * np.array([prior.get(u.doc, 0.0) for u in self.units],
+                                                                  dtype=np.float32)
+        # A heading is a signpost, not an answer: rank it below its items.
+        score = score - 0.05 * np.array([u.is_heading for u in self.units], dtype=np.float32)
+        order = np.argsort(-score, kind="stable")
+        out: list[Result] = []
+        bmax = float(bm25.max()) or 1.0
+        for i in order:
+            u = self.units[i]
+            if filters and not filters.accepts(u):
+                continue
+            reasons = list(why[i]) if why else []
+            if bm25[i] > 0.2 * bmax:
+                reasons.append("bm25")
+            if dense is not None and dense[i] >= np.sort(dense)[-min(len(dense), 20)]:
+                reasons.append("dense")
+            out.append(Result(u.doc, u.line, u.end_line, u.section, u.no, float(score[i]), u.text, reasons,
+                              u.key, u.kind))
+            if len(out) >= k:
+                break
+        return out
+
+    # ---------------------------------------------------------------- persistence
+    @staticmethod
+    def save_units(units: Sequence[SearchUnit], path: Path) -> None:
+        path.mkdir(parents=True, exist_ok=True)
+        tmp = path / "units.jsonl.tmp"
+        with tmp.open("w", encoding="utf-8") as fh:
+            for u in units:
+                row = u.to_json()
+                row.update({"index_text": u.index_text, "lead_ids": list(u.lead_ids), "coop_ids": list(u.coop_ids),
+                            "deadline": u.deadline.to_json() if u.deadline else None, "is_heading": u.is_heading})
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+        os.replace(tmp, path / "units.jsonl")
+
+    @staticmethod
+    def load_units(path: Path) -> list[SearchUnit]:
+        units = []
+        with (path / "units.jsonl").open(encoding="utf-8") as fh:
+            for line in fh:
+                r = json.loads(line)
+                units.append(SearchUnit(
+                    key=r["key"], doc=r["doc"], line=r["line"], end_line=r["end_line"], section=r["section"],
+                    no=r["no"], kind=r["kind"], text=r["text"], index_text=r["index_text"],
+                    heading_path=tuple(r["heading_path"]), lead_ids=tuple(r["lead_ids"]),
+                    coop_ids=tuple(r["coop_ids"]), deadline=Deadline(**r["deadline"]) if r["deadline"] else None,
+                    timeline=r["timeline"], cites=tuple(r["cites"]), field=r["field"], year=r["year"],
+                    is_heading=r["is_heading"]))
+        return units

@@ -1,0 +1,136 @@
+"""Structured match of each unit against a parsed query, with the reasons.
+
+Scores are in [0, 1] per constraint and averaged over the constraints the
+query has; each match says why ("cites 118/2025/NĐ-CP", "lead: Sở Nội vụ",
+"deadline Trong tháng 3/2023 within 2023-03", "field: chuyển đổi số").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+from cchc.graph.agencies import load_registry
+from cchc.graph.deadlines import parse_time_expression
+
+from .query import ParsedQuery
+from .units import SearchUnit
+
+
+@dataclass(frozen=True)
+class Link:
+    """Why a unit traces back to an instrument (from the graph's trace)."""
+
+    key: str
+    kind: str  # "cites" | "via-plan" | "via-instrument"
+    why: str
+
+
+Tracer = Callable[[str], Sequence[Link]]
+
+_KIND_SCORE = {"cites": 1.0, "via-instrument": 0.75, "via-plan": 0.6}
+
+
+def _agency_name(agency_id: str) -> str:
+    a = load_registry().get(agency_id)
+    return a.name if a else agency_id
+
+
+def _related(agency_id: str) -> dict[str, str]:
+    """The agency and its lineage: {id: how it relates}."""
+    reg = load_registry()
+    out = {agency_id: ""}
+    for s in reg.successors(agency_id):
+        out.setdefault(s, f"successor of {_agency_name(agency_id)}")
+    for p in reg.predecessors(agency_id):
+        out.setdefault(p, f"predecessor of {_agency_name(agency_id)}")
+    return out
+
+
+def _d(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def _time_score(u: SearchUnit, start: date | None, end: date | None) -> tuple[float, str]:
+    dl = u.deadline
+    if dl is None or (dl.start is None and dl.end is None):
+        return 0.0, ""
+    ds, de = _d(dl.start) or date.min, _d(dl.end) or date.max
+    qs, qe = start or date.min, end or date.max
+    if qs <= ds and de <= qe:
+        if dl.recurrence == "continuous":
+            return 0.5, f"deadline {dl.text} (standing duty) within the period"
+        return 1.0, f"deadline {dl.text} within the period"
+    # A compound timeline ("Kế hoạch ban hành trong tháng 01/2023; thực hiện thường xuyên") names its own date.
+    inner = parse_time_expression(dl.text)
+    if inner and inner[0] and inner[1] and qs <= inner[0] and inner[1] <= qe:
+        return 0.9, f"deadline {dl.text} names a date within the period"
+    if ds <= qe and qs <= de:
+        return 0.3, f"deadline {dl.text} overlaps the period"
+    return 0.0, ""
+
+
+def structured_scores(
+    q: ParsedQuery, units: Sequence[SearchUnit], instrument_links: dict[str, Link],
+) -> tuple[np.ndarray, list[list[str]]]:
+    """Per-unit structured score in [0, 1] and the reasons."""
+    n = len(units)
+    total = np.zeros(n, dtype=np.float32)
+    weight = 0.0
+    why: list[list[str]] = [[] for _ in range(n)]
+    if q.instruments or q.named:
+        weight += 1.0
+        for i, u in enumerate(units):
+            link = instrument_links.get(u.key)
+            if link:
+                total[i] += _KIND_SCORE.get(link.kind, 0.5)
+                why[i].append(link.why)
+    if q.agencies:
+        weight += 1.0
+        related: dict[str, str] = {}
+        for a in q.agencies:
+            for k, v in _related(a).items():
+                related.setdefault(k, v)
+        main_role = q.role or "lead"
+        for i, u in enumerate(units):
+            best, reason = 0.0, ""
+            for role, ids in (("lead", u.lead_ids), ("cooperating", u.coop_ids)):
+                for a in ids:
+                    if a not in related:
+                        continue
+                    s = 1.0 if role == main_role else (0.35 if q.role else 0.5)
+                    if related[a]:
+                        s *= 0.9
+                    if s > best:
+                        note = f" ({related[a]})" if related[a] else ""
+                        best, reason = s, f"{role}: {_agency_name(a)}{note}"
+            if best:
+                total[i] += best
+                why[i].append(reason)
+    if q.period:
+        start, end = q.period
+        deadline_query = q.year is None or not q.agencies
+        if deadline_query:
+            weight += 1.0
+            for i, u in enumerate(units):
+                s, reason = _time_score(u, start, end)
+                if s:
+                    total[i] += s
+                    why[i].append(reason)
+        if q.year is not None:  # a year also names the plan: "nhiệm vụ năm 2023"
+            for i, u in enumerate(units):
+                if u.year is not None and u.year != q.year:
+                    total[i] *= 0.5
+                elif u.year == q.year:
+                    why[i].append(f"plan of {q.year}")
+    if q.fields:
+        weight += 0.5
+        for i, u in enumerate(units):
+            if u.field in q.fields:
+                total[i] += 0.5
+                why[i].append(f"field: {u.field.rsplit('/', 1)[-1]}")
+    if weight:
+        total /= weight
+    return total, why
