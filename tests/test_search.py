@@ -105,7 +105,7 @@ def test_e5_prompts_applied_once_matter(searcher, e5_encoder):
         total = 0.0
         for query, key in cases.items():
             q = e5_encoder.model.encode([prefix + query], prompt="", normalize_embeddings=True)
-            sims, ids = vectors.index.search(np.asarray(q, dtype=np.float32), len(keys))
+            _, ids = vectors.index.search(np.asarray(q, dtype=np.float32), len(keys))
             rank = [keys[i] for i in ids[0]].index(key) + 1
             total += 1.0 / rank
         return total / len(cases)
