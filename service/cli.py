@@ -13,6 +13,7 @@ import logging
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from cchc.graph.corpus import load_manifest
@@ -64,6 +65,10 @@ def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+# Settings fields that subcommands may set by flag (flag dest -> field): flags beat CCHC_* variables.
+_SETTING_FLAGS = {"data_dir": "data", "corpus_dir": "corpus", "host": "host", "port": "port", "model": "model"}
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="cchc", description="Knowledge graph and Vietnamese search over CCHC plans.")
     p.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-v info, -vv debug)")
@@ -73,6 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("files", nargs="+", metavar="FILE")
     e.add_argument("--jsonl", action="store_true", help="one JSON record per line on stdout")
     e.set_defaults(func=cmd_extract)
+
+    from . import cli_search
+
+    cli_search.register(sub)
     return p
 
 
@@ -82,7 +91,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     level = [logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)]
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     try:
-        settings = Settings.from_env()
+        flags = {name: getattr(args, flag, None) for name, flag in _SETTING_FLAGS.items()}
+        settings = Settings.from_env(**flags)
+        for name in ("data_dir", "corpus_dir"):
+            if flags[name] is not None:
+                settings = replace(settings, **{name: Path(flags[name])})
         return int(args.func(args, settings) or 0)
     except SourceError as exc:
         print(f"cchc: error: {exc}", file=sys.stderr)

@@ -1,0 +1,59 @@
+"""`cchc search` and `cchc serve`: thin commands over the Application."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    from .application import Application
+
+    app = Application(settings)
+    app.ensure_built(progress=True)
+    results = app.searcher.search(args.query, k=args.k)
+    if args.json:
+        print(json.dumps({"query": args.query, "results": [r.to_json() for r in results]}, ensure_ascii=False,
+                         indent=2))
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"“{args.query}”", show_lines=True)
+    for col in ("#", "source", "text", "why"):
+        table.add_column(col, overflow="fold")
+    for i, r in enumerate(results, 1):
+        where = f"{r.doc}:{r.line}" + (f"\n{r.section}.{r.no}" if r.section else "")
+        table.add_row(str(i), where, r.text[:240], "; ".join(r.why))
+    Console().print(table)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from .app import create_app
+    from .application import Application
+
+    app_obj = Application(settings)
+    app_obj.ensure_built(progress=True)  # build on first start, with progress, before serving
+    uvicorn.run(create_app(settings, app_obj), host=settings.host, port=settings.port, log_level="warning")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    s = sub.add_parser("search", help="hybrid search over the corpus (builds the index on first use)")
+    s.add_argument("query")
+    s.add_argument("--k", type=int, default=10)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_search)
+
+    v = sub.add_parser("serve", help="serve the HTTP API (builds graph and indexes on first start)")
+    v.add_argument("--host", default=None, help="bind address (default 127.0.0.1)")
+    v.add_argument("--port", type=int, default=None)
+    v.set_defaults(func=cmd_serve)
