@@ -46,8 +46,16 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def add_data_options(p: argparse.ArgumentParser) -> None:
+    """--data/--corpus/--model: where the store and indexes live, what to build them from, which encoder."""
+    p.add_argument("--data", metavar="DIR", help="data directory (default ./var, or CCHC_DATA_DIR)")
+    p.add_argument("--corpus", metavar="DIR", help="corpus directory (default the embedded data/corpus)")
+    p.add_argument("--model", help="encoder: e5-small (default), hashing, a local folder or a hub name")
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     s = sub.add_parser("search", help="hybrid search over the corpus (builds the index on first use)")
+    add_data_options(s)
     s.add_argument("query")
     s.add_argument("--k", type=int, default=10)
     s.add_argument("--json", action="store_true")
@@ -56,4 +64,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     v = sub.add_parser("serve", help="serve the HTTP API (builds graph and indexes on first start)")
     v.add_argument("--host", default=None, help="bind address (default 127.0.0.1)")
     v.add_argument("--port", type=int, default=None)
+    add_data_options(v)
     v.set_defaults(func=cmd_serve)

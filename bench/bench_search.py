@@ -1,0 +1,92 @@
+"""Search speed: index build time, warm latency in-process and over HTTP.
+
+    .venv/bin/python bench/bench_search.py [--data /tmp/cchc-bench] [--rounds 20]
+
+Prints index build time (extraction, BM25, encoding), then p50/p99 of warm
+`Searcher.search` calls in-process and of `GET /search` over loopback against
+`cchc serve`, over the dev-style queries below (repeated `--rounds` times).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+QUERIES = [
+    "nhiệm vụ theo Nghị định 118", "QĐ 282", "nghi dinh 42/2022 dich vu cong", "Luật Thực hiện dân chủ ở cơ sở",
+    "Sở Nội vụ chủ trì nhiệm vụ năm 2023", "Sở Thông tin và Truyền thông chủ trì năm 2026",
+    "nhiệm vụ trong quý I/2026", "tháng 3/2023", "nộp hồ sơ qua mạng", "cổ phần hóa đơn vị sự nghiệp",
+    "chấm thi bằng máy tính", "công khai thủ tục hành chính",
+]
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", default="/tmp/cchc-bench")
+    ap.add_argument("--rounds", type=int, default=20)
+    ap.add_argument("--port", type=int, default=8799)
+    args = ap.parse_args()
+    from cchc.service.application import Application, extract_corpus
+    from cchc.service.settings import Settings
+
+    settings = Settings.from_env(data_dir=Path(args.data), port=args.port)
+    app = Application(settings)
+    t0 = time.perf_counter()
+    exs = extract_corpus(settings.corpus_dir)
+    t1 = time.perf_counter()
+    app.encoder  # noqa: B018
+    t2 = time.perf_counter()
+    app.build_search(exs)
+    t3 = time.perf_counter()
+    print(f"extract {t1 - t0:.2f}s, model load {t2 - t1:.2f}s, index build (BM25 + encode) {t3 - t2:.2f}s")
+    s = app.searcher
+    for q in QUERIES:  # warm up
+        s.search(q, 10)
+    lat = []
+    for _ in range(args.rounds):
+        for q in QUERIES:
+            t = time.perf_counter()
+            s.search(q, 10)
+            lat.append((time.perf_counter() - t) * 1000)
+    print(f"in-process: n={len(lat)} p50={statistics.median(lat):.1f} ms p99={pct(lat, 99):.1f} ms")
+
+    proc = subprocess.Popen([sys.executable, "-m", "cchc.service.cli", "serve", "--data", args.data, "--port",
+                             str(args.port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        base = f"http://127.0.0.1:{args.port}"
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(base + "/health", timeout=2)
+                break
+            except OSError:
+                time.sleep(1)
+        http = []
+        for q in QUERIES:
+            urllib.request.urlopen(f"{base}/search?" + urllib.parse.urlencode({"q": q}), timeout=30).read()
+        for _ in range(args.rounds):
+            for q in QUERIES:
+                t = time.perf_counter()
+                body = urllib.request.urlopen(f"{base}/search?" + urllib.parse.urlencode({"q": q, "k": 10}),
+                                              timeout=30).read()
+                http.append((time.perf_counter() - t) * 1000)
+                json.loads(body)
+        print(f"HTTP: n={len(http)} p50={statistics.median(http):.1f} ms p99={pct(http, 99):.1f} ms")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
