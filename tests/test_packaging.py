@@ -16,7 +16,8 @@ def test_every_code_folder_is_in_the_package_list():
     missing = []
     for init in ROOT.rglob("*.py"):
         rel = init.parent.relative_to(ROOT)
-        if not rel.parts or rel.parts[0] in NOT_PACKAGES or rel.parts[0].startswith(".") or rel.parts[0].endswith(".egg-info"):
+        top = rel.parts[0] if rel.parts else ""
+        if not top or top in NOT_PACKAGES or top.startswith(".") or top.endswith(".egg-info"):
             continue
         top = rel.parts[0]
         if top not in mapped:

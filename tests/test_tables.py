@@ -160,7 +160,8 @@ Tháng 01/2026
 def test_excerpt_row():
     ex = extract_source(SourceText.from_text(EXCERPT, "excerpt.txt"))
     (t,) = ex.tasks
-    assert (t.section, t.no, t.span.line) == ("I", "1", EXCERPT.splitlines().index("1 Ban hành Kế hoạch CCHC năm 2026") + 1)
+    first = EXCERPT.splitlines().index("1 Ban hành Kế hoạch CCHC năm 2026") + 1
+    assert (t.section, t.no, t.span.line) == ("I", "1", first)
     assert t.content == "Ban hành Kế hoạch CCHC năm 2026"
     assert t.product == "Kế hoạch của UBND tỉnh"
     assert t.cooperating == ("Các sở, ban, ngành", "UBND các xã, phường")
