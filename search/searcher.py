@@ -162,6 +162,7 @@ class Searcher:
             for u in units:
                 row = u.to_json()
                 row.update({"index_text": u.index_text, "lead_ids": list(u.lead_ids), "coop_ids": list(u.coop_ids),
+                            "mention_ids": list(u.mention_ids),
                             "deadline": u.deadline.to_json() if u.deadline else None, "is_heading": u.is_heading})
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
         os.replace(tmp, path / "units.jsonl")
@@ -176,7 +177,8 @@ class Searcher:
                     key=r["key"], doc=r["doc"], line=r["line"], end_line=r["end_line"], section=r["section"],
                     no=r["no"], kind=r["kind"], text=r["text"], index_text=r["index_text"],
                     heading_path=tuple(r["heading_path"]), lead_ids=tuple(r["lead_ids"]),
-                    coop_ids=tuple(r["coop_ids"]), deadline=Deadline(**r["deadline"]) if r["deadline"] else None,
+                    coop_ids=tuple(r["coop_ids"]), mention_ids=tuple(r.get("mention_ids", ())),
+                    deadline=Deadline(**r["deadline"]) if r["deadline"] else None,
                     timeline=r["timeline"], cites=tuple(r["cites"]), field=r["field"], year=r["year"],
                     is_heading=r["is_heading"]))
         return units

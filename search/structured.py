@@ -106,6 +106,10 @@ def structured_scores(
                     if s > best:
                         note = f" ({related[a]})" if related[a] else ""
                         best, reason = s, f"{role}: {_agency_name(a)}{note}"
+            if not best:
+                named = [a for a in u.mention_ids if a in related]
+                if named:
+                    best, reason = 0.4, f"mentions {_agency_name(named[0])}"
             if best:
                 total[i] += best
                 why[i].append(reason)

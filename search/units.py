@@ -35,6 +35,7 @@ class SearchUnit:
     coop_ids: tuple[str, ...] = ()
     deadline: Deadline | None = None
     timeline: str | None = None
+    mention_ids: tuple[str, ...] = ()  # agencies the text names, whatever their role
     cites: tuple[str, ...] = ()  # instrument ids mentioned inside the unit's span (numbered or named)
     field: str | None = None  # CCHC field concept IRI
     year: int | None = None  # the plan's year
@@ -46,7 +47,8 @@ class SearchUnit:
             "key": self.key, "doc": self.doc, "line": self.line, "end_line": self.end_line,
             "section": self.section, "no": self.no, "kind": self.kind, "text": self.text,
             "heading_path": list(self.heading_path), "lead": list(self.lead_ids),
-            "cooperating": list(self.coop_ids), "timeline": self.timeline, "cites": list(self.cites),
+            "cooperating": list(self.coop_ids), "mentions": list(self.mention_ids),
+            "timeline": self.timeline, "cites": list(self.cites),
             "field": self.field, "year": self.year,
         }
 
@@ -118,6 +120,12 @@ def _narrative_unit(ex: Extraction, u: Unit, task: Task | None, year: int | None
     )
 
 
+def _named_agencies(text: str) -> tuple[str, ...]:
+    from cchc.graph.agencies import find_agencies
+
+    return tuple(dict.fromkeys(m.agency_id for _, _, m in find_agencies(text) if m.agency_id))
+
+
 def build_units(extractions: Iterable[Extraction]) -> list[SearchUnit]:
     """Every searchable unit of the given documents, in document and line order."""
     out: list[SearchUnit] = []
@@ -134,4 +142,6 @@ def build_units(extractions: Iterable[Extraction]) -> list[SearchUnit]:
                 if t.span.line <= u.span.line <= t.span.end_line:
                     owner = t
             out.append(_narrative_unit(ex, u, owner, year))
+    for u in out:
+        u.mention_ids = _named_agencies(u.text)
     return out
