@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up the project in ./.venv (once) and run one job:
-#   scripts/bootstrap.sh run    extract + build the graph and search indexes of the embedded corpus
+#   scripts/bootstrap.sh run    build the graph store, search index and carry-over links of the embedded corpus
 #   scripts/bootstrap.sh test   lint and run the whole test suite
 # Works offline on a fresh machine with Python >= 3.11: torch is pinned to the
 # CPU wheel 2.13.0 (unpinned, pip would pull a multi-GB CUDA build).
@@ -21,9 +21,9 @@ fi
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 case "$job" in
   run)
-    .venv/bin/cchc extract data/corpus/*.txt --jsonl > var/extract.jsonl.tmp 2>/dev/null || { mkdir -p var; .venv/bin/cchc extract data/corpus/*.txt --jsonl > var/extract.jsonl.tmp; }
-    mv var/extract.jsonl.tmp var/extract.jsonl
-    echo "extracted $(wc -l < var/extract.jsonl) records into var/extract.jsonl"
+    # graph store, search index and carry-over links of data/corpus, into ./var (CCHC_DATA_DIR overrides)
+    .venv/bin/cchc build
+    .venv/bin/cchc search "nhiệm vụ theo Nghị định 118" --k 5
     ;;
   test)
     .venv/bin/ruff check .

@@ -39,12 +39,18 @@ def extract_corpus(corpus_dir: Path, *, progress: bool = False) -> list[Extracti
 
 @dataclass
 class Application:
+    """Settings plus the lazily opened store, encoder, searcher and carry-over result."""
+
     settings: Settings
     _cache: dict[str, Any] = field(default_factory=dict)
 
     @property
     def search_dir(self) -> Path:
         return self.settings.data_dir / "search"
+
+    @property
+    def store_dir(self) -> Path:
+        return self.settings.data_dir / "store"
 
     @functools.cached_property
     def encoder(self):
@@ -55,6 +61,36 @@ class Application:
         log.info("encoder %s loaded in %.1fs", enc.model_id, time.perf_counter() - t0)
         return enc
 
+    # ---------------------------------------------------------------- building
+    def build(self, *, progress: bool = False) -> dict[str, Any]:
+        """Everything the service answers from: graph store, search index, carry-over links (in the store too).
+
+        The corpus is extracted once; each product is written atomically, so an
+        interrupted build leaves the previous one usable.
+        """
+        from cchc.graph.store import Store, file_sha256
+
+        t0 = time.perf_counter()
+        corpus = self.settings.corpus_dir
+        manifest = load_manifest(corpus)
+        exs = extract_corpus(corpus, progress=progress)
+        t1 = time.perf_counter()
+        store = Store.open(self.store_dir, base=self.settings.base_iri, create=True)
+        counts: dict[str, Any] = dict(store.build(
+            [(ex, manifest.get(ex.doc), file_sha256(corpus / ex.doc)) for ex in exs]))
+        t2 = time.perf_counter()
+        self.build_search(exs, progress=progress)
+        t3 = time.perf_counter()
+        result = self.load_carryover(exs, progress=progress)
+        self.put_carryover(store, result)
+        t4 = time.perf_counter()
+        for name in ("store", "searcher", "carryover"):
+            self.__dict__.pop(name, None)
+        counts.update(continues=len(result.pairs), extract_s=t1 - t0, graph_s=t2 - t1, search_s=t3 - t2,
+                      carryover_s=t4 - t3, total_s=t4 - t0)
+        log.info("built %s in %.1fs", self.settings.data_dir, t4 - t0)
+        return counts
+
     def build_search(self, extractions: list[Extraction] | None = None, *, progress: bool = False) -> Path:
         from cchc.search.index import build_search_index
 
@@ -64,12 +100,59 @@ class Application:
         self.__dict__.pop("searcher", None)
         return path
 
+    def load_carryover(self, extractions: list[Extraction] | None = None, threshold: float | None = None, *,
+                       progress: bool = False):
+        """The corpus's carry-over result, from `<data>/carryover.json` when current, else computed and cached."""
+        from cchc.search.carryover import DEFAULT_THRESHOLD
+        from cchc.search.carryover_cache import ensure_carryover
+
+        return ensure_carryover(
+            self.settings.corpus_dir, self.settings.data_dir, lambda: self.encoder, self.model_id,
+            threshold=DEFAULT_THRESHOLD if threshold is None else threshold,
+            extract=lambda: extractions if extractions is not None else extract_corpus(self.settings.corpus_dir,
+                                                                                        progress=progress))
+
+    @staticmethod
+    def put_carryover(store, result) -> int:
+        """Write the links as one derived named graph per plan pair (dropped when either plan changes)."""
+        from cchc.graph.continuity import carryover_graph_docs, carryover_graphs
+
+        graphs = carryover_graphs(result.pairs, store.iris)
+        store.put_graphs({name: (list(g), carryover_graph_docs(name, store.iris) or ()) for name, g in graphs.items()})
+        return len(graphs)
+
+    @property
+    def model_id(self) -> str:
+        """The encoder's model id without loading it (what the carry-over cache is keyed by)."""
+        from cchc.embeddings.encoder import DEFAULT_MODEL_ID, HashingEncoder
+
+        key = self.settings.model.strip()
+        if key.lower() in ("e5-small", "default"):  # the specs make_encoder maps to default_encoder
+            return DEFAULT_MODEL_ID
+        if key.lower() == "hashing":
+            return HashingEncoder().model_id
+        path = Path(key).expanduser()
+        return path.name if path.is_dir() else key
+
+    def is_built(self) -> bool:
+        from cchc.graph.generations import current
+
+        return (self.search_dir / "units.jsonl").exists() and current(self.store_dir) is not None
+
     def ensure_built(self, *, progress: bool = False) -> None:
-        """Build the indexes from the corpus when the data directory has none yet."""
-        if not (self.search_dir / "units.jsonl").exists():
-            log.warning("no search index in %s: building it from %s", self.settings.data_dir,
+        """Build from the corpus when the data directory lacks the store or the search index."""
+        if not self.is_built():
+            log.warning("no graph store or search index in %s: building them from %s", self.settings.data_dir,
                         self.settings.corpus_dir)
-            self.build_search(progress=progress)
+            self.build(progress=progress)
+
+    # ---------------------------------------------------------------- reading
+    @functools.cached_property
+    def store(self):
+        from cchc.graph.store import Store
+
+        self.ensure_built()
+        return Store.open(self.store_dir, base=self.settings.base_iri, create=False)
 
     @functools.cached_property
     def searcher(self):
@@ -78,7 +161,14 @@ class Application:
         self.ensure_built()
         return open_searcher(self.search_dir, self.encoder, tracer=self.tracer)
 
-    @property
-    def tracer(self):
-        """Links from the graph's trace (tasks reaching an instrument through a plan), when the graph exists."""
-        return None
+    @functools.cached_property
+    def carryover(self):
+        self.ensure_built()
+        return self.load_carryover()
+
+    def tracer(self, instrument_id: str) -> list:
+        """The graph's trace as search links: tasks reaching an instrument directly, through a plan or another."""
+        from cchc.graph.trace import trace
+        from cchc.search.structured import Link
+
+        return [Link(h.key, h.link, h.why()) for h in trace(self.store, instrument_id)]

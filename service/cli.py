@@ -79,9 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--jsonl", action="store_true", help="one JSON record per line on stdout")
     e.set_defaults(func=cmd_extract)
 
-    from . import cli_search
+    from . import cli_carryover, cli_graph, cli_search
 
     cli_search.register(sub)
+    cli_graph.register(sub)
+    cli_carryover.register(sub)
     return p
 
 

@@ -41,17 +41,28 @@ def e5_encoder(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def search_dir(extractions, e5_encoder, tmp_path_factory):
-    """A search index of the whole corpus with the real model, built once."""
-    from cchc.graph.corpus import load_manifest
-    from cchc.search.index import build_search_index
+def app(e5_encoder, tmp_path_factory):
+    """The application over a data directory built once (`cchc build`'s work) with the real model."""
+    from cchc.service.application import Application
+    from cchc.service.settings import Settings
 
-    out = tmp_path_factory.mktemp("data") / "search"
-    return build_search_index(list(extractions.values()), load_manifest(CORPUS), out, e5_encoder)
+    application = Application(Settings(corpus_dir=CORPUS, data_dir=tmp_path_factory.mktemp("data")))
+    application.__dict__["encoder"] = e5_encoder  # the model loaded once per session, not once per data dir
+    application.build()
+    return application
 
 
 @pytest.fixture(scope="session")
-def searcher(search_dir, e5_encoder):
-    from cchc.search.index import open_searcher
+def data_dir(app) -> Path:
+    return app.settings.data_dir
 
-    return open_searcher(search_dir, e5_encoder)
+
+@pytest.fixture(scope="session")
+def search_dir(app) -> Path:
+    return app.search_dir
+
+
+@pytest.fixture(scope="session")
+def searcher(app):
+    """The searcher the service uses: indexes plus the graph's trace."""
+    return app.searcher

@@ -1,0 +1,80 @@
+"""Atomic on-disk generations: how the store survives failed and concurrent writes.
+
+A store directory holds numbered generations (`g000007/`), a `CURRENT` file
+naming the live one, and a `LOCK` file.  A writer takes the lock, fills a new
+generation, and publishes it by replacing `CURRENT` (write a temporary file,
+fsync, rename: atomic on POSIX).  Until that rename, readers and later runs
+see the previous generation, so a crash mid-write loses only the new one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+__all__ = ["atomic_write", "collect", "current", "new_generation", "publish", "writer_lock"]
+
+_GEN = re.compile(r"g(\d{6})")
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write `data` to a temporary file next to `path`, fsync it, rename it into place."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def current(root: Path) -> str | None:
+    """The live generation's name, None when nothing was ever published."""
+    try:
+        return (root / "CURRENT").read_text().strip() or None
+    except FileNotFoundError:
+        return None
+
+
+@contextlib.contextmanager
+def writer_lock(root: Path, busy: type[Exception] = RuntimeError) -> Iterator[None]:
+    """Hold the store's writer lock; raise `busy` at once if another process has it."""
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / "LOCK", "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise busy(f"{root}: another process is writing the store (one writer at a time)") from None
+        yield
+
+
+def new_generation(root: Path) -> Path:
+    """A fresh, empty generation directory numbered after every existing one."""
+    numbers = [int(m.group(1)) for p in root.iterdir() if (m := _GEN.fullmatch(p.name))]
+    path = root / f"g{max(numbers, default=0) + 1:06d}"
+    path.mkdir()
+    return path
+
+
+def publish(root: Path, generation: Path) -> None:
+    """Make `generation` the live one (one rename), and make the rename durable."""
+    atomic_write(root / "CURRENT", f"{generation.name}\n".encode())
+    fd = os.open(root, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def collect(root: Path, keep: set[str]) -> None:
+    """Delete every generation not in `keep` (old ones, and leftovers of interrupted writes)."""
+    for p in root.iterdir():
+        if _GEN.fullmatch(p.name) and p.name not in keep:
+            shutil.rmtree(p, ignore_errors=True)

@@ -1,0 +1,257 @@
+"""The shared graphs: agencies from the registry, instruments merged across documents.
+
+Instrument metadata is *recomputed*, never patched: the instruments graph is a
+pure function of the citation nodes of the documents currently in the store
+(`MENTIONS_QUERY`) and of the ids they cite, so adding, replacing or removing
+one document and recomputing gives exactly what a fresh build gives.
+
+Merging keeps disagreements visible rather than picking a winner.  Values that
+say the same thing are one value: issuers naming the same registry agency, or
+one a more specific form of the other ("Ủy ban nhân dân" / "UBND tỉnh"; code-
+implied issuers only count when no mention prints one); titles sharing 80% of the
+shorter one's words (truncated or reworded: "phân cấp, phân quyền" / "phân cấp,
+phân quyền, uỷ quyền"); dates when equal.  Each distinct
+value is kept in `cchc:stated*` on the instrument (several = a conflict, CQ9),
+and the canonical `eli:passed_by`, `eli:date_document`, `eli:title` are set
+only when there is exactly one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+
+import pyoxigraph as ox
+from cchc.ontology import (
+    CCHC,
+    DCTERMS,
+    ELI,
+    ORG,
+    SKOS,
+    IRIs,
+    instrument_class,
+    instrument_type_concept,
+    load_ontology,
+    slug,
+)
+from rdflib import URIRef
+from rdflib.compare import to_canonical_graph
+from rdflib.namespace import RDF, RDFS
+
+from .agencies import Registry, agency_key, load_registry
+from .rdf import GraphNames, Triple, bool_, date_, py_value, string, text_vi, to_quads
+from .reading import fold
+
+__all__ = ["MENTIONS_QUERY", "Mention", "agency_triples", "instrument_triples", "refresh_shared"]
+
+_ID_PARTS = re.compile(r"(\d{1,5}[A-Za-z]?)(?:/((?:19|20)\d\d))?[/-](.+)")
+_CHANGE_KIND = {"merge": "merger", "rename": "rename", "split": "split", "abolish": "dissolution"}
+_PRIMARY = ("merge", "rename", "abolish")
+
+MENTIONS_QUERY = """
+PREFIX cchc: <https://w3id.org/cchc/ontology#>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+SELECT ?i ?doc ?line ?type ?issuer ?src ?date ?title ?numbered WHERE {
+  ?c a cchc:Citation ; cchc:mentions ?i ; cchc:span ?s .
+  ?s cchc:startLine ?line ; cchc:inDocument ?d .
+  ?d dcterms:identifier ?doc .
+  OPTIONAL { ?c cchc:statedType ?type }
+  OPTIONAL { ?c cchc:statedIssuer ?issuer }
+  OPTIONAL { ?c cchc:issuerSource ?src }
+  OPTIONAL { ?c cchc:statedDate ?date }
+  OPTIONAL { ?c cchc:statedTitle ?title }
+  OPTIONAL { ?c cchc:numbered ?numbered }
+}
+"""
+
+
+@dataclass(frozen=True)
+class Mention:
+    """What one citation node says about its instrument (a row of MENTIONS_QUERY)."""
+
+    instrument: str
+    doc: str
+    line: int
+    type: str | None = None
+    issuer: str | None = None
+    issuer_source: str | None = None
+    date: str | None = None
+    title: str | None = None
+    numbered: bool | None = None
+
+
+# ---------------------------------------------------------------- agencies
+
+
+def agency_triples(registry: Registry, iris: IRIs) -> list[Triple]:
+    """Registry agencies, their successor relations and the 2025 restructuring as events."""
+    out: list[Triple] = []
+    for a in sorted(registry, key=lambda a: a.id):
+        node = iris.agency(a.id)
+        out += [(node, RDF.type, CCHC.AgencyGroup if a.is_group else CCHC.Agency),
+                (node, DCTERMS.identifier, string(a.id)), (node, SKOS.prefLabel, text_vi(a.name))]
+        out += [(node, SKOS.altLabel, text_vi(alias)) for alias in dict.fromkeys(a.aliases) if alias != a.name]
+    events: dict[str, list] = defaultdict(list)
+    for s in registry.successions:
+        if s.kind in _PRIMARY:  # successorOf is who holds the main duties; a split only hands some over
+            out.append((iris.agency(s.successor), CCHC.successorOf, iris.agency(s.predecessor)))
+        key = f"{s.date}-{s.kind}-{s.predecessor if s.kind == 'split' else s.successor}"
+        events[key].append(s)
+    for key, group in sorted(events.items()):
+        node = iris.event(key)
+        first = group[0]
+        out += [(node, RDF.type, CCHC.RestructuringEvent), (node, CCHC.changeKind, string(_CHANGE_KIND[first.kind])),
+                (node, DCTERMS.date, date_(first.date))]
+        for s in group:
+            old, new = iris.agency(s.predecessor), iris.agency(s.successor)
+            out += [(node, ORG.originalOrganization, old), (node, ORG.resultingOrganization, new),
+                    (old, ORG.changedBy, node), (new, ORG.resultedFrom if s.kind in _PRIMARY else ORG.changedBy, node)]
+            if s.note:
+                out.append((node, RDFS.comment, text_vi(s.note)))
+    return list(dict.fromkeys(out))
+
+
+# ---------------------------------------------------------------- instruments
+
+
+def _clusters(values: Iterable[str], same: Callable[[str, str], bool]) -> list[list[str]]:
+    """Group values that say the same thing (first-fit, in the given order)."""
+    groups: list[list[str]] = []
+    for v in values:
+        for g in groups:
+            if any(same(v, w) for w in g):
+                g.append(v)
+                break
+        else:
+            groups.append([v])
+    return groups
+
+
+def _pick(group: list[str], tie: Callable[[str], object]) -> str:
+    """The value printed most often; `tie` orders the rest."""
+    counts = Counter(group)
+    return min(counts, key=lambda v: (-counts[v], tie(v), v))
+
+
+def _title_words(title: str) -> set[str]:
+    return set(re.findall(r"\w+", fold(title)))
+
+
+def _same_title(a: str, b: str) -> bool:
+    """One title truncates or rephrases the other: 80% of the shorter one's words are in the longer one."""
+    wa, wb = _title_words(a), _title_words(b)
+    return bool(wa and wb) and len(wa & wb) >= 0.8 * min(len(wa), len(wb))
+
+
+def _issuer_matcher(registry: Registry) -> Callable[[str, str], bool]:
+    def same(a: str, b: str) -> bool:
+        ra, rb = registry.lookup(a), registry.lookup(b)
+        if ra and rb:
+            return ra == rb
+        ka, kb = agency_key(a), agency_key(b)
+        return ka == kb or ka.startswith(kb + " ") or kb.startswith(ka + " ")
+
+    return same
+
+
+def _choose_id(variants: Iterable[str]) -> str:
+    counts = Counter(variants)
+    return min(counts, key=lambda v: (-counts[v], v))
+
+
+def instrument_triples(ids: Mapping[str, Iterable[str]], mentions: Iterable[Mention], registry: Registry,
+                       iris: IRIs) -> list[Triple]:
+    """The instruments graph: one node per instrument IRI in `ids` (IRI -> ids as cited, one per document).
+
+    Deterministic for a given set of documents, whatever the order they were added in.
+    """
+    by_instrument: dict[str, list[Mention]] = defaultdict(list)
+    for m in mentions:
+        by_instrument[m.instrument].append(m)
+    same_issuer = _issuer_matcher(registry)
+    out: list[Triple] = []
+    agents: dict[URIRef, set[str]] = defaultdict(set)
+    for iri in sorted(ids):
+        node = URIRef(iri)
+        ident = _choose_id(ids[iri])
+        ms = sorted(by_instrument.get(iri, ()), key=lambda m: (m.doc, m.line))
+        parts = _ID_PARTS.fullmatch(ident)
+        numbered = any(m.numbered for m in ms) if any(m.numbered is not None for m in ms) else bool(parts)
+        types = list(dict.fromkeys(m.type for m in ms if m.type))
+        classes = {instrument_class(t) for t in types}
+        cls = classes.pop() if len(classes) == 1 else CCHC.LegalInstrument
+        out += [(node, RDF.type, cls), (node, DCTERMS.identifier, string(ident)),
+                (node, CCHC.numbered, bool_(numbered))]
+        label = f"{types[0]} {ident}" if numbered and len(types) == 1 else ident
+        out.append((node, RDFS.label, text_vi(label)))
+        if numbered and parts:
+            out += [(node, ELI.number, string(parts.group(1))), (node, CCHC.symbol, string(parts.group(3)))]
+        concept = instrument_type_concept(types[0]) if len(types) == 1 else None
+        if concept is not None and cls != CCHC.LegalInstrument:
+            out.append((node, ELI.type_document, concept))
+        out += [(node, CCHC.statedType, string(t)) for t in types]
+        out += _issuers(node, ms, same_issuer, registry, iris, agents)
+        dates = sorted({m.date for m in ms if m.date})
+        out += [(node, CCHC.statedDate, date_(d)) for d in dates]
+        if len(dates) == 1:
+            out.append((node, ELI.date_document, date_(dates[0])))
+        titles = [_pick(g, lambda t: len(t)) for g in _clusters((m.title for m in ms if m.title), _same_title)]
+        out += [(node, CCHC.statedTitle, string(t)) for t in sorted(titles)]
+        if len(titles) == 1:
+            out.append((node, ELI.title, string(titles[0])))
+    for agent, names in sorted(agents.items()):
+        out += [(agent, RDF.type, CCHC.Agency), (agent, SKOS.prefLabel, text_vi(min(names)))]
+    return list(dict.fromkeys(out))
+
+
+def _issuers(node: URIRef, ms: list[Mention], same: Callable[[str, str], bool], registry: Registry, iris: IRIs,
+             agents: dict[URIRef, set[str]]) -> list[Triple]:
+    printed = [m.issuer for m in ms if m.issuer and m.issuer_source == "text"]
+    values = printed or [m.issuer for m in ms if m.issuer]
+    reps = sorted(_pick(g, lambda v: -len(v)) for g in _clusters(values, same))
+    out: list[Triple] = [(node, CCHC.statedIssuer, string(v)) for v in reps]
+    if len(reps) == 1:
+        known = registry.lookup(reps[0])
+        agent = iris.agency(known or slug(reps[0]))
+        if known is None:  # an issuer outside the provincial registry (Chính phủ, Bộ Chính trị, ...)
+            agents[agent].add(reps[0])
+        out.append((node, ELI.passed_by, agent))
+    return out
+
+
+# ---------------------------------------------------------------- in the store
+
+
+@lru_cache(maxsize=1)
+def _ontology_triples() -> tuple:
+    """The ontology with canonical blank-node labels, so that every build stores the same quads."""
+    return tuple(to_canonical_graph(load_ontology()))
+
+
+def refresh_shared(st: ox.Store, manifest: dict, names: GraphNames) -> None:
+    """Recompute the ontology, agencies and instruments graphs of `st` from what its documents now say.
+
+    `manifest["documents"][stem]["instruments"]` gives the ids each document cites; the counts are
+    written to `manifest["counts"]`.
+    """
+    registry = load_registry()
+    rows = st.query(MENTIONS_QUERY, use_default_graph_as_union=True)
+    mentions = [Mention(*(py_value(v) for v in row)) for row in rows]  # type: ignore[union-attr]
+    ids: dict[str, list[str]] = {}
+    for d in manifest["documents"].values():
+        for iri, ident in d["instruments"].items():
+            ids.setdefault(iri, []).append(ident)
+    shared = [(names.ontology, _ontology_triples()), (names.agencies, agency_triples(registry, names.iris)),
+              (names.instruments, instrument_triples(ids, mentions, registry, names.iris))]
+    for graph, triples in shared:
+        st.remove_graph(ox.NamedNode(str(graph)))
+        st.extend(to_quads(triples, graph))
+    docs = manifest["documents"].values()
+    manifest["counts"] = {
+        "documents": len(docs),
+        **{k: sum(d["counts"][k] for d in docs) for k in ("tasks", "citations", "units", "targets")},
+        "instruments": len(ids), "agencies": len(registry), "triples": len(st),
+    }

@@ -1,0 +1,303 @@
+"""The graph store: an rdflib `Dataset` over Oxigraph, one named graph per document.
+
+On disk (the embedded default, `Settings.data_dir / "store"`)::
+
+    store/
+      CURRENT          name of the live generation ("g000007"), replaced by rename
+      LOCK             held (flock) by the one writer
+      g000007/
+        oxigraph/      the Oxigraph (RocksDB) database of that generation
+        manifest.json  base IRI, counts; per document: file, sha256, graph IRI, counts, instruments cited
+      g000006/         the previous generation, kept for readers that still have it open
+
+Writes are atomic (see generations.py): every change (build, add, remove)
+fills a new generation, fresh or from an Oxigraph backup of the live one (a
+RocksDB checkpoint: hard links, fast), recomputes the shared graphs there and
+only then publishes it.  A published generation is never written again.
+
+Concurrency: one writer at a time (a second one gets a StoreError at once);
+any number of readers, each on the generation it opened, read-only; `refresh()`
+moves a reader to the newest.  Each write deletes generations older than the
+previous one, so long-lived readers should refresh after a write.
+
+`Store(None)` is in memory (tests, one-off runs) and changes by copy-and-swap
+too.  Anything offering open / add_document / remove_document / query / export
+/ documents / close can stand in for this class (e.g. a remote SPARQL store).
+"""
+
+from __future__ import annotations
+
+import copy
+import gc
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+from cchc.ontology import DEFAULT_BASE, IRIs, bind_namespaces
+from rdflib import Dataset, Graph, URIRef
+from rdflib.query import Result
+
+from . import generations as gens
+from .build import DocumentGraph, build_document, doc_stem
+from .corpus import DocumentInfo
+from .rdf import GraphNames, Triple, from_ox, prefixes, py_value, to_quads
+from .records import Extraction
+from .shared import refresh_shared
+
+__all__ = ["EXPORT_FORMATS", "DocumentRecord", "Store", "StoreError", "file_sha256"]
+
+_FORMATS = {"turtle": ox.RdfFormat.TURTLE, "trig": ox.RdfFormat.TRIG, "nquads": ox.RdfFormat.N_QUADS,
+            "jsonld": ox.RdfFormat.JSON_LD, "ntriples": ox.RdfFormat.N_TRIPLES}
+EXPORT_FORMATS = (*_FORMATS, "graphml")
+Apply = Callable[[ox.Store, dict], None]
+
+
+class StoreError(ValueError):
+    """A store that cannot be used as asked (missing, busy, other base IRI, unknown document)."""
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    """A document as the manifest knows it."""
+
+    stem: str
+    file: str
+    kind: str
+    graph: str
+    sha256: str | None
+    counts: dict[str, int]
+    instruments: dict[str, str]
+
+
+def file_sha256(path: str | Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+class Store:
+    """Documents' named graphs plus the shared graphs, queryable with SPARQL."""
+
+    def __init__(self, path: str | Path | None = None, *, base: str | None = None, create: bool = True) -> None:
+        self.root = Path(path) if path is not None else None
+        self.version = 0  # bumped on every change: caches (the projection) key on it
+        self._ox, self._gen = ox.Store(), None
+        self._manifest: dict[str, Any] = {"base": base or DEFAULT_BASE, "documents": {}}
+        self._dataset: Dataset | None = None
+        if self.root is not None and gens.current(self.root):
+            self._load()
+            if base and base != self._manifest["base"]:
+                raise StoreError(f"{self.root}: the store was built with base IRI {self._manifest['base']}, "
+                                 f"not {base}; rebuild it")
+        elif self.root is not None and not create:
+            raise StoreError(f"{self.root}: no graph store here; run `cchc build` first")
+        self.iris = IRIs(self._manifest["base"])
+        self.names = GraphNames(self.iris)
+
+    @classmethod
+    def open(cls, path: str | Path | None = None, *, base: str | None = None, create: bool = True) -> Store:
+        """The store at `path` (None: a new in-memory one); `create=False` refuses a missing store."""
+        return cls(path, base=base, create=create)
+
+    # ---------------------------------------------------------------- reading
+    def _load(self) -> None:
+        assert self.root is not None
+        gen = gens.current(self.root)
+        manifest = json.loads((self.root / gen / "manifest.json").read_text("utf-8"))
+        self._ox, self._gen, self._manifest = ox.Store.read_only(str(self.root / gen / "oxigraph")), gen, manifest
+        self._dataset = None
+        self.version += 1
+
+    def refresh(self) -> bool:
+        """Move to the newest published generation; True when there was a newer one."""
+        if self.root is not None and gens.current(self.root) not in (None, self._gen):
+            self._load()
+            return True
+        return False
+
+    @property
+    def dataset(self) -> Dataset:
+        """The rdflib view; its default graph is the union of the named graphs."""
+        if self._dataset is None:
+            from oxrdflib import OxigraphStore
+
+            self._dataset = bind_namespaces(Dataset(store=OxigraphStore(store=self._ox), default_union=True))
+        return self._dataset
+
+    def query(self, sparql: str) -> Result:
+        """SELECT / ASK / CONSTRUCT / DESCRIBE over the union of the graphs (project prefixes predeclared)."""
+        return self.dataset.query(sparql)
+
+    def select(self, sparql: str) -> list[tuple]:
+        """Fast path for library code: rows of plain Python values (IRIs and strings as str, int, bool)."""
+        solutions = self._ox.query(sparql, use_default_graph_as_union=True, prefixes=prefixes(self.iris))
+        return [tuple(py_value(v) for v in row) for row in solutions]  # type: ignore[union-attr]
+
+    def documents(self) -> list[DocumentRecord]:
+        return [DocumentRecord(**d) for _, d in sorted(self._manifest["documents"].items())]
+
+    def counts(self) -> dict[str, int]:
+        """documents, tasks, citations, units, targets, instruments, agencies, triples (quads stored)."""
+        return dict(self._manifest.get("counts", {}))
+
+    def graph_names(self) -> list[str]:
+        return sorted(g.value for g in self._ox.named_graphs() if isinstance(g, ox.NamedNode))
+
+    def quads(self) -> Iterator[ox.Quad]:
+        return iter(self._ox)
+
+    def graph(self, *names: str, ontology: bool = False) -> Graph:
+        """An rdflib copy of the named graphs `names` merged (default: all but the ontology, unless asked)."""
+        wanted = {str(n) for n in names}
+        skip = "" if ontology or wanted else str(self.names.ontology)
+        out = bind_namespaces(Graph())
+        for q in self._ox:
+            g = q.graph_name.value if isinstance(q.graph_name, ox.NamedNode) else ""
+            if (g in wanted) if wanted else g != skip:
+                out.add((from_ox(q.subject), from_ox(q.predicate), from_ox(q.object)))
+        return out
+
+    def export(self, fmt: str, out: str | Path | None = None) -> bytes | None:
+        """Serialise: turtle/ntriples merge the graphs, trig/nquads/jsonld keep them, graphml is the projection.
+
+        With `out`, writes a temporary file next to it and renames it into place; else returns the bytes.
+        """
+        if fmt == "graphml":
+            from .projection import graphml_bytes
+
+            data = graphml_bytes(self)
+        elif fmt in ("turtle", "ntriples"):
+            merged = ox.Store()
+            merged.extend(ox.Quad(q.subject, q.predicate, q.object) for q in self._ox)
+            data = merged.dump(format=_FORMATS[fmt], from_graph=ox.DefaultGraph(),
+                               prefixes=prefixes(self.iris) if fmt == "turtle" else None)
+        elif fmt in _FORMATS:
+            data = self._ox.dump(format=_FORMATS[fmt], prefixes=prefixes(self.iris) if fmt == "trig" else None)
+        else:
+            raise ValueError(f"unknown export format {fmt!r}: use one of {', '.join(EXPORT_FORMATS)}")
+        if out is None:
+            return data
+        gens.atomic_write(Path(out), data)
+        return None
+
+    def close(self) -> None:
+        self._dataset = None
+        self._ox = ox.Store()
+        gc.collect()
+
+    # ---------------------------------------------------------------- writing
+    def build(self, documents: Iterable[tuple[Extraction, DocumentInfo | None, str | None]],
+              progress: Callable[[str], None] | None = None) -> dict[str, int]:
+        """Replace the whole store with these (extraction, manifest entry, sha256) documents; the counts."""
+        graphs = [(build_document(ex, info, self.iris), sha) for ex, info, sha in documents]
+
+        def apply(st: ox.Store, manifest: dict) -> None:
+            for dg, sha in graphs:
+                st.bulk_extend(to_quads(dg.triples, dg.graph))
+                manifest["documents"][dg.stem] = self._record(dg, sha)
+                if progress:
+                    progress(dg.stem)
+
+        self._write(apply, fresh=True)
+        return self.counts()
+
+    def add_document(self, extraction: Extraction, info: DocumentInfo | None = None,
+                     sha256: str | None = None) -> DocumentRecord:
+        """Add a document, or replace the one with the same stem."""
+        dg = build_document(extraction, info, self.iris)
+
+        def apply(st: ox.Store, manifest: dict) -> None:
+            st.remove_graph(ox.NamedNode(str(dg.graph)))
+            self._drop_derived(st, manifest, dg.stem)
+            st.extend(to_quads(dg.triples, dg.graph))
+            manifest["documents"][dg.stem] = self._record(dg, sha256)
+
+        self._write(apply)
+        return DocumentRecord(**self._manifest["documents"][dg.stem])
+
+    def remove_document(self, doc: str) -> None:
+        """Drop one document's graph (by stem or file name); the shared graphs are recomputed."""
+        stem = doc_stem(Path(doc).name)
+        if stem not in self._manifest["documents"] and not self.refresh():
+            raise StoreError(f"{doc}: no such document in the store")
+
+        def apply(st: ox.Store, manifest: dict) -> None:  # checked again: another writer may have removed it
+            if stem not in manifest["documents"]:
+                raise StoreError(f"{doc}: no such document in the store")
+            st.remove_graph(ox.NamedNode(manifest["documents"].pop(stem)["graph"]))
+            self._drop_derived(st, manifest, stem)
+
+        self._write(apply)
+
+    def put_graph(self, name: str, triples: Iterable[Triple], docs: Iterable[str] = ()) -> None:
+        """Store or replace a derived named graph (e.g. carry-over links), dropped when one of `docs` changes."""
+        self.put_graphs({name: (triples, docs)})
+
+    def put_graphs(self, graphs: Mapping[str, tuple[Iterable[Triple], Iterable[str]]]) -> None:
+        """Store or replace several derived graphs ({name: (triples, docs)}) in one write."""
+        taken = {d["graph"] for d in self._manifest["documents"].values()}
+        taken |= {str(self.names.ontology), str(self.names.agencies), str(self.names.instruments)}
+        todo = {str(name): (list(triples), sorted({doc_stem(Path(d).name) for d in docs}))
+                for name, (triples, docs) in graphs.items()}
+        for name in todo:
+            if name in taken:
+                raise StoreError(f"{name}: a document or shared graph; not replaceable with put_graph")
+
+        def apply(st: ox.Store, manifest: dict) -> None:
+            for name, (triples, docs) in todo.items():
+                st.remove_graph(ox.NamedNode(name))
+                st.extend(to_quads(triples, URIRef(name)))
+                manifest.setdefault("derived", {})[name] = docs
+
+        self._write(apply)
+
+    @staticmethod
+    def _drop_derived(st: ox.Store, manifest: dict, stem: str) -> None:
+        for name, docs in list(manifest.get("derived", {}).items()):
+            if stem in docs:
+                st.remove_graph(ox.NamedNode(name))
+                del manifest["derived"][name]
+
+    @staticmethod
+    def _record(dg: DocumentGraph, sha: str | None) -> dict:
+        return asdict(DocumentRecord(dg.stem, dg.file, dg.kind, str(dg.graph), sha, dg.counts, dg.instruments))
+
+    def _write(self, apply: Apply, fresh: bool = False) -> None:
+        if self.root is None:
+            st = ox.Store()
+            if not fresh:
+                st.extend(self._ox)
+            manifest = {"base": self.iris.base, "documents": {}} if fresh else copy.deepcopy(self._manifest)
+            apply(st, manifest)
+            refresh_shared(st, manifest, self.names)
+            self._ox, self._manifest, self._dataset = st, manifest, None
+            self.version += 1
+            return
+        with gens.writer_lock(self.root, StoreError):
+            self.refresh()  # start from what the last writer published, not from what we opened
+            previous = self._gen
+            target = gens.new_generation(self.root)
+            try:
+                if not fresh and previous is not None:
+                    self._ox.backup(str(target / "oxigraph"))
+                keep = not fresh and previous is not None
+                manifest = copy.deepcopy(self._manifest) if keep else {"base": self.iris.base, "documents": {}}
+                self._fill(target, apply, manifest)
+                gens.publish(self.root, target)
+            except BaseException:
+                gens.collect(self.root, {g for g in (previous,) if g})
+                raise
+            self._load()
+            gens.collect(self.root, {target.name, *((previous,) if previous else ())})
+
+    def _fill(self, target: Path, apply: Apply, manifest: dict) -> None:
+        """Open the new generation read-write, change it, close it (releasing RocksDB's lock), write the manifest."""
+        st = ox.Store(str(target / "oxigraph"))
+        apply(st, manifest)
+        refresh_shared(st, manifest, self.names)
+        st.flush()
+        del st
+        gc.collect()
+        gens.atomic_write(target / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1).encode())

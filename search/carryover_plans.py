@@ -1,0 +1,145 @@
+"""Which plans continue which: the plan pairs the carry-over matcher links.
+
+Tasks continue only between plans of one line of planning, so pairs are
+chosen from what the documents are, not from how alike their texts are:
+
+* ``successive``: two general CCHC plans of the same issuing body and level,
+  each with the nearest earlier one of the same span (the 2023 appendix ->
+  the 2026 appendix; a 2021-2025 plan -> a 2026-2030 plan);
+* ``period``: a period plan of a body -> that body's annual plans for a year
+  inside the period (the 2026-2030 plan -> the 2026 appendix);
+* ``implements``: a higher-level plan -> a lower-level plan that cites it as
+  the plan it carries out (a provincial plan -> a commune plan).
+
+`from` is always the earlier or umbrella plan.  Thematic plans (the 2023
+PAPI/SIPAS/PAR INDEX plan: a one-off plan to raise three indices, its title
+says nothing of cải cách hành chính) start no line of their own.  The Tân
+Đoàn 2025 commune plan is issued by another body at another level and carries
+out the province's 2025 plan (Kế hoạch 184/KH-UBND), which is not in the
+corpus; it reuses wording of the 2023 provincial appendix, but that is a
+template, not the same body continuing its task, so it is not linked by
+default (any pair can still be computed on request).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import PurePath
+
+from cchc.graph.corpus import DocumentInfo
+from cchc.graph.reading import fold
+from cchc.graph.records import Extraction
+
+__all__ = ["PlanInfo", "PlanPair", "describe_plans", "plan_pairs"]
+
+_LEVELS = {"trung ương": 0, "tỉnh": 1, "huyện": 2, "xã": 3}
+_PERIOD = re.compile(r"giai đoạn\s*((?:19|20)\d\d)\s*[-–]\s*((?:19|20)\d\d)", re.I)
+_YEAR = re.compile(r"năm\s+((?:19|20)\d\d)", re.I)
+
+
+@dataclass(frozen=True)
+class PlanInfo:
+    """What the pairing needs to know about one document."""
+
+    doc: str
+    issuer: str | None
+    level: str | None
+    year: int | None  # the year an annual plan is for
+    period: tuple[int, int] | None  # the years a period plan covers
+    general: bool  # a general CCHC plan (not a thematic one)
+    plan_ids: frozenset[str]  # numbers the plan is cited by (an appendix: the plan it is attached to)
+    cites: frozenset[str]
+
+    @property
+    def start(self) -> int:
+        return self.year or (self.period[0] if self.period else 0)
+
+
+@dataclass(frozen=True)
+class PlanPair:
+    """Two documents whose tasks are matched; `earlier` is the `from` side."""
+
+    earlier: str
+    later: str
+    relation: str  # "successive" | "period" | "implements" | "requested"
+
+    @property
+    def key(self) -> str:
+        """Names the pair's named graph and cache entry: "<earlier-stem>--<later-stem>"."""
+        return f"{PurePath(self.earlier).stem}--{PurePath(self.later).stem}"
+
+    def to_json(self) -> dict[str, str]:
+        return {"from": self.earlier, "to": self.later, "relation": self.relation, "key": self.key}
+
+
+def _title(ex: Extraction, info: DocumentInfo | None) -> str:
+    """The manifest title (a reader's name for the plan), else the title the document prints."""
+    if info and info.title:
+        return info.title
+    return str(ex.header.get("title") or "") or " ".join(ex.header.get("title_lines") or [])
+
+
+def describe_plan(ex: Extraction, info: DocumentInfo | None) -> PlanInfo:
+    """A document as a plan: the manifest first, then what its header prints."""
+    title = _title(ex, info)
+    period = info.period if info and info.period else None
+    year = info.year if info and info.year else None
+    if period is None and year is None:
+        m = _PERIOD.search(title)
+        if m:
+            period = (int(m.group(1)), int(m.group(2)))
+        else:
+            m = _YEAR.search(title)
+            header_year = ex.header.get("year")
+            year = int(m.group(1)) if m else int(header_year) if str(header_year or "").isdigit() else None
+    parent = ex.header.get("parent_plan") or {}
+    plan_ids = {parent["id"]} if parent.get("id") else set()
+    number = str(ex.header.get("number") or "")
+    m = re.search(r"\d+[/-]\S+", number)
+    if m:
+        plan_ids.add(m.group())
+    return PlanInfo(
+        doc=ex.doc,
+        issuer=info.issuer if info else None,
+        level=info.level if info else None,
+        year=year,
+        period=period,
+        general=not title or "cai cach hanh chinh" in fold(title),
+        plan_ids=frozenset(plan_ids),
+        cites=frozenset(c.id for c in ex.citations if c.numbered),
+    )
+
+
+def describe_plans(extractions: Iterable[Extraction], infos: Mapping[str, DocumentInfo]) -> dict[str, PlanInfo]:
+    return {ex.doc: describe_plan(ex, infos.get(ex.doc)) for ex in extractions}
+
+
+def _same_body(a: PlanInfo, b: PlanInfo) -> bool:
+    return fold(a.issuer or "") == fold(b.issuer or "") and (a.level or "") == (b.level or "")
+
+
+def plan_pairs(plans: Mapping[str, PlanInfo]) -> list[PlanPair]:
+    """The plan pairs to link, by the rules of the module docstring, in a stable order."""
+    general = [p for p in plans.values() if p.general and p.start]
+    out: list[PlanPair] = []
+    for later in general:
+        same = [p for p in general if p.doc != later.doc and _same_body(p, later)]
+        if later.year:
+            prior = [p for p in same if p.year and p.year < later.year]
+            out += [PlanPair(p.doc, later.doc, "successive") for p in prior
+                    if p.year == max(q.year or 0 for q in prior)]
+            out += [PlanPair(p.doc, later.doc, "period") for p in same
+                    if p.period and p.period[0] <= later.year <= p.period[1]]
+        elif later.period:
+            prior = [p for p in same if p.period and p.period[1] < later.period[0]]
+            out += [PlanPair(p.doc, later.doc, "successive") for p in prior
+                    if p.period == max(q.period or (0, 0) for q in prior)]
+    for later in plans.values():
+        for earlier in general:
+            higher = _LEVELS.get(earlier.level or "", 9) < _LEVELS.get(later.level or "", -1)
+            if higher and earlier.plan_ids & later.cites:
+                out.append(PlanPair(earlier.doc, later.doc, "implements"))
+    unique = {(p.earlier, p.later): p for p in out}
+    return sorted(unique.values(), key=lambda p: (plans[p.earlier].start, plans[p.later].start, p.earlier, p.later))

@@ -1,0 +1,149 @@
+"""`cchc carryover`, `cchc history` and `cchc lineage`: thin commands over the carry-over library.
+
+The result comes from `<data>/carryover.json` when it is current for the
+corpus files and the model (cchc.search.carryover_cache); otherwise the corpus
+is extracted, the model loaded and the links computed once and cached, so
+the HTTP service and later commands read the same result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from typing import Any
+
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def load_result(settings: Settings, threshold: float | None = None, *, progress: bool = True):
+    """The corpus's carry-over result for these settings (cached in the data directory)."""
+    from .application import Application
+
+    return Application(settings).load_carryover(threshold=threshold, progress=progress)
+
+
+def _requested(args: argparse.Namespace, settings: Settings, result):
+    """The plan results to show: all, or the --from/--to pair (computed on the spot if not a corpus pair)."""
+    if not (args.from_doc or args.to_doc):
+        return result.plans, result
+    if not (args.from_doc and args.to_doc):
+        raise ValueError("--from and --to go together")
+    try:
+        return [result.plan(args.from_doc, args.to_doc)], result
+    except KeyError:
+        from cchc.embeddings.encoder import make_encoder
+        from cchc.search.carryover import compute_carryover
+
+        from .application import extract_corpus
+
+        log.info("%s -> %s is not a plan pair of the corpus: computing it", args.from_doc, args.to_doc)
+        fresh = compute_carryover(extract_corpus(settings.corpus_dir), make_encoder(settings.model, settings.data_dir),
+                                  threshold=result.threshold, pairs=[(args.from_doc, args.to_doc)])
+        return fresh.plans, fresh
+
+
+def _task_line(result, key: str, width: int = 110) -> str:
+    t = result.tasks.get(key)
+    where = key.split(":", 1)[1]
+    text = t.content if t else ""
+    return f"{where:10s} {text[:width]}{'…' if len(text) > width else ''}"
+
+
+def cmd_carryover(args: argparse.Namespace, settings: Settings) -> int:
+    result = load_result(settings, args.threshold)
+    plans, source = _requested(args, settings, result)
+    if args.json:
+        body: dict[str, Any] = {"pairs": [p.to_json() for plan in plans for p in plan.pairs],
+                                "plans": [{k: v for k, v in plan.to_json().items() if k != "pairs"} for plan in plans]}
+        print(json.dumps(body, ensure_ascii=False, indent=2))
+        return 0
+    for plan in plans:
+        c = plan.counts()
+        print(f"== {plan.pair.earlier} -> {plan.pair.later} ({plan.pair.relation}): {c['continued']} continued, "
+              f"{c['dropped']} dropped, {c['new']} new; {c['pairs']} links")
+        print("\ncontinued:")
+        for p in plan.pairs:
+            lead = "; ".join(p.later.lead) or "-"
+            print(f"  {p.earlier.section}.{p.earlier.no} -> {p.later.section}.{p.later.no}  {p.score:.2f}  "
+                  f"[{p.link}] lead now: {lead}")
+            print(f"      {p.earlier.content[:100]}")
+            print(f"      {p.later.content[:100]}")
+            print(f"      why: {'; '.join(p.reasons)}")
+        print("\ndropped (earlier plan only):")
+        for key in plan.dropped:
+            print("  " + _task_line(source, key))
+        print("\nnew (later plan only):")
+        for key in plan.new:
+            print("  " + _task_line(source, key))
+        print()
+    return 0
+
+
+def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
+    from cchc.search.carryover import history
+
+    steps = history(load_result(settings), args.task)
+    if args.json:
+        print(json.dumps({"task": args.task, "history": steps}, ensure_ascii=False, indent=2))
+        return 0
+    for step in steps:
+        t = step["task"]
+        mark = "*" if step["query"] else " "
+        print(f"{mark} {t['doc']}:{t['section']}.{t['no']} (line {t['line']})  lead: {'; '.join(t['lead']) or '-'}")
+        print(f"    {t['content'][:160]}")
+        for link in step["links"]:
+            print(f"    <- {link['from']}  {link['score']:.2f}  {'; '.join(link['reasons'])}")
+    if len(steps) == 1:
+        print("  (no earlier or later task linked)")
+    return 0
+
+
+def cmd_lineage(args: argparse.Namespace, settings: Settings) -> int:
+    from cchc.graph.agencies import load_registry
+    from cchc.search.carryover import inherited_tasks, successor_chain
+
+    registry = load_registry()
+    agency_id = args.agency if args.agency in registry else registry.lookup(args.agency)
+    if agency_id is None:
+        raise ValueError(f"unknown agency {args.agency!r}: give a registry id or a name")
+    chain = successor_chain(agency_id, registry)
+    before = [{"predecessor": p, "name": registry.get(p).name if registry.get(p) else p}
+              for p in registry.predecessors(agency_id)]
+    pairs = inherited_tasks(load_result(settings), agency_id, registry)
+    if args.json:
+        print(json.dumps({"agency": agency_id, "successors": chain, "predecessors": before,
+                          "inherited": [p.to_json() for p in pairs]}, ensure_ascii=False, indent=2))
+        return 0
+    agency = registry.get(agency_id)
+    print(f"{agency.name if agency else agency_id} ({agency_id})")
+    for s in chain:
+        print(f"  -> {s['successor_name']} ({s['kind']}, {s['date']})")
+    for b in before:
+        print(f"  <- {b['name']}")
+    print(f"\ntasks it leads now that a predecessor led before: {len(pairs)}")
+    for p in pairs:
+        print(f"  {p.earlier.doc}:{p.earlier.section}.{p.earlier.no} -> {p.later.doc}:{p.later.section}.{p.later.no}"
+              f"  {p.score:.2f}  {p.later.content[:90]}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    c = sub.add_parser("carryover", help="tasks continued, dropped and new between plans (cached in the data dir)")
+    c.add_argument("--from", dest="from_doc", metavar="DOC", help="earlier plan (file name), with --to")
+    c.add_argument("--to", dest="to_doc", metavar="DOC", help="later plan (file name), with --from")
+    c.add_argument("--threshold", type=float, default=None, help="score a link needs (default 0.44)")
+    c.add_argument("--json", action="store_true", help='{"pairs": [...], "plans": [...]} as GET /carryover')
+    c.set_defaults(func=cmd_carryover)
+
+    h = sub.add_parser("history", help="the chain of a task across plans, with scores and reasons")
+    h.add_argument("task", metavar="TASK", help="e.g. langson-2026-cchc-phuluc.txt:III.9")
+    h.add_argument("--json", action="store_true")
+    h.set_defaults(func=cmd_history)
+
+    g = sub.add_parser("lineage", help="an agency's successors and the tasks it inherited from its predecessors")
+    g.add_argument("agency", metavar="AGENCY", help="registry id (so-kh-cn) or name (Sở Khoa học và Công nghệ)")
+    g.add_argument("--json", action="store_true")
+    g.set_defaults(func=cmd_lineage)

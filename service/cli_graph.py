@@ -1,0 +1,191 @@
+"""`cchc build | add | remove | sparql | export | trace`: thin commands over the graph store.
+
+Library objects do the work (`cchc.graph.pipeline`, `Store`, `trace`); this
+module only opens the store where the settings say, draws progress on stderr
+and prints.  Bad input raises ValueError (or SourceError), which `main` turns
+into one line and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from .settings import Settings
+
+_DATA_HELP = "data directory (the store is DIR/store)"
+
+
+def _store(settings: Settings, create: bool = False):
+    from cchc.graph.store import Store
+
+    return Store.open(settings.data_dir / "store", base=settings.base_iri, create=create)
+
+
+def _summary(counts: dict, seconds: float) -> str:
+    keys = ("documents", "tasks", "citations", "units", "targets", "instruments", "agencies", "triples")
+    return ", ".join(f"{counts.get(k, 0)} {k}" for k in keys) + f" in {seconds:.1f}s"
+
+
+def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
+    """Graph store, search index and carry-over links, all from the corpus (the README's main job)."""
+    from .application import Application
+
+    if not settings.corpus_dir.is_dir():
+        raise ValueError(f"{settings.corpus_dir}: not a directory")
+    counts = Application(settings).build(progress=not args.quiet)
+    print(f"built {settings.data_dir}: {_summary(counts, counts['total_s'])}; {counts['continues']} carry-over "
+          f"links; search index in {counts['search_s']:.1f}s")
+    return 0
+
+
+def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
+    from cchc.graph.pipeline import add_file
+    from cchc.graph.reading import SourceError
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise SourceError(path, "no such file" if not path.exists() else "not a regular file")
+    t0 = time.perf_counter()
+    store = _store(settings, create=True)
+    rec = add_file(store, path)
+    print(f"added {rec.stem} ({rec.counts['tasks']} tasks, {rec.counts['citations']} citations); store now "
+          f"{_summary(store.counts(), time.perf_counter() - t0)}")
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
+    t0 = time.perf_counter()
+    store = _store(settings)
+    store.remove_document(args.doc)
+    print(f"removed {args.doc}; store now {_summary(store.counts(), time.perf_counter() - t0)}")
+    return 0
+
+
+def _print_rows(result, fmt: str) -> None:
+    if fmt in ("csv", "json"):
+        sys.stdout.write(result.serialize(format=fmt).decode("utf-8"))
+        if fmt == "json":
+            sys.stdout.write("\n")
+        return
+    if fmt == "turtle":
+        raise ValueError("--format turtle is for CONSTRUCT/DESCRIBE queries; use table, csv or json")
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(show_lines=False)
+    for v in result.vars:
+        table.add_column(str(v), overflow="fold")
+    rows = list(result)
+    for row in rows:
+        table.add_row(*["" if x is None else str(x) for x in row])
+    Console().print(table)
+    print(f"{len(rows)} rows", file=sys.stderr)
+
+
+def cmd_sparql(args: argparse.Namespace, settings: Settings) -> int:
+    if (args.query is None) == (args.file is None):
+        raise ValueError("give a QUERY or --file F (one of them)")
+    text = Path(args.file).read_text("utf-8") if args.file else args.query
+    store = _store(settings)
+    try:
+        result = store.query(text)
+    except SyntaxError as exc:
+        raise ValueError(f"SPARQL syntax error: {str(exc).splitlines()[0][:200]}") from None
+    if result.type == "ASK":
+        if args.format == "json":
+            print(json.dumps({"head": {}, "boolean": bool(result.askAnswer)}))
+        else:
+            print("true" if result.askAnswer else "false")
+    elif result.type in ("CONSTRUCT", "DESCRIBE"):
+        if args.format == "csv":
+            raise ValueError("--format csv is for SELECT queries; use turtle or json (JSON-LD)")
+        from cchc.graph.rdf import plain_literals
+        from cchc.ontology import bind_namespaces
+        from rdflib import Graph
+
+        graph = bind_namespaces(Graph())
+        for triple in result.graph:
+            graph.add(plain_literals(triple))
+        sys.stdout.write(graph.serialize(format="json-ld" if args.format == "json" else "turtle"))
+    else:
+        _print_rows(result, args.format)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    store = _store(settings)
+    if args.out:
+        store.export(args.format, Path(args.out))
+        print(f"wrote {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.buffer.write(store.export(args.format) or b"")
+    return 0
+
+
+def cmd_trace(args: argparse.Namespace, settings: Settings) -> int:
+    from cchc.graph.projection import projection
+    from cchc.graph.trace import resolve_instruments, trace
+
+    store = _store(settings)
+    targets = resolve_instruments(store, args.ref)
+    if not targets:
+        raise ValueError(f"no instrument in the graph matches {args.ref!r}")
+    hits = trace(store, args.ref)
+    g = projection(store)
+    labels = {n: a.get("id") or a.get("stem") or a.get("label") or n for n, a in g.nodes(data=True)}
+    if args.json:
+        print(json.dumps({"query": args.ref, "instruments": [labels[t] for t in targets],
+                          "hits": [h.to_json() for h in hits]}, ensure_ascii=False, indent=2))
+        return 0
+    print(f"{args.ref!r} -> {', '.join(g.nodes[t]['label'] for t in targets)}: {len(hits)} hits")
+    for h in hits:
+        where = f"{h.section}.{h.no}" if h.section and h.no else h.kind
+        content = h.content if len(h.content) <= 100 else h.content[:99] + "…"
+        print(f"{h.doc}:{h.line}  {where}  [{h.link}]  {content}")
+        print(f"    why: {h.why(labels)}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    from cchc.graph.store import EXPORT_FORMATS
+
+    b = sub.add_parser("build", help="extract the corpus; build the graph store, search index and carry-over links")
+    b.add_argument("--corpus", metavar="DIR", help="corpus directory (default: the embedded corpus)")
+    b.add_argument("--data", metavar="DIR", help="data directory (store, search index, models; default ./var)")
+    b.add_argument("--model", metavar="SPEC",
+                   help="embedding model: e5-small (default, offline), hashing, a local folder or a hub name")
+    b.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    b.set_defaults(func=cmd_build)
+
+    a = sub.add_parser("add", help="add or replace one document in the graph store")
+    a.add_argument("file", metavar="FILE")
+    a.add_argument("--data", metavar="DIR", help=_DATA_HELP)
+    a.set_defaults(func=cmd_add)
+
+    r = sub.add_parser("remove", help="remove one document (file name or stem) from the graph store")
+    r.add_argument("doc", metavar="DOC")
+    r.add_argument("--data", metavar="DIR", help=_DATA_HELP)
+    r.set_defaults(func=cmd_remove)
+
+    q = sub.add_parser("sparql", help="run a SPARQL query (SELECT/ASK/CONSTRUCT) over the graph store")
+    q.add_argument("query", nargs="?", metavar="QUERY")
+    q.add_argument("--file", metavar="F", help="read the query from a file")
+    q.add_argument("--format", choices=("table", "csv", "json", "turtle"), default="table")
+    q.add_argument("--data", metavar="DIR", help=_DATA_HELP)
+    q.set_defaults(func=cmd_sparql)
+
+    e = sub.add_parser("export", help="export the graph store")
+    e.add_argument("--format", choices=EXPORT_FORMATS, default="trig")
+    e.add_argument("--out", metavar="FILE", help="write here (atomically) instead of stdout")
+    e.add_argument("--data", metavar="DIR", help=_DATA_HELP)
+    e.set_defaults(func=cmd_export)
+
+    t = sub.add_parser("trace", help="tasks that trace back to an instrument, and why")
+    t.add_argument("ref", metavar="INSTRUMENT", help='e.g. "NĐ 118", "76/NQ-CP", "Luật Ngân sách nhà nước"')
+    t.add_argument("--json", action="store_true")
+    t.add_argument("--data", metavar="DIR", help=_DATA_HELP)
+    t.set_defaults(func=cmd_trace)

@@ -1,0 +1,148 @@
+"""The persistent store: layout, atomic and incremental changes, one writer, exports that round-trip."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+
+import pytest
+from cchc.graph import generations
+from cchc.graph.corpus import load_manifest
+from cchc.graph.store import Store, StoreError, file_sha256
+from rdflib import Dataset, Graph, URIRef
+from rdflib.compare import isomorphic
+
+from .conftest import APPENDIX_2023, CORPUS, TANDOAN_2025
+from .test_graph_build import BASE, corpus_documents
+
+
+def documents_with_hashes(extractions) -> list:
+    manifest = load_manifest(CORPUS)
+    return [(ex, manifest.get(name), file_sha256(CORPUS / name)) for name, ex in sorted(extractions.items())]
+
+
+def by_graph(store: Store) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = defaultdict(set)
+    for q in store.quads():
+        out[q.graph_name.value].add(str(q.triple))
+    return dict(out)
+
+
+@pytest.fixture
+def disk_store(extractions, tmp_path) -> Store:
+    store = Store(tmp_path / "store")
+    store.build(documents_with_hashes(extractions))
+    return store
+
+
+def test_layout_manifest_and_reopening(disk_store, tmp_path):
+    root = tmp_path / "store"
+    gen = (root / "CURRENT").read_text().strip()
+    assert gen == "g000001" and (root / gen / "oxigraph").is_dir()
+    manifest = json.loads((root / gen / "manifest.json").read_text("utf-8"))
+    doc = manifest["documents"]["tandoan-2025-cchc"]
+    assert doc["sha256"] == file_sha256(CORPUS / TANDOAN_2025) and doc["file"] == TANDOAN_2025
+    assert doc["graph"] == BASE + "graph/doc/tandoan-2025-cchc" and doc["counts"]["tasks"] == 42
+    assert manifest["counts"] == disk_store.counts()
+    reader = Store.open(root, create=False)
+    assert [d.stem for d in reader.documents()] == sorted(manifest["documents"])
+    assert reader.query("ASK { ?t a cchc:Task ; cchc:rowNumber \"9\" }").askAnswer
+    assert sorted(reader.graph_names()) == sorted(
+        [d["graph"] for d in manifest["documents"].values()]
+        + [BASE + "graph/agencies", BASE + "graph/instruments", BASE + "graph/ontology"])
+    with pytest.raises(StoreError, match="base IRI"):
+        Store.open(root, base="http://example.org/other/")
+    with pytest.raises(StoreError, match="no graph store"):
+        Store.open(tmp_path / "missing", create=False)
+
+
+def test_builds_are_deterministic_on_disk_and_in_memory(disk_store, extractions):
+    memory = Store(None)
+    memory.build(documents_with_hashes(extractions))
+    assert by_graph(memory) == by_graph(disk_store)
+
+
+def test_remove_then_add_back_matches_a_fresh_build(disk_store, extractions, tmp_path):
+    before = by_graph(disk_store)
+    tandoan = BASE + "graph/doc/tandoan-2025-cchc"
+    disk_store.remove_document(TANDOAN_2025)
+    after = by_graph(disk_store)
+    assert tandoan not in after
+    for graph, quads in before.items():  # every other document graph is untouched
+        if "/graph/doc/" in graph and graph != tandoan:
+            assert after[graph] == quads, graph
+    # the instruments graph is recomputed: 42/2022/NĐ-CP has one printed issuer left, so it gets passed_by
+    assert disk_store.query(
+        'ASK { ?i dcterms:identifier "42/2022/NĐ-CP" ; eli:passed_by ?who }').askAnswer
+    assert disk_store.counts()["documents"] == 4
+    ex = extractions[TANDOAN_2025]
+    disk_store.add_document(ex, load_manifest(CORPUS).get(TANDOAN_2025), file_sha256(CORPUS / TANDOAN_2025))
+    fresh = Store(tmp_path / "fresh")
+    fresh.build(documents_with_hashes(extractions))
+    assert by_graph(disk_store) == by_graph(fresh)
+    assert isomorphic(disk_store.graph(ontology=True), fresh.graph(ontology=True))
+    assert disk_store.counts() == fresh.counts()
+    assert sorted(p.name for p in (tmp_path / "store").iterdir()) == ["CURRENT", "LOCK", "g000002", "g000003"]
+
+
+def test_a_failed_write_leaves_the_previous_store(disk_store, tmp_path, monkeypatch):
+    root = tmp_path / "store"
+    before, counts = by_graph(disk_store), disk_store.counts()
+
+    def boom(*_a, **_k):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("cchc.graph.shared.instrument_triples", boom)  # fails mid-way, after the doc graph changed
+    with pytest.raises(RuntimeError, match="disk full"):
+        disk_store.remove_document(APPENDIX_2023)
+    monkeypatch.undo()
+    monkeypatch.setattr(generations, "publish", lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    with pytest.raises(KeyboardInterrupt):  # interrupted after the new generation was complete
+        disk_store.remove_document(APPENDIX_2023)
+    monkeypatch.undo()
+    assert sorted(p.name for p in root.iterdir()) == ["CURRENT", "LOCK", "g000001"]
+    reopened = Store.open(root, create=False)
+    assert by_graph(reopened) == before == by_graph(disk_store)
+    assert reopened.counts() == counts
+
+
+def test_one_writer_at_a_time_and_readers_keep_their_generation(disk_store, tmp_path):
+    root = tmp_path / "store"
+    reader = Store.open(root, create=False)
+    with generations.writer_lock(root), pytest.raises(StoreError, match="one writer at a time"):
+        disk_store.remove_document(TANDOAN_2025)
+    other_writer = Store.open(root)
+    other_writer.remove_document(TANDOAN_2025)
+    assert reader.counts()["documents"] == 5  # still on the generation it opened, and usable
+    assert len(reader.select("SELECT ?d WHERE { ?d a cchc:Plan }")) == 3
+    assert reader.refresh() and reader.counts()["documents"] == 4
+    with pytest.raises(StoreError, match="no such document"):
+        disk_store.remove_document(TANDOAN_2025)  # the stale writer catches up before writing
+
+
+def test_export_round_trips(extractions, tmp_path):
+    store = Store(None)
+    store.build(corpus_documents(extractions))
+    turtle = tmp_path / "kg.ttl"
+    store.export("turtle", turtle)
+    assert isomorphic(Graph().parse(turtle, format="turtle"), store.graph(ontology=True))
+    trig = tmp_path / "kg.trig"
+    store.export("trig", trig)
+    ds = Dataset()
+    ds.parse(trig, format="trig")
+    names = {str(g.identifier) for g in ds.graphs() if len(g)}
+    assert names == set(store.graph_names())
+    for name in (BASE + "graph/doc/langson-2026-cchc-phuluc", BASE + "graph/instruments", BASE + "graph/ontology"):
+        assert isomorphic(ds.graph(URIRef(name)), store.graph(name)), name
+    nquads = store.export("nquads")
+    assert nquads is not None and len(nquads.splitlines()) == store.counts()["triples"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kg.trig", "kg.ttl"]  # no temporary files left
+    with pytest.raises(ValueError, match="unknown export format"):
+        store.export("xml")
+
+
+def test_put_graph_refuses_document_graphs(extractions):
+    store = Store(None)
+    store.build(corpus_documents(extractions))
+    with pytest.raises(StoreError):
+        store.put_graph(BASE + "graph/doc/tandoan-2025-cchc", [])
