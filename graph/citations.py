@@ -115,6 +115,7 @@ def _patterns() -> dict[str, re.Pattern[str]]:
         "title_stop": re.compile(rf";|\.(?: |$)|: |, (?=(?:{_alt(names)}) )"),
         "named": re.compile(rf"(?<!\w)(?:{_alt(raw['named']['types'])})(?= \S)"),
         "name_stop": re.compile(rf"(?:{_alt(raw['named']['stop_words'])})(?!\w)|số \d"),
+        "group_issuer": re.compile(rf"(?<!\w)các (?P<type>{_alt(names)}) của (?P<who>{issuer})(?!\w)[^.;]*?: ", re.I),
         "not_type": re.compile(rf"(?:{_alt(raw['not_types']['phrases'])})$", re.I),
     }
 
@@ -230,6 +231,14 @@ def _read_tail(text: str, hit: _Hit) -> None:
             hit.title, hit.title_span = text[a:b].strip(" ,"), (a, b)
 
 
+_SENTENCE_END = re.compile(r"\.(?: |$)")
+
+
+def _type_name(word: str) -> str:
+    """The canonical type name for a type word as written ("kế hoạch" -> "Kế hoạch")."""
+    return next((t["name"] for t in _data().raw["types"] if t["name"].lower() == word.lower()), word)
+
+
 def _numbered(text: str, owner: list[int]) -> list[_Hit]:
     hits: list[_Hit] = []
     for m in _ID_RE.finditer(text):
@@ -263,6 +272,15 @@ def _numbered(text: str, owner: list[int]) -> list[_Hit]:
             h.date = nxt.date
             if nxt.issuer_source == "text":
                 h.issuer, h.issuer_source = nxt.issuer, "text"
+    for intro in _patterns()["group_issuer"].finditer(text):
+        # "các Kế hoạch của UBND tỉnh về ...: Kế hoạch số 226/KH-UBND ...; Kế hoạch số 195/KH-UBND ...":
+        # the listed instruments of that type, up to the sentence's end, share the stated issuer
+        end = _SENTENCE_END.search(text, intro.end())
+        limit = end.start() if end else len(text)
+        kind = _type_name(intro.group("type"))
+        for h in hits:
+            if intro.end() <= h.start < limit and h.issuer is None and h.type == kind:
+                h.issuer, h.issuer_source = intro.group("who"), "text"
     for h in hits:
         if h.issuer is None:
             known = [p for p in _parts(h.code) if p in _data().code_issuer]

@@ -50,6 +50,8 @@ TIME_HEAD = re.compile(
     re.IGNORECASE,
 )
 # Words that cannot end a name: what follows them on the next line belongs to the same cell.
+# A timeline that ends in a year is complete unless a separator follows.
+CLOSED_TIME = re.compile(r"\d{4}\s*$")
 INCOMPLETE_END = (
     "Chủ tịch", "Giám đốc", "Trưởng", "Văn phòng", "Cổng", "Hội đồng", "Ủy ban", "Uỷ ban", "Trung tâm",
     " Sở", " Bộ", " Ban", "Thủ",
@@ -242,6 +244,8 @@ class _Segmenter:
                 cost += 1.0
         if column != TIME and TIME_HEAD.match(next_line) and not next_word[0].isdigit():
             cost += 1.0
+        if column == TIME and CLOSED_TIME.search(prev_text) and TIME_HEAD.match(next_line):
+            cost += 1.5  # "Năm 2023" is a whole timeline; a second "năm 2023" below it ends another cell
         return cost
 
     @staticmethod

@@ -66,3 +66,30 @@ def search_dir(app) -> Path:
 def searcher(app):
     """The searcher the service uses: indexes plus the graph's trace."""
     return app.searcher
+
+
+@pytest.fixture(scope="session")
+def live_url(app):
+    """The HTTP service over the session's data directory, served by uvicorn on a free loopback port."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+    from cchc.service.app import create_app
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(app.settings, app), host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)

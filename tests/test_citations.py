@@ -113,6 +113,15 @@ CASES = {
         [("76/NQ-CP", 21, "Nghị quyết", None, "Chính phủ"),
          ("282/QĐ-TTg", 21, "Quyết định", None, "Thủ tướng Chính phủ"),
          ("60-NQ/TU", 21, "Nghị quyết", None, "Tỉnh ủy")]),
+    "issuer stated once for a list (tandoan 551)": (
+        [(551, "- Tiếp tục triển khai hiệu quả nội dung các Kế hoạch của UBND tỉnh về "),
+         (553, "xây dựng và phát triển Chính quyền điện tử, Chính quyền số: Kế hoạch số "),
+         (555, "226/KH-UBND ngày 18/11/2021 về thực hiện Nghị quyết số 49-NQ/TU, ngày "),
+         (557, "28/9/2021 của Ban Thường vụ Tỉnh ủy về chuyển đổi số tỉnh Lạng Sơn; Kế hoạch số 195/KH-UBND "
+               "ngày 18/12/2020 về ứng dụng công nghệ thông tin. ")],
+        [("226/KH-UBND", 553, "Kế hoạch", "2021-11-18", "UBND tỉnh"),
+         ("49-NQ/TU", 555, "Nghị quyết", "2021-09-28", "Ban Thường vụ Tỉnh ủy"),
+         ("195/KH-UBND", 557, "Kế hoạch", "2020-12-18", "UBND tỉnh")]),
 }
 
 
