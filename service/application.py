@@ -62,7 +62,7 @@ class Application:
         return enc
 
     # ---------------------------------------------------------------- building
-    def build(self, *, progress: bool = False) -> dict[str, Any]:
+    def build(self, *, progress: bool = False, graph_only: bool = False) -> dict[str, Any]:
         """Everything the service answers from: graph store, search index, carry-over links (in the store too).
 
         The corpus is extracted once; each product is written atomically, so an
@@ -79,6 +79,11 @@ class Application:
         counts: dict[str, Any] = dict(store.build(
             [(ex, manifest.get(ex.doc), file_sha256(corpus / ex.doc)) for ex in exs]))
         t2 = time.perf_counter()
+        if graph_only:  # no encoder: the graph and its SPARQL answers only
+            self.__dict__.pop("store", None)
+            counts.update(continues=0, extract_s=t1 - t0, graph_s=t2 - t1, search_s=0.0, carryover_s=0.0,
+                          total_s=t2 - t0)
+            return counts
         self.build_search(exs, progress=progress)
         t3 = time.perf_counter()
         result = self.load_carryover(exs, progress=progress)

@@ -36,7 +36,10 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
 
     if not settings.corpus_dir.is_dir():
         raise ValueError(f"{settings.corpus_dir}: not a directory")
-    counts = Application(settings).build(progress=not args.quiet)
+    counts = Application(settings).build(progress=not args.quiet, graph_only=args.graph_only)
+    if args.graph_only:
+        print(f"built {settings.data_dir / 'store'}: {_summary(counts, counts['total_s'])}")
+        return 0
     print(f"built {settings.data_dir}: {_summary(counts, counts['total_s'])}; {counts['continues']} carry-over "
           f"links; search index in {counts['search_s']:.1f}s")
     return 0
@@ -158,6 +161,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--data", metavar="DIR", help="data directory (store, search index, models; default ./var)")
     b.add_argument("--model", metavar="SPEC",
                    help="embedding model: e5-small (default, offline), hashing, a local folder or a hub name")
+    b.add_argument("--graph-only", action="store_true",
+                   help="only the graph store (no model, no search index, no carry-over links)")
     b.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     b.set_defaults(func=cmd_build)
 

@@ -33,6 +33,13 @@ def test_build_prints_a_summary(tmp_path, capsys):
     assert (tmp_path / "store" / "CURRENT").exists() and (tmp_path / "search" / "units.jsonl").exists()
 
 
+def test_build_graph_only_needs_no_model(tmp_path, capsys):
+    code, out, _ = run(["build", "--graph-only", "--data", str(tmp_path), "-q"], capsys)
+    assert code == 0 and "5 documents, 249 tasks" in out
+    assert (tmp_path / "store" / "CURRENT").exists() and not (tmp_path / "search").exists()
+    assert not (tmp_path / "models").exists()
+
+
 def test_trace_text_and_json(data, capsys):
     code, out, _ = run(["trace", "NĐ 118", "--data", str(data)], capsys)
     assert code == 0
