@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 import time
 from pathlib import Path
 
 from .settings import Settings
+
+log = logging.getLogger(__name__)
 
 _DATA_HELP = "data directory (the store is DIR/store)"
 
@@ -57,6 +60,15 @@ def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
     rec = add_file(store, path)
     print(f"added {rec.stem} ({rec.counts['tasks']} tasks, {rec.counts['citations']} citations); store now "
           f"{_summary(store.counts(), time.perf_counter() - t0)}")
+    if path.resolve().parent == settings.corpus_dir.resolve():
+        # A corpus document replaced: the plan pairs it is part of get their links recomputed (the carry-over
+        # cache keeps every other pair as it was) and go back into the store.
+        from .application import Application
+
+        app = Application(settings)
+        pairs = app.put_carryover(store, app.load_carryover(progress=False))
+        print(f"carry-over links of {pairs} plan pairs stored")
+    log.warning("the search index still holds the previous corpus: run `cchc build` to refresh it")
     return 0
 
 

@@ -88,6 +88,23 @@ def test_add_and_remove(data, capsys, tmp_path):
     assert code == 0 and "added tandoan-2025-cchc (42 tasks" in out and "5 documents" in out
 
 
+def test_carryover_links_follow_a_replaced_plan(data, capsys, tmp_path):
+    copy = tmp_path / "data"
+    shutil.copytree(data, copy)
+    count = ["sparql", "SELECT (COUNT(*) AS ?n) WHERE { ?later cchc:continues ?earlier }", "--format", "csv",
+             "--data", str(copy)]
+    _, out, _ = run(count, capsys)
+    before = int(out.split()[1])
+    assert before > 40  # 2023 -> 2026 appendix and 2026-2030 plan -> 2026 appendix
+    assert run(["remove", APPENDIX_2026, "--data", str(copy)], capsys)[0] == 0
+    _, out, _ = run(count, capsys)
+    assert int(out.split()[1]) == 0  # every link had the 2026 appendix on one side
+    code, out, _ = run(["add", str(CORPUS / APPENDIX_2026), "--data", str(copy)], capsys)
+    assert code == 0 and "carry-over links of 2 plan pairs stored" in out
+    _, out, _ = run(count, capsys)
+    assert int(out.split()[1]) == before
+
+
 @pytest.mark.parametrize("args, message", [
     (["remove", "nope.txt"], "nope.txt: no such document in the store"),
     (["trace", "NĐ 999"], "no instrument in the graph matches 'NĐ 999'"),
