@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -20,7 +19,6 @@ from cchc.graph.narrative import (
     split_agencies,
 )
 from cchc.graph.reading import SourceText, join_lines, read_source, squash
-from cchc.graph.targets import find_targets
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "data" / "corpus"
@@ -293,13 +291,6 @@ def test_task_numbers_are_unique(results):
         keys = [(t.section, t.no) for t in results[doc].tasks]
         assert len(keys) == len(set(keys)), doc
         assert results[doc].tasks, doc
-
-
-def test_speed(sources):
-    start = time.perf_counter()
-    for src in sources.values():
-        find_targets(src, extract_narrative(src).units)
-    assert time.perf_counter() - start < 0.5
 
 
 def test_other_marker_shapes():
