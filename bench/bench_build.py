@@ -38,7 +38,8 @@ def main() -> None:
     for _ in range(args.rounds):
         shutil.rmtree(data, ignore_errors=True)
         t = time.perf_counter()
-        done = subprocess.run([str(cli), "build", "--graph-only", "--data", str(data), "--quiet"], check=True, capture_output=True,
+        done = subprocess.run([str(cli), "build", "--graph-only", "--data", str(data), "--quiet"], check=True,
+                              capture_output=True,
                               text=True)
         walls.append(time.perf_counter() - t)
         summary = done.stdout.strip()
