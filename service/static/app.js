@@ -1,0 +1,63 @@
+// The page's router: one static page, views chosen by the URL's hash
+// (#/?q=..., #/task/<id>, #/instrument/<id>, #/agency/<id>), so every view
+// has a link that can be shared or bookmarked.
+
+import { showAgency } from "./agency.js";
+import { showInstrument } from "./instrument.js";
+import { showSearch } from "./search.js";
+import { showTask } from "./task.js";
+
+const TITLE = "Tra cứu nhiệm vụ cải cách hành chính – Lạng Sơn";
+const main = document.getElementById("main");
+const backLink = document.getElementById("back-to-search");
+let lastSearch = "#/";
+
+function decode(path) {
+  return path.split("/").map(decodeURIComponent).join("/");
+}
+
+function parse(hash) {
+  const raw = hash.replace(/^#/, "") || "/";
+  const [path, query = ""] = raw.split("?");
+  for (const [prefix, view] of [["/task/", "task"], ["/instrument/", "instrument"], ["/agency/", "agency"]]) {
+    if (path.startsWith(prefix) && path.length > prefix.length) return { view, id: decode(path.slice(prefix.length)) };
+  }
+  return { view: "search", params: Object.fromEntries(new URLSearchParams(query)) };
+}
+
+async function route() {
+  const hash = window.location.hash;
+  if (hash && !hash.startsWith("#/")) return; // an in-page anchor (the skip link), not a route
+  const r = parse(hash);
+  main.setAttribute("aria-busy", "true");
+  try {
+    if (r.view === "search") {
+      document.title = TITLE;
+      backLink.hidden = true;
+      showSearch(main, r.params);
+      return;
+    }
+    backLink.hidden = false;
+    backLink.setAttribute("href", lastSearch);
+    if (r.view === "task") await showTask(main, r.id);
+    else if (r.view === "instrument") await showInstrument(main, r.id);
+    else await showAgency(main, r.id);
+    main.focus({ preventScroll: true }); // screen readers start at the new page, not at the old link
+    window.scrollTo(0, 0);
+  } finally {
+    main.removeAttribute("aria-busy");
+  }
+}
+
+window.addEventListener("hashchange", () => {
+  const hash = window.location.hash;
+  if (!hash || hash === "#/" || hash.startsWith("#/?")) lastSearch = hash || "#/";
+  route();
+});
+// the search view rewrites the hash with history.replaceState as the user types; remember where they were
+window.addEventListener("click", (e) => {
+  const a = e.target.closest && e.target.closest("a[href^='#/']");
+  if (a && parse(window.location.hash).view === "search") lastSearch = window.location.hash || "#/";
+});
+if (parse(window.location.hash).view === "search") lastSearch = window.location.hash || "#/";
+route();

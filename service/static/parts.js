@@ -1,0 +1,70 @@
+// Pieces shared by the views: reason chips, source lines, messages.
+
+import { docId, h, href, lineRange } from "./dom.js";
+import { reason } from "./labels.js";
+
+/** The instrument id of the URL scheme ("118/2025/NĐ-CP" -> "118-2025-nd-cp"). */
+export function instrumentSlug(identifier) {
+  return String(identifier)
+    .normalize("NFC")
+    .toLowerCase()
+    .replace(/đ/g, "d")
+    .normalize("NFD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "");
+}
+
+/** Why a hit matched, as chips; a cited instrument links to its page. */
+export function chips(reasons, label) {
+  if (!reasons || reasons.length === 0) return null;
+  return h(
+    "ul",
+    { class: "chips", "aria-label": label },
+    reasons.map((raw) => {
+      const text = reason(raw);
+      const cited = /^cites (\S+)$/.exec(raw);
+      const inner = cited ? h("a", { href: href.instrument(instrumentSlug(cited[1])) }, text) : text;
+      return h("li", { class: "chip", title: raw }, inner);
+    }),
+  );
+}
+
+/** "tệp.txt · dòng 841–873". */
+export function sourceRef(doc, line, end) {
+  return h("span", { class: "source-ref" }, h("span", { class: "file" }, doc), " · ", lineRange(line, end));
+}
+
+/** The source file's lines, numbered as `cat -n` counts. */
+export function sourceLines(provenance) {
+  const rows = provenance.lines.map((l) =>
+    h(
+      "div",
+      { class: l.text.trim() ? "src-line" : "src-line blank", "data-line": l.line },
+      h("span", { class: "ln", "aria-hidden": "true" }, String(l.line)),
+      h("span", { class: "tx" }, l.text),
+    ),
+  );
+  return h("div", { class: "source", role: "group", "aria-label": `Dòng nguồn ${docId(provenance.doc)}` }, rows);
+}
+
+/** "Phụ lục: ... năm 2026 (2026)" for a file name, from the /documents rows; the file stem when unknown. */
+export function docLabel(docs, file) {
+  const d = docs && docs.get(file);
+  if (!d) return docId(file);
+  return d.year && !String(d.title || "").includes(String(d.year)) ? `${d.title} (${d.year})` : d.title || docId(file);
+}
+
+export function message(kind, text) {
+  return h("p", { class: `message ${kind}`, role: kind === "error" ? "alert" : null }, text);
+}
+
+export function errorMessage(err) {
+  if (err && err.status === 404) return message("error", `Không tìm thấy: ${err.message}`);
+  if (err && err.code === "network") return message("error", err.message);
+  return message("error", `Có lỗi khi tải dữ liệu${err && err.message ? `: ${err.message}` : "."}`);
+}
+
+export function loading(text = "Đang tải…") {
+  return h("p", { class: "message loading", role: "status" }, text);
+}

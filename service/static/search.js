@@ -1,0 +1,189 @@
+// The search view: results as the user types (debounced), filters for year,
+// agency and field, each hit with why it matched and its source lines.
+
+import { api, documentsByFile, options } from "./api.js";
+import { clear, h, href } from "./dom.js";
+import { taskPlace, score } from "./labels.js";
+import { chips, docLabel, errorMessage, message, sourceRef } from "./parts.js";
+
+const DEBOUNCE_MS = 250;
+const K = 20;
+const EXAMPLES = [
+  "nhiệm vụ theo Nghị định 118",
+  "Sở Nội vụ chủ trì năm 2026",
+  "số hóa hồ sơ thủ tục hành chính",
+  "chỉ số PAPI",
+];
+
+let view = null; // the mounted form and its state, kept while the user stays on the search route
+
+/** Show the search view for the hash's parameters ({q, year, agency, field}). */
+export function showSearch(main, params) {
+  if (!view || !main.contains(view.form)) view = mount(main);
+  view.setValues(params);
+  view.run(true);
+  return view;
+}
+
+function field(id, labelText, control) {
+  return h("div", { class: "field" }, h("label", { for: id }, labelText), control);
+}
+
+function mount(main) {
+  clear(main);
+  const q = h("input", {
+    id: "q", type: "search", name: "q", autocomplete: "off", spellcheck: "false", maxlength: 500,
+    placeholder: "Ví dụ: nhiệm vụ theo Nghị định 118", "aria-describedby": "search-status",
+  });
+  const year = h("select", { id: "f-year", name: "year" }, h("option", { value: "" }, "Tất cả các năm"));
+  const agency = h("select", { id: "f-agency", name: "agency" }, h("option", { value: "" }, "Tất cả cơ quan"));
+  const fieldSel = h("select", { id: "f-field", name: "field" }, h("option", { value: "" }, "Tất cả lĩnh vực"));
+  const status = h("p", { id: "search-status", class: "status", role: "status", "aria-live": "polite" });
+  const results = h("ol", { class: "results", "aria-label": "Kết quả tìm kiếm" });
+  const intro = h("div", { class: "intro" });
+  const form = h(
+    "form",
+    { class: "search", role: "search", onsubmit: (e) => { e.preventDefault(); state.run(); } },
+    h("div", { class: "field query" },
+      h("label", { for: "q" }, "Tìm nhiệm vụ, văn bản, cơ quan"),
+      h("div", { class: "query-row" }, q, h("button", { type: "submit" }, "Tìm"))),
+    h("fieldset", { class: "filters" },
+      h("legend", null, "Lọc kết quả"),
+      field("f-year", "Năm kế hoạch", year),
+      field("f-agency", "Cơ quan chủ trì hoặc phối hợp", agency),
+      field("f-field", "Lĩnh vực CCHC", fieldSel)),
+  );
+  main.append(h("h1", { class: "visually-hidden" }, "Tra cứu nhiệm vụ cải cách hành chính"), form, status,
+    h("section", { "aria-label": "Kết quả" }, results), intro);
+
+  let timer = null;
+  let seq = 0;
+  let controller = null;
+  const wanted = {}; // filter values from the URL, applied once the options have arrived
+
+  const values = () => ({ q: q.value.trim(), year: year.value, agency: agency.value, field: fieldSel.value });
+
+  const state = {
+    form,
+    setValues(params) {
+      q.value = params.q || "";
+      Object.assign(wanted, { year: params.year || "", agency: params.agency || "", field: params.field || "" });
+      year.value = wanted.year;
+      agency.value = wanted.agency;
+      fieldSel.value = wanted.field;
+    },
+    async run(fromUrl = false) {
+      clearTimeout(timer);
+      const v = values();
+      if (!fromUrl) history.replaceState(null, "", href.search(v));
+      const mine = ++seq;
+      if (controller) controller.abort();
+      controller = null;
+      if (!v.q) {
+        clear(results);
+        status.textContent = "";
+        intro.hidden = false;
+        results.removeAttribute("aria-busy");
+        return;
+      }
+      intro.hidden = true;
+      controller = new AbortController();
+      results.setAttribute("aria-busy", "true");
+      status.textContent = "Đang tìm…";
+      try {
+        const [answer, docs] = await Promise.all([
+          api.search({ q: v.q, k: K, year: v.year, agency: v.agency, field: v.field }, controller.signal),
+          documentsByFile().catch(() => new Map()),
+        ]);
+        if (mine !== seq) return; // a newer query was typed meanwhile
+        renderResults(results, answer.results, docs);
+        status.textContent = answer.results.length
+          ? `${answer.results.length} kết quả cho “${v.q}”`
+          : `Không có kết quả cho “${v.q}”. Thử bỏ bớt bộ lọc hoặc dùng từ khác.`;
+      } catch (err) {
+        if (err.name === "AbortError" || mine !== seq) return;
+        clear(results);
+        status.textContent = "";
+        results.append(h("li", null, errorMessage(err)));
+      } finally {
+        if (mine === seq) results.removeAttribute("aria-busy");
+      }
+    },
+  };
+
+  q.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => state.run(), DEBOUNCE_MS);
+  });
+  for (const sel of [year, agency, fieldSel]) sel.addEventListener("change", () => state.run());
+
+  fillOptions({ year, agency, field: fieldSel }, wanted);
+  renderIntro(intro);
+  return state;
+}
+
+async function fillOptions(selects, wanted) {
+  const tasks = [
+    options.documents().then((docs) => {
+      const years = [...new Set(docs.map((d) => d.year).filter(Boolean))].sort((a, b) => b - a);
+      selects.year.append(...years.map((y) => h("option", { value: y }, `Năm ${y}`)));
+      selects.year.value = wanted.year;
+    }),
+    options.agencies().then((rows) => {
+      const byName = (a, b) => a.name.localeCompare(b.name, "vi");
+      const active = rows.filter((a) => a.lead + a.cooperating > 0).sort(byName);
+      const rest = rows.filter((a) => a.lead + a.cooperating === 0).sort(byName);
+      const opt = (a) => h("option", { value: a.id }, a.lead + a.cooperating ? `${a.name} (${a.lead + a.cooperating})` : a.name);
+      selects.agency.append(
+        h("optgroup", { label: "Có nhiệm vụ" }, active.map(opt)),
+        rest.length ? h("optgroup", { label: "Chưa có nhiệm vụ trong dữ liệu" }, rest.map(opt)) : null,
+      );
+      selects.agency.value = wanted.agency;
+    }),
+    options.fields().then((rows) => {
+      const sorted = [...rows].sort((a, b) => (a.label || a.id).localeCompare(b.label || b.id, "vi"));
+      selects.field.append(...sorted.map((f) => h("option", { value: f.id }, `${f.label || f.id} (${f.tasks})`)));
+      selects.field.value = wanted.field;
+    }),
+  ];
+  const failed = (await Promise.allSettled(tasks)).filter((r) => r.status === "rejected");
+  if (failed.length) {
+    for (const sel of Object.values(selects)) if (sel.options.length === 1) sel.disabled = true;
+    console.warn("filter options unavailable", failed.map((r) => r.reason));
+  }
+}
+
+function renderResults(list, results, docs) {
+  clear(list);
+  for (const r of results) {
+    const place = r.kind === "task" || r.section ? taskPlace(r.section, r.no, r.line) : "Đoạn văn";
+    const title = r.task ? h("a", { href: href.task(r.task) }, place) : h("span", null, place);
+    list.append(
+      h("li", { class: "result" },
+        h("h2", { class: "result-title" }, title,
+          h("span", { class: "doc-title" }, docLabel(docs, r.doc))),
+        h("p", { class: "meta" }, "Nguồn: ", sourceRef(r.doc, r.line, r.end_line),
+          h("span", { class: "score", title: "điểm xếp hạng" }, ` · điểm ${score(r.score)}`)),
+        h("blockquote", { class: "hit-text" }, r.text),
+        chips(r.why, "Vì sao khớp")));
+  }
+}
+
+async function renderIntro(intro) {
+  clear(intro);
+  intro.append(
+    h("h2", null, "Gợi ý tìm kiếm"),
+    h("ul", { class: "examples" }, EXAMPLES.map((e) => h("li", null, h("a", { href: href.search({ q: e }) }, e)))),
+  );
+  try {
+    const docs = await options.documents();
+    intro.append(
+      h("h2", null, "Tài liệu trong dữ liệu"),
+      h("ul", { class: "docs" }, docs.map((d) =>
+        h("li", null, h("strong", null, d.title || d.id),
+          h("span", { class: "muted" }, ` · ${[d.type, d.issuer, d.year].filter(Boolean).join(", ")} · ${d.tasks} nhiệm vụ`)))),
+    );
+  } catch (err) {
+    intro.append(message("error", `Không tải được danh sách tài liệu: ${err.message}`));
+  }
+}
