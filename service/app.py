@@ -1,7 +1,10 @@
-"""The HTTP service: thin FastAPI routes over one `Application`.
+"""The HTTP service: the FastAPI factory over one `Application`.
 
-`create_app(settings)` is the factory; the application (indexes, model) is
-opened once at start-up, so requests only search.
+`create_app(settings)` is the factory; the lifespan builds the data directory
+when it is missing (graph store, search index, carry-over) and opens it once
+(store, indexes, model, the graph views' index), so requests only read.
+Routes live in `api.py` (JSON API), `sparql_api.py` (/sparql) and the page's
+module; every error answers {"error", "detail"} (see `api.py`).
 """
 
 from __future__ import annotations
@@ -9,11 +12,14 @@ from __future__ import annotations
 import logging
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
 
+from .api import Views, api_router, install_error_handlers, install_openapi
 from .application import Application
 from .settings import Settings
+from .sparql_api import sparql_router
+from .web import web_router
 
 log = logging.getLogger(__name__)
 
@@ -21,28 +27,29 @@ log = logging.getLogger(__name__)
 def create_app(settings: Settings | None = None, application: Application | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     app_obj = application or Application(settings)
+    views = Views(app_obj)
+
+    def open_all() -> None:
+        app_obj.ensure_built()  # a fresh data directory is built from the corpus before the first request
+        app_obj.searcher  # noqa: B018  (indexes and model)
+        app_obj.carryover  # noqa: B018  (the links, from their cache; recomputed here if the corpus changed)
+        views.get().index  # noqa: B018  (store and the graph projection)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        app_obj.searcher  # noqa: B018  (open the indexes and load the model before the first request)
+        await run_in_threadpool(open_all)
         yield
 
     app = FastAPI(title="cchc-graph", version="0.1.0", lifespan=lifespan,
-                  description="Knowledge graph and Vietnamese search over CCHC plans and the instruments they cite.")
+                  description="Knowledge graph and Vietnamese search over CCHC plans and the instruments they cite."
+                              "\n\nErrors answer `{\"error\": code, \"detail\": message}` (400 bad parameter, "
+                              "404 unknown id, 503 timeout); lists answer `{\"total\", \"limit\", \"offset\", "
+                              f"\"items\"}}` (`limit` default {settings.page_size}, at most {settings.max_page_size}).")
     app.state.application = app_obj
-
-    @app.exception_handler(ValueError)
-    async def value_error(_: Request, exc: ValueError) -> JSONResponse:
-        return JSONResponse(status_code=400, content={"error": "bad_request", "detail": str(exc)})
-
-    @app.get("/health")
-    def health() -> dict:
-        return {"status": "ok", "units": len(app_obj.searcher.units)}
-
-    @app.get("/search")
-    def search(q: str = Query(..., min_length=1, max_length=500), k: int = Query(10, ge=1, le=100)) -> dict:
-        """Hybrid search; each result has doc, line, section, no, score, text and why."""
-        results = app_obj.searcher.search(q, k=min(k, settings.max_k))
-        return {"query": q, "results": [r.to_json() for r in results]}
-
+    app.state.views = views
+    install_error_handlers(app)
+    install_openapi(app)
+    app.include_router(api_router(app_obj, settings, views))
+    app.include_router(sparql_router(app_obj, settings))  # /sparql
+    app.include_router(web_router())  # / and /static: the web page
     return app

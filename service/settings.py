@@ -28,16 +28,26 @@ class Settings:
     model: str = "e5-small"
     host: str = "127.0.0.1"
     port: int = 8765
-    sparql_timeout_s: float = 10.0
-    sparql_result_limit: int = 10000
+    sparql_timeout: float = 10.0  # seconds a /sparql query may run before its worker is killed
+    sparql_max_rows: int = 10000  # solutions (or triples) a /sparql answer may hold
+    sparql_workers: int = 2  # worker processes running /sparql queries
     max_k: int = 100
+    page_size: int = 50  # API lists: items per page when the caller gives no `limit`
+    max_page_size: int = 500  # API lists: the largest `limit` accepted
+    request_timeout: float = 30.0  # seconds an API request may compute before it answers 503 "timeout"
     log_level: str = "WARNING"
 
     def __post_init__(self) -> None:
         if not self.base_iri.startswith(("http://", "https://")) or not self.base_iri.endswith(("/", "#")):
             raise ValueError(f"base IRI must be an http(s) IRI ending in / or #: {self.base_iri!r}")
-        if not 0 < self.sparql_timeout_s <= 300:
-            raise ValueError(f"SPARQL timeout must be in (0, 300] seconds: {self.sparql_timeout_s}")
+        if not 0 < self.sparql_timeout <= 300:
+            raise ValueError(f"SPARQL timeout must be in (0, 300] seconds: {self.sparql_timeout}")
+        if not 0 < self.sparql_max_rows <= 10_000_000 or not 0 < self.sparql_workers <= 64:
+            raise ValueError(f"SPARQL row limit must be in (0, 10000000] and workers in (0, 64]: "
+                             f"{self.sparql_max_rows}, {self.sparql_workers}")
+        if not 0 < self.page_size <= self.max_page_size or not 0 < self.request_timeout <= 600:
+            raise ValueError(f"page size must be in (0, max_page_size={self.max_page_size}] and the request "
+                             f"timeout in (0, 600] seconds: {self.page_size}, {self.request_timeout}")
         if not 0 < self.port < 65536:
             raise ValueError(f"port out of range: {self.port}")
 

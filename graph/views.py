@@ -1,0 +1,494 @@
+"""Read-side views of the graph: what a page about one task, instrument, agency or document shows.
+
+The HTTP API, the CLI and notebooks all want the same answers ("this task,
+its agencies, deadline, citations and the source lines it came from"), so
+they are computed here, over the `Store` alone, with no server: structure
+(which tasks a document or agency has, where a task starts) comes from the
+cached networkx projection, per-item detail from a few SPARQL queries on
+Oxigraph, and the text of the source lines from the corpus file itself (the
+store keeps line numbers, not lines).
+
+Ids are the IRI tails the URLs use: task `langson-2026-cchc-phuluc/III-9`,
+instrument `118-2025-nd-cp`, agency `so-kh-cn`, document `langson-2026-cchc-phuluc`.
+Unknown ids raise `NotFound`; every list is returned as a `page`.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cchc.ontology import slug
+
+from .agencies import Registry, load_registry
+from .corpus import DocumentInfo
+from .projection import projection
+from .reading import SourceError, SourceText, read_source
+from .trace import trace
+
+if TYPE_CHECKING:
+    from .store import Store
+
+__all__ = ["GraphViews", "NotFound", "page"]
+
+_PREFIXES = """PREFIX cchc: <https://w3id.org/cchc/ontology#>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
+PREFIX time: <http://www.w3.org/2006/time#>
+PREFIX eli: <http://data.europa.eu/eli/ontology#>
+"""
+_CCHC = "https://w3id.org/cchc/ontology#"
+_ELI = "http://data.europa.eu/eli/ontology#"
+_DOC_RELATIONS = ("appendixOf", "implements", "basedOn", "replaces", "amends")
+_INSTRUMENT_RELATIONS = ("implements", "basedOn", "replaces", "amends")
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
+
+
+class NotFound(LookupError):
+    """An id that names nothing in the store; the message says which kind of thing and which id."""
+
+
+def page(items: Sequence[Any], limit: int, offset: int) -> dict[str, Any]:
+    """The agreed paged list: {"total", "limit", "offset", "items"}."""
+    if limit < 0 or offset < 0:
+        raise ValueError(f"limit and offset must not be negative (limit={limit}, offset={offset})")
+    return {"total": len(items), "limit": limit, "offset": offset, "items": list(items[offset:offset + limit])}
+
+
+def _iri_ref(value: str) -> str:
+    """A SPARQL IRI reference; callers pass IRIs of the index, never raw URL text, and this refuses the rest."""
+    if any(c in value for c in '<>"{}|\\^`\n\r\t '):
+        raise NotFound(f"not a valid id: {value!r}")
+    return f"<{value}>"
+
+
+@dataclass(frozen=True)
+class _Task:
+    iri: str
+    id: str
+    file: str
+    stem: str
+    line: int
+    end_line: int
+    section: str | None
+    no: str | None
+    content: str
+    source: str | None
+
+    def summary(self) -> dict[str, Any]:
+        return {"task": self.id, "doc": self.file, "line": self.line, "section": self.section, "no": self.no,
+                "content": self.content}
+
+
+@dataclass
+class _Index:
+    """What lists and look-ups need, derived once per store version."""
+
+    tasks: dict[str, _Task]  # task IRI -> row
+    by_id: dict[str, _Task]
+    by_doc: dict[str, list[_Task]]  # document stem -> tasks in line order
+    docs: dict[str, dict[str, Any]]  # stem -> {"iri", "file", "title", "class"}
+    by_file: dict[str, str]  # file name -> stem
+    agency_tasks: dict[str, dict[str, list[_Task]]]  # agency IRI -> {"lead": [...], "cooperating": [...]}
+
+
+class GraphViews:
+    """Task, instrument, agency and document views over one store (and the corpus it was built from).
+
+    `documents` is the corpus manifest (what the texts do not say: type, issuer, level, year);
+    `corpus_dir` is where the source lines are read from.
+    """
+
+    def __init__(self, store: Store, corpus_dir: Path | None = None,
+                 documents: Mapping[str, DocumentInfo] | None = None, registry: Registry | None = None) -> None:
+        self.store = store
+        self.iris = store.iris
+        self.corpus_dir = Path(corpus_dir) if corpus_dir is not None else None
+        self.info = dict(documents or {})
+        self.registry = registry or load_registry()
+        self._index: tuple[int, _Index] | None = None
+        self._sources: dict[str, tuple[float, int, SourceText | None]] = {}
+
+    # ---------------------------------------------------------------- ids
+    def _prefix(self, kind: str) -> str:
+        return f"{self.iris.base}{kind}/"
+
+    def task_id(self, iri: str) -> str:
+        return iri[len(self._prefix("task")):]
+
+    def instrument_id(self, iri: str) -> str:
+        return iri[len(self._prefix("instrument")):]
+
+    def agency_id(self, iri: str) -> str:
+        return iri[len(self._prefix("agency")):]
+
+    def node_ref(self, iri: str) -> dict[str, str]:
+        """{"kind", "id"} of a node IRI as the API names it (task, instrument, agency, document)."""
+        for kind, prefix in (("task", "task"), ("instrument", "instrument"), ("agency", "agency"),
+                             ("document", "doc")):
+            if iri.startswith(self._prefix(prefix)):
+                tail = iri[len(self._prefix(prefix)):]
+                if kind == "document":
+                    tail = next((s for s, d in self.index.docs.items() if d["iri"] == iri), tail)
+                return {"kind": kind, "id": tail}
+        return {"kind": "other", "id": iri}
+
+    # ---------------------------------------------------------------- index
+    @property
+    def index(self) -> _Index:
+        if self._index is None or self._index[0] != self.store.version:
+            self._index = (self.store.version, self._build_index())
+        return self._index[1]
+
+    def _build_index(self) -> _Index:
+        g = projection(self.store)
+        docs: dict[str, dict[str, Any]] = {}
+        doc_of_file: dict[str, str] = {}
+        for n, a in g.nodes(data=True):
+            if a.get("kind") == "document":
+                docs[a["stem"]] = {"iri": n, "file": a["doc"], "title": a.get("label") if a.get("label") != a["stem"]
+                                   else None, "class": a.get("type")}
+                doc_of_file[a["doc"]] = a["stem"]
+        tasks: dict[str, _Task] = {}
+        by_doc: dict[str, list[_Task]] = defaultdict(list)
+        for n, a in g.nodes(data=True):
+            if a.get("kind") != "task":
+                continue
+            t = _Task(n, self.task_id(n), a["doc"], doc_of_file.get(a["doc"], Path(a["doc"]).stem), a["line"],
+                      a["end_line"], a.get("section"), a.get("no"), a["content"], a.get("source"))
+            tasks[n] = t
+            by_doc[t.stem].append(t)
+        for rows in by_doc.values():
+            rows.sort(key=lambda t: t.line)
+        agency_tasks: dict[str, dict[str, list[_Task]]] = defaultdict(lambda: {"lead": [], "cooperating": []})
+        for s, o, rel in g.edges(keys=True):
+            if rel in ("leadAgency", "cooperatingAgency") and s in tasks:
+                agency_tasks[o]["lead" if rel == "leadAgency" else "cooperating"].append(tasks[s])
+        for roles in agency_tasks.values():
+            for rows in roles.values():
+                rows.sort(key=lambda t: (t.file, t.line))
+        return _Index(tasks, {t.id: t for t in tasks.values()}, dict(by_doc), docs, doc_of_file, dict(agency_tasks))
+
+    def year_of(self, stem: str) -> int | None:
+        """The year a document plans for: the manifest's year (or first year of its period), else its title's."""
+        doc = self.index.docs.get(stem)
+        info = self.info.get(doc["file"]) if doc else None
+        if info and info.start_year:
+            return info.start_year
+        m = _YEAR.search((doc or {}).get("title") or "")
+        return int(m.group(1)) if m else None
+
+    def task_at(self, doc: str, line: int) -> str | None:
+        """The id of the task a search hit at (doc file, line) belongs to: starting there, else containing it."""
+        stem = self.index.by_file.get(doc)
+        best = None
+        for t in self.index.by_doc.get(stem or "", ()):
+            if t.line == line:
+                return t.id
+            if t.line <= line <= t.end_line:
+                best = t.id
+        return best
+
+    # ---------------------------------------------------------------- source lines
+    def source(self, doc: str) -> SourceText | None:
+        """The corpus file's text (NFC, line map), re-read when the file changes; None when it is not there."""
+        if self.corpus_dir is None:
+            return None
+        path = self.corpus_dir / Path(doc).name
+        try:
+            st = path.stat()
+        except OSError:
+            return None
+        hit = self._sources.get(doc)
+        if hit is None or hit[:2] != (st.st_mtime, st.st_size):
+            try:
+                text: SourceText | None = read_source(path)
+            except SourceError:
+                text = None
+            hit = self._sources[doc] = (st.st_mtime, st.st_size, text)
+        return hit[2]
+
+    def source_lines(self, doc: str, line: int, end_line: int) -> list[dict[str, Any]]:
+        """[{"line", "text"}] of lines line..end_line of a corpus file (empty when the file is gone)."""
+        src = self.source(doc)
+        if src is None:
+            return []
+        end = min(end_line, len(src.lines))
+        return [{"line": n, "text": text} for n, text in src.numbered(max(1, line), end)] if line <= end else []
+
+    def provenance(self, doc: str, line: int, end_line: int) -> dict[str, Any]:
+        return {"doc": doc, "line": line, "end_line": end_line, "lines": self.source_lines(doc, line, end_line)}
+
+    # ---------------------------------------------------------------- tasks
+    def _task(self, task_id: str) -> _Task:
+        t = self.index.by_id.get(task_id.strip("/"))
+        if t is None:
+            raise NotFound(f"no task {task_id!r}: expected <document>/<section>-<no> or <document>/L<line>, "
+                           "e.g. langson-2026-cchc-phuluc/III-9")
+        return t
+
+    def task(self, task_id: str) -> dict[str, Any]:
+        """Everything about one task, with the text of the source lines it came from."""
+        t = self._task(task_id)
+        node = _iri_ref(t.iri)
+        props: dict[str, list[Any]] = defaultdict(list)
+        for p, o in self.store.select(f"SELECT ?p ?o WHERE {{ {node} ?p ?o }}"):
+            if p.startswith(_CCHC):
+                props[p[len(_CCHC):]].append(o)
+
+        def one(name: str) -> Any:
+            return props[name][0] if props.get(name) else None
+
+        agencies: dict[str, list[dict[str, Any]]] = {"leadAgency": [], "cooperatingAgency": []}
+        for rel, a, name in self.store.select(_PREFIXES + f"""SELECT ?rel ?a ?name WHERE {{
+              VALUES ?rel {{ cchc:leadAgency cchc:cooperatingAgency }} {node} ?rel ?a .
+              OPTIONAL {{ ?a skos:prefLabel ?name }} }}"""):
+            agencies[rel[len(_CCHC):]].append({"id": self.agency_id(a), "name": name})
+        deadline = None
+        for text, start, end, rec, prec in self.store.select(_PREFIXES + f"""SELECT ?text ?start ?end ?rec ?prec
+              WHERE {{ {node} cchc:deadline ?d . ?d cchc:timelineText ?text .
+              OPTIONAL {{ ?d time:hasBeginning/time:inXSDDate ?start }}
+              OPTIONAL {{ ?d time:hasEnd/time:inXSDDate ?end }}
+              OPTIONAL {{ ?d cchc:recurrence ?rec }} OPTIONAL {{ ?d cchc:precision ?prec }} }} LIMIT 1"""):
+            deadline = {"text": text, "start": start, "end": end, "recurrence": rec, "precision": prec}
+        fields = [{"id": f.rsplit("/", 1)[-1], "iri": f, "label": label} for f, label in self.store.select(
+            _PREFIXES + f"""SELECT ?f ?label WHERE {{ {node} cchc:field ?f .
+              OPTIONAL {{ ?f skos:prefLabel ?label FILTER (lang(?label) = "vi") }} }} ORDER BY ?f""")]
+        citations = [{"instrument": self.instrument_id(i), "id": ident, "label": label or ident, "line": line,
+                      "end_line": end, "surface": surface}
+                     for i, ident, label, line, end, surface in sorted(self.store.select(
+                         _PREFIXES + f"""SELECT ?i ?id ?label ?line ?end ?surface WHERE {{
+              ?c cchc:citedBy {node} ; cchc:mentions ?i ; cchc:span ?s ; cchc:surface ?surface .
+              ?s cchc:startLine ?line ; cchc:endLine ?end .
+              OPTIONAL {{ ?i dcterms:identifier ?id }} OPTIONAL {{ ?i rdfs:label ?label }} }}"""),
+                         key=lambda r: (r[3], r[0]))]
+        doc = self.index.docs.get(t.stem, {})
+        return {
+            "id": t.id, "iri": t.iri, "doc": t.file,
+            "document": {"id": t.stem, "title": doc.get("title"), "year": self.year_of(t.stem)},
+            "section": t.section, "section_title": one("sectionTitle"), "no": t.no, "content": t.content,
+            "product": one("product"), "timeline": one("timelineText"), "heading_path": one("headingPath"),
+            "source_kind": t.source,
+            "lead": agencies["leadAgency"], "cooperating": agencies["cooperatingAgency"],
+            "lead_text": one("leadText"), "cooperating_text": one("cooperatingText"),
+            "deadline": deadline, "fields": fields, "citations": citations,
+            "provenance": self.provenance(t.file, t.line, t.end_line),
+        }
+
+    def task_summary(self, task_id: str) -> dict[str, Any]:
+        return self._task(task_id).summary()
+
+    # ---------------------------------------------------------------- instruments
+    def _instrument_iri(self, instrument_id: str) -> str:
+        """The instrument an id names: its IRI tail ("118-2025-nd-cp") or the id as printed ("118/2025/NĐ-CP")."""
+        g = projection(self.store)
+        for cand in (instrument_id, _safe_slug(instrument_id)):
+            iri = self._prefix("instrument") + cand if cand else ""
+            if iri in g and g.nodes[iri].get("kind") == "instrument":
+                return iri
+        raise NotFound(f"no instrument {instrument_id!r}: use its id as the graph names it (e.g. 118-2025-nd-cp) "
+                       "or as printed (118/2025/NĐ-CP)")
+
+    def instrument(self, instrument_id: str, limit: int = 50, offset: int = 0) -> dict[str, Any]:
+        """An instrument's merged metadata, conflicts, mentions and the tasks that trace back to it (with paths)."""
+        iri = self._instrument_iri(instrument_id)
+        g = projection(self.store)
+        attrs = g.nodes[iri]
+        props: dict[str, list[Any]] = defaultdict(list)
+        for p, o in self.store.select(f"SELECT ?p ?o WHERE {{ GRAPH <{self.store.names.instruments}> "
+                                      f"{{ <{iri}> ?p ?o }} }}"):
+            props[p].append(o)
+
+        def vals(ns: str, name: str) -> list[Any]:
+            return sorted(props.get(ns + name, []), key=str)
+
+        def one(ns: str, name: str) -> Any:
+            v = vals(ns, name)
+            return v[0] if len(v) == 1 else None
+
+        issuer = None
+        for agent in vals(_ELI, "passed_by"):
+            names = [n for (n,) in self.store.select(_PREFIXES + f"SELECT ?n WHERE {{ <{agent}> skos:prefLabel ?n }}")]
+            issuer = {"id": self.agency_id(agent), "name": names[0] if names else None}
+        ident = attrs["id"]
+        types = vals(_CCHC, "statedType")
+        conflicts = [{"field": name, "values": v} for name, v in (
+            ("type", types), ("issuer", vals(_CCHC, "statedIssuer")), ("date", vals(_CCHC, "statedDate")),
+            ("title", vals(_CCHC, "statedTitle"))) if len(v) > 1]
+        date = one(_ELI, "date_document")
+        m = _YEAR.search(ident)
+        year = int(m.group(1)) if m else (int(date[:4]) if date else None)
+        mentions = [{"doc": file, "line": line, "end_line": end, "text": surface,
+                     "task": self.task_id(by) if by in self.index.tasks else None}
+                    for file, line, end, surface, by in sorted(set(self.store.select(_PREFIXES + f"""
+              SELECT ?file ?line ?end ?surface ?by WHERE {{ ?c cchc:mentions <{iri}> ; cchc:span ?s ;
+              cchc:surface ?surface ; cchc:citedBy ?by .
+              ?s cchc:startLine ?line ; cchc:endLine ?end ; cchc:inDocument/dcterms:source ?file }}""")))]
+        relations = []
+        for src, dst, rel, a in [*g.out_edges(iri, keys=True, data=True), *g.in_edges(iri, keys=True, data=True)]:
+            if rel not in _DOC_RELATIONS:
+                continue
+            other = dst if src == iri else src
+            relations.append({"relation": rel, "direction": "out" if src == iri else "in", **self.node_ref(other),
+                              "label": g.nodes[other].get("id") or g.nodes[other].get("label"),
+                              "evidence": _evidence(a)})
+        relations.sort(key=lambda r: (r["direction"], r["relation"], r["id"]))
+        return {
+            "id": self.instrument_id(iri), "iri": iri, "identifier": ident, "label": attrs.get("label", ident),
+            "type": types[0] if len(types) == 1 else None, "rdf_class": next(
+                (c.rsplit("#", 1)[-1] for c in props.get("http://www.w3.org/1999/02/22-rdf-syntax-ns#type", [])),
+                None),
+            "number": one(_ELI, "number"), "symbol": one(_CCHC, "symbol"), "year": year, "issuer": issuer,
+            "date": date, "title": one(_ELI, "title"), "conflicts": conflicts, "relations": relations,
+            "mentions": page(mentions, limit, offset),
+            "tasks": page(self.traced_tasks(iri), limit, offset),
+        }
+
+    def traced_tasks(self, iri: str) -> list[dict[str, Any]]:
+        """Tasks tracing back to the instrument (cites / via-plan / via-instrument), each with its path."""
+        g = projection(self.store)
+        out = []
+        for h in trace(self.store, g.nodes[iri]["id"]):
+            if h.kind != "task" or h.instrument != iri or h.node not in self.index.tasks:
+                continue
+            labels = {n: g.nodes[n].get("id") or g.nodes[n].get("label", n) for n in (s.node for s in h.path)}
+            path = [{**self.node_ref(s.node), "label": labels[s.node], "relation": s.relation,
+                     "evidence": None if s.evidence is None else {"doc": s.evidence.doc, "line": s.evidence.line,
+                                                                  "end_line": s.evidence.end_line}}
+                    for s in h.path]
+            out.append({"task": self.task_id(h.node), "doc": h.doc, "line": h.line, "end_line": h.end_line,
+                        "section": h.section, "no": h.no, "content": h.content, "link": h.link,
+                        "why": h.why(labels), "path": path})
+        return out
+
+    # ---------------------------------------------------------------- agencies
+    def agency(self, agency_id: str, limit: int = 50, offset: int = 0) -> dict[str, Any]:
+        """An agency: names, 2025 lineage, and the tasks it (and, separately, its predecessors) led or joined."""
+        reg = self.registry.get(agency_id)
+        iri = self._prefix("agency") + agency_id
+        node = projection(self.store).nodes.get(iri) if reg is None else None
+        if reg is None and (node is None or node.get("kind") != "agency"):
+            raise NotFound(f"no agency {agency_id!r}: use a registry id such as so-kh-cn or vp-ubnd-tinh")
+        lineage = self.registry.lineage(agency_id) if reg else []
+
+        def related(ids: list[str], back: bool) -> list[dict[str, Any]]:
+            out = []
+            for other in ids:
+                s = next(s for s in lineage if (s.predecessor if back else s.successor) == other)
+                a = self.registry.get(other)
+                out.append({"id": other, "name": a.name if a else other, "relation": s.kind, "date": s.date,
+                            "note": s.note or None})
+            return out
+
+        predecessors = related(self.registry.predecessors(agency_id), True) if reg else []
+        successors = related(self.registry.successors(agency_id), False) if reg else []
+        tasks, totals = self._by_year({iri: None}, limit, offset)
+        inherited, inherited_totals = self._by_year(
+            {self._prefix("agency") + p["id"]: p for p in predecessors}, limit, offset)
+        return {
+            "id": agency_id, "iri": iri, "name": reg.name if reg else node["label"],
+            "aliases": list(reg.aliases) if reg else [], "kind": reg.kind if reg else None,
+            "level": reg.level if reg else None, "group": reg.is_group if reg else False,
+            "predecessors": predecessors, "successors": successors,
+            "lineage": [{"predecessor": s.predecessor, "successor": s.successor, "relation": s.kind, "date": s.date,
+                         "note": s.note or None} for s in lineage],
+            "tasks": tasks, "totals": totals, "inherited": inherited, "inherited_totals": inherited_totals,
+            "limit": limit, "offset": offset,
+        }
+
+    def _by_year(self, agencies: Mapping[str, dict[str, Any] | None], limit: int, offset: int
+                 ) -> tuple[dict[str, dict[str, list]], dict[str, dict[str, int]]]:
+        """{"lead": {"2023": [summaries]}, "cooperating": {...}} of the agencies' tasks, each year's list paged."""
+        groups: dict[str, dict[str, list]] = {"lead": defaultdict(list), "cooperating": defaultdict(list)}
+        for iri, via in agencies.items():
+            for role, rows in self.index.agency_tasks.get(iri, {}).items():
+                for t in rows:
+                    item = t.summary()
+                    if via is not None:
+                        item.update(agency=via["id"], relation=via["relation"])
+                    groups[role][str(self.year_of(t.stem) or "unknown")].append(item)
+        tasks = {role: {y: v[offset:offset + limit] for y, v in sorted(by.items())} for role, by in groups.items()}
+        totals = {role: {y: len(v) for y, v in sorted(by.items())} for role, by in groups.items()}
+        return tasks, totals
+
+    def agencies(self, limit: int = 50, offset: int = 0) -> dict[str, Any]:
+        """Registry agencies with how many tasks name them as lead or cooperating, by id."""
+        rows = []
+        for a in sorted(self.registry, key=lambda a: a.id):
+            roles = self.index.agency_tasks.get(self._prefix("agency") + a.id, {})
+            rows.append({"id": a.id, "name": a.name, "kind": a.kind, "level": a.level, "group": a.is_group,
+                         "lead": len(roles.get("lead", ())), "cooperating": len(roles.get("cooperating", ()))})
+        return page(rows, limit, offset)
+
+    # ---------------------------------------------------------------- fields
+    @functools.cached_property
+    def _fields(self) -> list[tuple[str, str | None]]:
+        """(concept IRI, Vietnamese label) of the CCHC field scheme, from the ontology graph."""
+        return sorted(self.store.select(_PREFIXES + """SELECT ?f (SAMPLE(?l) AS ?label) WHERE {
+            ?f skos:inScheme cchc:fields . OPTIONAL { ?f skos:prefLabel ?l FILTER (lang(?l) = "vi") } } GROUP BY ?f"""))
+
+    def field_ids(self) -> list[str]:
+        return [f.rsplit("/", 1)[-1] for f, _ in self._fields]
+
+    def fields(self, limit: int = 50, offset: int = 0) -> dict[str, Any]:
+        """The CCHC fields (the search's `field` filter values) with their task counts."""
+        counts = dict(self.store.select(_PREFIXES + """SELECT ?f (COUNT(DISTINCT ?t) AS ?n) WHERE {
+            ?t a cchc:Task ; cchc:field ?f } GROUP BY ?f"""))
+        rows = [{"id": f.rsplit("/", 1)[-1], "iri": f, "label": label, "tasks": int(counts.get(f, 0))}
+                for f, label in self._fields]
+        return page(rows, limit, offset)
+
+    # ---------------------------------------------------------------- documents
+    def _document_row(self, stem: str) -> dict[str, Any]:
+        d = self.index.docs[stem]
+        info = self.info.get(d["file"])
+        return {"id": stem, "file": d["file"], "iri": d["iri"], "title": (info.title if info else None) or d["title"],
+                "rdf_class": d["class"], "type": info.type if info else None, "issuer": info.issuer if info else None,
+                "level": info.level if info else None, "year": self.year_of(stem),
+                "period": list(info.period) if info and info.period else None,
+                "tasks": len(self.index.by_doc.get(stem, ()))}
+
+    def documents(self, limit: int = 50, offset: int = 0) -> dict[str, Any]:
+        return page([self._document_row(s) for s in sorted(self.index.docs)], limit, offset)
+
+    def _stem(self, document_id: str) -> str:
+        if document_id in self.index.docs:
+            return document_id
+        if document_id in self.index.by_file:
+            return self.index.by_file[document_id]
+        raise NotFound(f"no document {document_id!r}: use the file name without .txt, "
+                       f"one of {', '.join(sorted(self.index.docs))}")
+
+    def document(self, document_id: str, limit: int = 50, offset: int = 0) -> dict[str, Any]:
+        """One document: its metadata, counts, relations to instruments (with evidence) and its tasks."""
+        stem = self._stem(document_id)
+        row = self._document_row(stem)
+        g = projection(self.store)
+        record = next((r for r in self.store.documents() if r.stem == stem), None)
+        relations = [{"relation": rel, "instrument": self.instrument_id(dst), "label": g.nodes[dst].get("id"),
+                      "evidence": _evidence(a)}
+                     for _, dst, rel, a in g.out_edges(row["iri"], keys=True, data=True) if rel in _DOC_RELATIONS]
+        relations.sort(key=lambda r: (r["relation"], r["instrument"]))
+        return {**row, "kind": record.kind if record else None, "sha256": record.sha256 if record else None,
+                "counts": dict(record.counts) if record else {}, "relations": relations,
+                "tasks": page([t.summary() for t in self.index.by_doc.get(stem, ())], limit, offset)}
+
+
+def _evidence(attrs: Mapping[str, Any]) -> dict[str, Any] | None:
+    return {"doc": attrs["ev_doc"], "line": attrs["ev_line"], "end_line": attrs["ev_end"]} if "ev_doc" in attrs \
+        else None
+
+
+@functools.lru_cache(maxsize=1024)
+def _safe_slug(text: str) -> str | None:
+    try:
+        return slug(text)
+    except ValueError:
+        return None

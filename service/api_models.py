@@ -1,0 +1,382 @@
+"""Response models of the HTTP API: what the OpenAPI document promises, checked on every answer.
+
+The shapes are the ones agreed with the web page (see the module docstring of
+`api.py`); fields beyond them are extras readers may ignore.  Models are
+lenient on input (they only describe what `cchc.graph.views` returns) and
+strict on names, so a renamed field fails the schema tests, not the page.
+"""
+
+from __future__ import annotations
+
+from typing import Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+T = TypeVar("T")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class ErrorBody(_Model):
+    """Every error: a short machine code and a message naming the problem."""
+
+    error: str = Field(description="not_found | bad_request | timeout | method_not_allowed | internal | ...")
+    detail: str
+
+
+class Page(_Model, Generic[T]):
+    total: int = Field(description="items in the whole list")
+    limit: int
+    offset: int
+    items: list[T]
+
+
+class Health(_Model):
+    status: str
+    units: int
+    documents: int
+    counts: dict[str, int]
+
+
+# ---------------------------------------------------------------- search
+
+
+class SearchResult(_Model):
+    doc: str
+    line: int
+    end_line: int
+    section: str | None
+    no: str | None
+    score: float
+    text: str
+    why: list[str]
+    key: str
+    kind: str
+    task: str | None = Field(description="id of the task this hit belongs to (for /tasks/{id}), else null")
+
+
+class SearchResponse(_Model):
+    query: str
+    results: list[SearchResult]
+
+
+# ---------------------------------------------------------------- shared pieces
+
+
+class Ref(_Model):
+    id: str
+    name: str | None
+
+
+class Evidence(_Model):
+    doc: str
+    line: int
+    end_line: int
+
+
+class SourceLine(_Model):
+    line: int
+    text: str
+
+
+class Provenance(_Model):
+    doc: str
+    line: int
+    end_line: int
+    lines: list[SourceLine] = Field(description="the source file's lines line..end_line (NFC)")
+
+
+class TaskSummary(_Model):
+    task: str
+    doc: str
+    line: int
+    section: str | None
+    no: str | None
+    content: str
+    agency: str | None = Field(None, description="for inherited tasks: the predecessor that held them")
+    relation: str | None = Field(None, description="for inherited tasks: how the duties passed (merge, split, ...)")
+
+
+# ---------------------------------------------------------------- tasks
+
+
+class DocumentRef(_Model):
+    id: str
+    title: str | None
+    year: int | None
+
+
+class Deadline(_Model):
+    text: str
+    start: str | None
+    end: str | None
+    recurrence: str | None = None
+    precision: str | None = None
+
+
+class FieldRef(_Model):
+    id: str
+    iri: str
+    label: str | None
+
+
+class CitationRef(_Model):
+    instrument: str = Field(description="instrument id, for /instruments/{id}")
+    id: str | None = Field(description="the instrument's id as printed (118/2025/NĐ-CP)")
+    label: str | None
+    line: int
+    end_line: int
+    surface: str
+
+
+class HistoryLink(_Model):
+    from_: str = Field(alias="from")
+    score: float
+    reasons: list[str]
+    link: str | None = None
+
+
+class HistoryStep(_Model):
+    task: dict = Field(description="the task as the carry-over result names it (doc, section, no, line, content, lead)")
+    id: str | None = Field(description="its id, for /tasks/{id}")
+    key: str
+    query: bool = Field(description="true for the task asked about")
+    score: float | None
+    reasons: list[str]
+    links: list[HistoryLink]
+
+
+class TaskDetail(_Model):
+    id: str
+    iri: str
+    doc: str
+    document: DocumentRef
+    section: str | None
+    section_title: str | None
+    no: str | None
+    content: str
+    product: str | None
+    timeline: str | None
+    heading_path: str | None
+    source_kind: str | None
+    lead: list[Ref]
+    cooperating: list[Ref]
+    lead_text: str | None
+    cooperating_text: str | None
+    deadline: Deadline | None
+    fields: list[FieldRef]
+    citations: list[CitationRef]
+    provenance: Provenance
+    history: list[HistoryStep]
+
+
+class TaskHistory(_Model):
+    task: str
+    history: list[HistoryStep]
+
+
+# ---------------------------------------------------------------- instruments
+
+
+class Conflict(_Model):
+    field: str
+    values: list[str]
+
+
+class NodeRelation(_Model):
+    relation: str
+    direction: str = Field(description="out: this instrument -> other; in: other -> this instrument")
+    kind: str
+    id: str
+    label: str | None
+    evidence: Evidence | None
+
+
+class Mention(_Model):
+    doc: str
+    line: int
+    end_line: int
+    text: str
+    task: str | None
+
+
+class PathStep(_Model):
+    kind: str
+    id: str
+    label: str | None
+    relation: str | None
+    evidence: Evidence | None
+
+
+class TracedTask(_Model):
+    task: str
+    doc: str
+    line: int
+    end_line: int
+    section: str | None
+    no: str | None
+    content: str
+    link: str = Field(description="cites | via-plan | via-instrument")
+    why: str
+    path: list[PathStep]
+
+
+class InstrumentDetail(_Model):
+    id: str
+    iri: str
+    identifier: str
+    label: str
+    type: str | None
+    rdf_class: str | None
+    number: str | None
+    symbol: str | None
+    year: int | None
+    issuer: Ref | None
+    date: str | None
+    title: str | None
+    conflicts: list[Conflict]
+    relations: list[NodeRelation]
+    mentions: Page[Mention]
+    tasks: Page[TracedTask]
+
+
+# ---------------------------------------------------------------- agencies
+
+
+class AgencyLink(_Model):
+    id: str
+    name: str
+    relation: str
+    date: str
+    note: str | None
+
+
+class SuccessionStep(_Model):
+    predecessor: str
+    successor: str
+    relation: str
+    date: str
+    note: str | None
+
+
+class RoleYears(_Model):
+    lead: dict[str, list[TaskSummary]]
+    cooperating: dict[str, list[TaskSummary]]
+
+
+class RoleTotals(_Model):
+    lead: dict[str, int]
+    cooperating: dict[str, int]
+
+
+class AgencyDetail(_Model):
+    id: str
+    iri: str
+    name: str
+    aliases: list[str]
+    kind: str | None
+    level: str | None
+    group: bool
+    predecessors: list[AgencyLink]
+    successors: list[AgencyLink]
+    lineage: list[SuccessionStep]
+    tasks: RoleYears = Field(description="its own tasks by the plan's year; each year's list paged by limit/offset")
+    totals: RoleTotals
+    inherited: RoleYears = Field(description="tasks its predecessors led or joined, by year (same paging)")
+    inherited_totals: RoleTotals
+    limit: int
+    offset: int
+
+
+class AgencyRow(_Model):
+    id: str
+    name: str
+    kind: str | None
+    level: str | None
+    group: bool
+    lead: int
+    cooperating: int
+
+
+class FieldRow(_Model):
+    id: str
+    iri: str
+    label: str | None
+    tasks: int
+
+
+# ---------------------------------------------------------------- documents
+
+
+class DocumentRow(_Model):
+    id: str
+    file: str
+    iri: str
+    title: str | None
+    rdf_class: str | None
+    type: str | None
+    issuer: str | None
+    level: str | None
+    year: int | None
+    period: list[int] | None
+    tasks: int
+
+
+class DocumentRelation(_Model):
+    relation: str
+    instrument: str
+    label: str | None
+    evidence: Evidence | None
+
+
+class DocumentDetail(_Model):
+    id: str
+    file: str
+    iri: str
+    title: str | None
+    rdf_class: str | None
+    type: str | None
+    issuer: str | None
+    level: str | None
+    year: int | None
+    period: list[int] | None
+    kind: str | None
+    sha256: str | None
+    counts: dict[str, int]
+    relations: list[DocumentRelation]
+    tasks: Page[TaskSummary]
+
+
+# ---------------------------------------------------------------- carry-over
+
+
+class CarryOverTask(_Model):
+    doc: str
+    section: str | None
+    no: str | None
+    line: int | None = None
+    end_line: int | None = None
+
+
+class CarryOverLink(_Model):
+    from_: CarryOverTask = Field(alias="from", description="the earlier task")
+    to: CarryOverTask
+    score: float
+    reasons: list[str] = []
+    link: str | None = None
+    plan: str | None = None
+
+
+class CarryOverPlan(_Model):
+    from_: str = Field(alias="from")
+    to: str
+    relation: str | None = None
+    key: str | None = None
+    counts: dict[str, int] = {}
+
+
+class CarryOverResponse(_Model):
+    pairs: list[CarryOverLink]
+    plans: list[CarryOverPlan]

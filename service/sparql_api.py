@@ -1,0 +1,124 @@
+"""`/sparql`: the SPARQL 1.1 Protocol (query operation only) over the application's store.
+
+The route only reads the request the three ways the protocol allows (GET
+`?query=`, POST form-encoded, POST `application/sparql-query`) and maps
+errors to statuses; `cchc.graph.sparql.SparqlService` refuses, runs (worker
+processes, time limit, row cap) and serialises.  The worker pool starts with
+the app and stops with it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from urllib.parse import parse_qs
+
+from cchc.graph.sparql import MAX_QUERY_CHARS, SparqlError, SparqlService
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from .application import Application
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+_STATUS = {"bad_request": 400, "not_acceptable": 406, "unsupported_media_type": 415, "too_large": 413,
+           "timeout": 503, "busy": 503, "failed": 500}
+_UPDATE = "SPARQL Update is not allowed: this endpoint is read-only (use `cchc add` / `cchc build` to change the data)"
+
+
+def _error(kind: str, detail: str) -> JSONResponse:
+    headers = {"Retry-After": "1"} if kind == "busy" else None
+    return JSONResponse(status_code=_STATUS.get(kind, 500), content={"error": kind, "detail": detail},
+                        headers=headers)
+
+
+def _one_query(fields: Mapping[str, Sequence[str]]) -> str:
+    if fields.get("update"):
+        raise SparqlError("bad_request", _UPDATE)
+    queries = fields.get("query") or []
+    if len(queries) != 1:
+        raise SparqlError("bad_request", "give the query in exactly one `query` parameter" if queries else
+                          "missing the `query` parameter (GET /sparql?query=..., or POST it form-encoded or as "
+                          "application/sparql-query)")
+    return queries[0]
+
+
+async def _read_request(request: Request) -> tuple[str, list[str], list[str]]:
+    """(query, default graph IRIs, named graph IRIs) from any of the protocol's three request styles."""
+    url: dict[str, list[str]] = {k: request.query_params.getlist(k) for k in request.query_params}
+    if request.method == "GET":
+        fields = url
+    else:
+        body = await request.body()
+        if len(body) > 4 * MAX_QUERY_CHARS:
+            raise SparqlError("too_large", f"the request body is {len(body)} bytes; the limit is {4 * MAX_QUERY_CHARS}")
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise SparqlError("bad_request", "the request body is not UTF-8") from None
+        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if ctype == "application/x-www-form-urlencoded":
+            fields = {**url, **parse_qs(text, keep_blank_values=True)}
+        elif ctype == "application/sparql-query":
+            fields = {**url, "query": [text]}
+        elif ctype == "application/sparql-update":
+            raise SparqlError("bad_request", _UPDATE)
+        else:
+            raise SparqlError("unsupported_media_type",
+                              f"POST /sparql takes application/x-www-form-urlencoded or application/sparql-query, "
+                              f"not {ctype or 'a body without Content-Type'}")
+    return _one_query(fields), fields.get("default-graph-uri", []), fields.get("named-graph-uri", [])
+
+
+def sparql_router(application: Application, settings: Settings) -> APIRouter:
+    """The `/sparql` routes over `application.store`, limited as `settings` say (sparql_timeout, sparql_max_rows,
+    sparql_workers)."""
+    holder: dict[str, SparqlService] = {}
+    lock = threading.Lock()
+
+    def service() -> SparqlService:
+        with lock:
+            if "svc" not in holder:
+                holder["svc"] = SparqlService(application.store, timeout=settings.sparql_timeout,
+                                              max_rows=settings.sparql_max_rows, workers=settings.sparql_workers)
+            return holder["svc"]
+
+    def start() -> None:
+        try:
+            service().start()
+        except (SparqlError, ValueError, OSError) as exc:  # the endpoint reports it per request; the rest serves
+            log.error("SPARQL workers did not start: %s", exc)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(start)
+        yield
+        if "svc" in holder:
+            holder["svc"].close()
+
+    router = APIRouter(lifespan=lifespan, tags=["sparql"])
+
+    async def answer(request: Request) -> Response:
+        try:
+            query, default_graphs, named_graphs = await _read_request(request)
+            result = await run_in_threadpool(service().run, query, request.headers.get("accept"),
+                                             default_graphs=default_graphs, named_graphs=named_graphs)
+        except SparqlError as exc:
+            if exc.kind in ("timeout", "too_large", "failed"):
+                log.warning("/sparql %s: %s", exc.kind, exc.detail)
+            return _error(exc.kind, exc.detail)
+        return Response(content=result.body, media_type=result.media_type,
+                        headers={"Vary": "Accept", "Server-Timing": f"query;dur={result.seconds * 1000:.2f}"})
+
+    router.add_api_route("/sparql", answer, methods=["GET", "POST"], response_class=Response,
+                         summary="SPARQL 1.1 Protocol query endpoint (read-only)",
+                         description="Query by GET ?query=, POST form-encoded or POST application/sparql-query; "
+                                     "default-graph-uri / named-graph-uri select the dataset (default: the union of "
+                                     "all named graphs). Results as SPARQL JSON/XML, CSV, TSV; graphs as Turtle, "
+                                     "N-Triples, JSON-LD or RDF/XML, by Accept. Project prefixes (cchc:, dcterms:, "
+                                     "skos:, task:, ...) are predeclared. Update and SERVICE are refused.")
+    return router
