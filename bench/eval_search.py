@@ -16,14 +16,15 @@ cut-off)), MRR, a result hitting a narrative key within --line-tol lines.
 Modes
   full     Searcher.search as served (structured match + BM25 + dense + title prior)
   nodense  the same Searcher without vectors (structured + BM25 + title prior)
-  bm25     BM25 alone: units ranked by BM25Index.scores(raw query) only -- no query
-           parsing, no structured scores, no title prior, no heading penalty
-  dense    dense alone: units ranked by VectorIndex.scores(encoder, raw query) only
+  bm25     BM25 alone: units ranked by BM25Index.scores of the query as the product reads
+           it (diacritics restored when typed without, abbreviations expanded) -- no
+           structured scores, no title prior, no heading penalty
+  dense    dense alone: units ranked by VectorIndex.scores of that same text only
 
 --fold strips diacritics from every query (cchc.graph.reading.fold) and prints
 those rows next to the originals, with the per-kind MRR/R@k difference (flagged
-when it exceeds 0.05); --restore (an experiment, not product code) puts the
-diacritics back on the folded queries from the corpus's own n-grams first.
+when it exceeds 0.05).  The index build reuses passage vectors cached per text
+under --cache (passages-<model>.npz), so a code change re-encodes only changed units.
 --w NAME=VALUE overrides a FusionWeights field for the
 full/nodense modes; --grid NAME=v1,v2,... (repeatable) tries every combination
 on the full mode and ranks the settings by the mean over the gold sets of
@@ -33,6 +34,7 @@ on the full mode and ranks the settings by the mean over the gold sets of
 from __future__ import annotations
 
 import argparse
+import copy
 import dataclasses
 import hashlib
 import importlib.util
@@ -75,6 +77,34 @@ def source_hash() -> str:
     return h.hexdigest()[:12]
 
 
+class PassageCache:
+    """The encoder with its passage vectors kept on disk per text: a code change that leaves a unit's
+    text alone does not re-encode it (encoding the corpus is most of a rebuild)."""
+
+    def __init__(self, encoder, path: Path) -> None:
+        import numpy as np
+
+        self._enc, self._path = encoder, path
+        self._vecs: dict[str, np.ndarray] = {}
+        if path.exists():
+            with np.load(path, allow_pickle=False) as z:
+                self._vecs = dict(zip(z["texts"].tolist(), z["vecs"], strict=True))
+
+    def __getattr__(self, name):
+        return getattr(self._enc, name)
+
+    def encode_passages(self, texts: list[str]):
+        import numpy as np
+
+        todo = [t for t in dict.fromkeys(texts) if t not in self._vecs]
+        if todo:
+            self._vecs.update(zip(todo, self._enc.encode_passages(todo), strict=True))
+            tmp = self._path.with_name(self._path.stem + ".tmp.npz")
+            np.savez(tmp, texts=np.array(list(self._vecs)), vecs=np.stack(list(self._vecs.values())))
+            tmp.replace(self._path)
+        return np.stack([self._vecs[t] for t in texts])
+
+
 def open_system(cache: Path, rebuild: bool):
     from cchc.embeddings.encoder import default_encoder
     from cchc.graph.corpus import corpus_files, load_manifest
@@ -87,7 +117,8 @@ def open_system(cache: Path, rebuild: bool):
         t0 = time.perf_counter()
         manifest = load_manifest(CORPUS)
         exs = [extract_file(p, manifest.get(p.name)) for p in corpus_files(CORPUS)]
-        build_search_index(exs, manifest, search_dir, encoder)
+        passages = PassageCache(encoder, cache / f"passages-{encoder.model_id.replace('/', '_')}.npz")
+        build_search_index(exs, manifest, search_dir, passages)
         print(f"# built index in {time.perf_counter() - t0:.1f}s: {search_dir}", file=sys.stderr)
     return open_searcher(search_dir, encoder), encoder
 
@@ -110,6 +141,8 @@ def memoize(searcher) -> None:
     if not hasattr(sm.parse_query, "__wrapped__"):
         sm.parse_query = cached(sm.parse_query)
         sm.structured_scores = cached(sm.structured_scores, key=lambda q, units, links: q.text)
+    if "read" not in searcher.__dict__:
+        searcher.read = cached(searcher.read)
     for obj in (searcher.bm25, searcher._title_index):
         if obj is not None and "scores" not in obj.__dict__:
             obj.scores = cached(obj.scores)
@@ -127,21 +160,22 @@ def rank(searcher, encoder, mode: str, query: str, k: int, weights) -> list[dict
     import numpy as np
 
     if mode in ("full", "nodense"):
-        from cchc.search.searcher import Searcher
-
         s = searcher
         if mode == "nodense":
             s = getattr(searcher, "_nodense", None)
-            if s is None:
-                s = Searcher(searcher.units, searcher.bm25, None, None, doc_titles=searcher.doc_titles)
-                s._title_index = searcher._title_index
+            if s is None:  # the same searcher (restorer, instrument names, title index) without vectors
+                s = copy.copy(searcher)
+                s.vectors = s.encoder = None
                 searcher._nodense = s
         s.weights = weights
         return [r.to_json() for r in s.search(query, k)]
+    from cchc.search.lexicon import expand
+
+    text = expand(searcher.read(query))  # the query as the product's BM25 and dense legs read it
     if mode == "bm25":
-        scores = searcher.bm25.scores(query)
+        scores = searcher.bm25.scores(text)
     elif mode == "dense":
-        scores = searcher.vectors.scores(encoder, query)
+        scores = searcher.vectors.scores(encoder, text)
     else:
         raise ValueError(mode)
     order = np.argsort(-np.asarray(scores), kind="stable")[:k]
@@ -165,58 +199,12 @@ def metrics(found: dict[str, int], relevant: list[str], k: int) -> tuple[float, 
     return r5, rk, (1.0 / first if first else 0.0)
 
 
-class Restorer:
-    """Experiment (not product code): put diacritics back on a folded query from the corpus's own n-grams.
-
-    Greedy longest match of folded 3-, 2- and 1-grams of the query against the
-    corpus units' n-grams; each match takes its most frequent accented form.
-    Tokens with diacritics, digits or no corpus match are kept as typed.
-    """
-
-    def __init__(self, units) -> None:
-        import re
-        from collections import Counter
-
-        from cchc.graph.reading import fold
-
-        self.fold, self.word = fold, re.compile(r"\w+(?:[/-]\w+)*")
-        counts: dict[tuple, Counter] = defaultdict(Counter)
-        for u in units:
-            toks = self.word.findall(u.text.lower())
-            for n in (1, 2, 3):
-                for i in range(len(toks) - n + 1):
-                    gram = tuple(toks[i:i + n])
-                    counts[tuple(fold(t) for t in gram)][gram] += 1
-        self.best = {k: v.most_common(1)[0][0] for k, v in counts.items()}
-
-    def __call__(self, text: str) -> str:
-        toks = self.word.findall(text)
-        out, i = [], 0
-        while i < len(toks):
-            for n in (3, 2, 1):
-                gram = tuple(t.lower() for t in toks[i:i + n])
-                if len(gram) == n and all(self.fold(t) == t for t in gram) and gram in self.best \
-                        and not any(c.isdigit() for t in gram for c in t):
-                    out += list(self.best[gram])
-                    i += n
-                    break
-            else:
-                out.append(toks[i])
-                i += 1
-        return " ".join(out)
-
-
-RESTORE: Restorer | None = None
-
-
 def evaluate(searcher, encoder, queries, mode, k, weights, line_tol, fold_q=False):
     from cchc.graph.reading import fold
 
     per_query = []
     for q in queries:
         text = fold(q["query"]) if fold_q else q["query"]
-        if fold_q and RESTORE is not None:
-            text = RESTORE(text)
         res = rank(searcher, encoder, mode, text, k, weights)
         found = first_ranks(res, q["relevant"], line_tol)
         per_query.append((q, text, res, found, metrics(found, q["relevant"], k)))
@@ -277,8 +265,6 @@ def main(argv=None) -> int:
     ap.add_argument("--mode", action="append", choices=["full", "nodense", "bm25", "dense"],
                     help="repeatable; default bm25, dense, nodense, full")
     ap.add_argument("--fold", action="store_true", help="also run the queries without diacritics")
-    ap.add_argument("--restore", action="store_true",
-                    help="experiment: restore diacritics of the folded queries from corpus n-grams (with --fold)")
     ap.add_argument("--k", type=int, default=10)
     ap.add_argument("--line-tol", type=int, default=4)
     ap.add_argument("--w", action="append", default=[], metavar="FIELD=VALUE", help="FusionWeights override")
@@ -301,9 +287,6 @@ def main(argv=None) -> int:
 
     searcher, encoder = open_system(args.cache, args.rebuild)
     memoize(searcher)
-    if args.restore:
-        global RESTORE
-        RESTORE = Restorer(searcher.units)
     print(f"# {len(searcher.units)} units; weights {weights}")
 
     if args.grid:

@@ -86,6 +86,7 @@ class Agency:
     kind: str
     aliases: tuple[str, ...] = ()
     is_group: bool = False
+    members: tuple[str, ...] = ()  # for a group: registry ids of the agencies (or groups) it stands for
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,10 @@ class Registry:
             for end in (s.predecessor, s.successor):
                 if end not in self._by_id:
                     raise ValueError(f"succession names unknown agency {end!r}")
+        for a in agencies:
+            for m in a.members:
+                if m not in self._by_id or m == a.id:
+                    raise ValueError(f"group {a.id} lists unknown member {m!r}")
         self._successions = tuple(successions)
         self._heads = tuple(heads)
         self._keys = sorted(self._index, key=len, reverse=True)
@@ -215,6 +220,24 @@ class Registry:
         return any(text.startswith(h) and (len(text) == len(h) or text[len(h)].isspace())
                    for h in self._heads)
 
+    # ------------------------------------------------------------ groups
+
+    def members(self, agency_id: str) -> list[str]:
+        """The agencies a group stands for, transitively ("UBND cấp huyện, cấp xã" -> the district and commune
+        groups -> each district); [] for a single agency."""
+        out: list[str] = []
+        queue = list(self._by_id[agency_id].members) if agency_id in self._by_id else []
+        while queue:
+            m = queue.pop(0)
+            if m not in out and m != agency_id:
+                out.append(m)
+                queue.extend(self._by_id[m].members)
+        return out
+
+    def groups(self, agency_id: str) -> list[str]:
+        """The groups that stand for agency_id among others, transitively (the inverse of `members`)."""
+        return [g for g in self._by_id if agency_id in self.members(g)]
+
     # ------------------------------------------------------------ lineage
 
     @property
@@ -265,7 +288,7 @@ def _load(path: Path) -> Registry:
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     agencies = [Agency(id=a["id"], name=squash(a["name"]), level=a.get("level"), kind=a["kind"],
                        aliases=tuple(squash(x) for x in a.get("aliases", ())),
-                       is_group=bool(a.get("is_group", False)))
+                       is_group=bool(a.get("is_group", False)), members=tuple(a.get("members", ())))
                 for a in data.get("agency", [])]
     successions = [Succession(predecessor=s["predecessor"], successor=s["successor"], date=s["date"],
                               kind=s["kind"], note=s.get("note", ""),

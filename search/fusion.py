@@ -5,8 +5,11 @@ CCHC field) are what the question is about, so when a query has them their
 match decides the order and the text scores only break ties among equally
 good matches.  Topic questions have only text: BM25 and dense cosine, each
 scaled to [0, 1] over the collection, are mixed linearly.  The weights were
-tuned on the dev queries (see bench/tune_fusion.py); the numbers are few and
-global.
+tuned on the dev queries and checked on bench/queries_extra.jsonl
+(`bench/eval_search.py --grid`, see bench/search_eval.md); the numbers are few
+and global.  With a structured match, text scores are kept small (0.05): they
+only order rows that match equally, and more lets a strong text match outrank
+a row that answers the question.
 """
 
 from __future__ import annotations
@@ -19,8 +22,8 @@ import numpy as np
 @dataclass(frozen=True)
 class FusionWeights:
     structured: float = 1.0  # weight of the structured match when the query has constraints
-    bm25_structured: float = 0.15
-    dense_structured: float = 0.15
+    bm25_structured: float = 0.05
+    dense_structured: float = 0.05
     bm25_topic: float = 0.45
     dense_topic: float = 0.55
     doc_title: float = 0.05  # how much the document's title matching the query lifts its units

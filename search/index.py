@@ -1,7 +1,9 @@
 """Building and opening the search indexes of a data directory.
 
 Layout under `<data>/search/`: `units.jsonl` (the units), `bm25/` (bm25s),
-`vectors/` (FAISS + manifest with the model id), `docs.json` (titles).  The
+`vectors/` (FAISS + manifest with the model id), `docs.json` (titles),
+`restore.json` (syllable counts for putting diacritics back on queries),
+`instruments.json` (each cited id's type and the names it is known by).  The
 whole directory is built beside the old one and swapped in by rename, so an
 interrupted build leaves the previous index usable.
 """
@@ -21,6 +23,7 @@ from cchc.graph.corpus import DocumentInfo
 from cchc.graph.records import Extraction
 
 from .bm25 import BM25Index
+from .restore import Restorer
 from .searcher import Searcher
 from .structured import Tracer
 from .units import build_units
@@ -39,6 +42,26 @@ def doc_titles(extractions: Sequence[Extraction], infos: dict[str, DocumentInfo]
     return out
 
 
+def instrument_info(extractions: Sequence[Extraction]) -> dict[str, dict]:
+    """Each cited id's type as extracted, and the names a numbered instrument is called by.
+
+    A law is named by its title ("Luật Ban hành văn bản quy phạm pháp luật
+    số 64/2025/QH15"), so a user naming the law finds the rows that cite
+    only its number.  Titles that describe ("về thực hiện ...") are not names.
+    """
+    out: dict[str, dict] = {}
+    for ex in extractions:
+        for c in ex.citations:
+            info = out.setdefault(c.id, {"type": c.type, "names": []})
+            info["type"] = info["type"] or c.type
+            title = (c.title or "").strip(" .,;")
+            if c.numbered and c.type and title and not title.lower().startswith("về "):
+                name = f"{c.type} {title}"
+                if name not in info["names"]:
+                    info["names"].append(name)
+    return out
+
+
 def build_search_index(
     extractions: Sequence[Extraction], infos: dict[str, DocumentInfo], search_dir: Path,
     encoder: Encoder | None, *, progress: bool = False,
@@ -52,9 +75,11 @@ def build_search_index(
     Searcher.save_units(units, tmp)
     keys, texts = [u.key for u in units], [u.index_text for u in units]
     BM25Index.build(keys, texts).save(tmp / "bm25")
+    Restorer.build(texts).save(tmp / "restore.json")
     if encoder is not None:
         VectorIndex.build(encoder, keys, texts, progress=progress).save(tmp / "vectors")
     (tmp / "docs.json").write_text(json.dumps(doc_titles(extractions, infos), ensure_ascii=False), "utf-8")
+    (tmp / "instruments.json").write_text(json.dumps(instrument_info(extractions), ensure_ascii=False), "utf-8")
     old = search_dir.with_name(search_dir.name + ".old")
     if search_dir.exists():
         if old.exists():
@@ -75,5 +100,9 @@ def open_searcher(search_dir: Path, encoder: Encoder | None = None, tracer: Trac
     bm25 = BM25Index.load(search_dir / "bm25")
     vectors = VectorIndex.load(search_dir / "vectors") if (search_dir / "vectors").exists() else None
     titles = json.loads((search_dir / "docs.json").read_text("utf-8"))
+    restore = search_dir / "restore.json"  # an index built before restoration existed: count the units now
+    restorer = Restorer.load(restore) if restore.exists() else Restorer.build(u.index_text for u in units)
+    info = search_dir / "instruments.json"
+    instruments = json.loads(info.read_text("utf-8")) if info.exists() else {}
     return Searcher(units, bm25, vectors if encoder else None, encoder if vectors else None, tracer,
-                    doc_titles=titles)
+                    doc_titles=titles, restorer=restorer, instruments=instruments)

@@ -20,6 +20,8 @@ from cchc.graph.citations import InstrumentRef, parse_reference
 from cchc.graph.deadlines import parse_time_expression
 from cchc.graph.reading import fold
 
+from .lexicon import name_key
+
 _LEAD = re.compile(r"\b(chu tri|chiu trach nhiem chinh|dau moi)\b")
 _COOP = re.compile(r"\b(phoi hop|tham gia)\b")
 _GENERIC = ("cai cach ", "cong tac ", "xay dung va phat trien ")
@@ -79,17 +81,24 @@ def parse_query(text: str, known_named: Iterable[str] = ()) -> ParsedQuery:
     folded = fold(text)
     spans: list[tuple[int, int]] = []
     t = parse_time_expression(text)
+    # Named instruments first ("Đề án 06" is a name the corpus cites, not document 06 of some type), matched
+    # across abbreviations ("Luật Ban hành VBQPPL" = "... văn bản quy phạm pháp luật").
+    qkey = name_key(text)
+    for name in known_named:
+        key = name_key(name)
+        if len(key.split()) < 2 or len(key) < 6 or not re.search(rf"(?<!\w){re.escape(key)}(?!\w)", qkey):
+            continue
+        q.named.append(name)
+        if m := re.search(rf"(?<!\w){re.escape(fold(name))}(?!\w)", folded):
+            spans.append(m.span())
     for ref in parse_reference(text):
         if t is not None and ref.type is None and ref.code is None and ref.start < t[2][1] and t[2][0] < ref.end:
             continue  # "tháng 3/2023" is a month, not document number 3 of 2023
+        if any(a < ref.end and ref.start < b for a, b in spans):
+            continue  # inside a named instrument
         q.instruments.append(ref)
         spans.append((ref.start, ref.end))
-    for name in known_named:
-        fn = fold(name)
-        if len(fn) > 8 and fn in folded:
-            q.named.append(name)
-            i = folded.index(fn)
-            spans.append((i, i + len(fn)))
+    instrument_spans = list(spans)
     for start, end, mention in load_registry().find(text):
         if mention.agency_id and not any(a < end and start < b for a, b in spans):
             if mention.agency_id not in q.agencies:
@@ -107,7 +116,7 @@ def parse_query(text: str, known_named: Iterable[str] = ()) -> ParsedQuery:
         spans.append(t[2])
     q.fields, _ = _find_fields(folded)
     # Residual words: the query minus instrument and agency spans (fields and time stay: they are topical).
-    keep = [c if not any(a <= i < b for a, b in spans[: len(q.instruments) + len(q.named)]) else " "
+    keep = [c if not any(a <= i < b for a, b in instrument_spans) else " "
             for i, c in enumerate(text)]
     q.residual = " ".join("".join(keep).split())
     return q

@@ -21,13 +21,14 @@ from typing import Any
 import numpy as np
 from cchc.embeddings.encoder import Encoder
 from cchc.embeddings.index import VectorIndex
-from cchc.graph.citations import normalise_id
-from cchc.graph.reading import fold
+from cchc.graph.citations import InstrumentRef, normalise_id, parse_reference
 from cchc.graph.records import Deadline
 
 from .bm25 import BM25Index
 from .fusion import FusionWeights, fuse
+from .lexicon import expand, name_key
 from .query import ParsedQuery, parse_query
+from .restore import Restorer, is_folded
 from .structured import Link, Tracer, structured_scores
 from .units import SearchUnit
 
@@ -72,11 +73,22 @@ class Filters:
         return not self.docs or u.doc in self.docs
 
 
+def _type_of(citation_id: str) -> str | None:
+    """The instrument type an id's code implies ("06-KH/TU" -> Kế hoạch), None when it implies none."""
+    refs = parse_reference(citation_id)
+    return refs[0].type if len(refs) == 1 and refs[0].start == 0 else None
+
+
+def _ref_matches(ref: InstrumentRef, citation_id: str, kind: str | None) -> bool:
+    return ref.matches(citation_id, kind) if ref.type and kind else ref.matches(citation_id)
+
+
 class Searcher:
     def __init__(
         self, units: Sequence[SearchUnit], bm25: BM25Index, vectors: VectorIndex | None = None,
         encoder: Encoder | None = None, tracer: Tracer | None = None, weights: FusionWeights | None = None,
-        doc_titles: dict[str, str] | None = None,
+        doc_titles: dict[str, str] | None = None, restorer: Restorer | None = None,
+        instruments: dict[str, dict] | None = None,
     ) -> None:
         self.units = list(units)
         self.bm25 = bm25
@@ -84,6 +96,7 @@ class Searcher:
         self.encoder = encoder
         self.tracer = tracer
         self.weights = weights or FusionWeights()
+        self.restorer = restorer
         if vectors is not None and encoder is not None:
             vectors.check_encoder(encoder)
         if bm25.keys != [u.key for u in self.units]:
@@ -92,13 +105,27 @@ class Searcher:
         docs = sorted(self.doc_titles)
         self._title_index = BM25Index.build(docs, [self.doc_titles[d] for d in docs]) if docs else None
         self._cited = sorted({c for u in self.units for c in u.cites})
-        self._named = [c for c in self._cited if not normalise_id(c)[:1].isdigit()]
+        info = instruments or {}
+        unnumbered = [c for c in self._cited if not normalise_id(c)[:1].isdigit()]
+        self._cited_type = {c: info.get(c, {}).get("type") or _type_of(c) for c in self._cited if c not in unnumbered}
+        # (id, name key) for every name an instrument goes by: its own for unnumbered ones, titles for laws.
+        aliases = [(c, n) for c in self._cited_type for n in info.get(c, {}).get("names", ())]
+        self._named = list(dict.fromkeys([*unnumbered, *(n for _, n in aliases)]))
+        self._name_keys = [(c, name_key(c)) for c in unnumbered] + [(c, name_key(n)) for c, n in aliases]
 
     # ---------------------------------------------------------------- instruments
     def resolve_instruments(self, q: ParsedQuery) -> list[str]:
-        """Ids cited in the corpus that the query's references name."""
-        ids = [c for c in self._cited for ref in q.instruments if ref.matches(c)]
-        ids += [c for c in self._named for name in q.named if fold(name) in fold(c)]
+        """Ids cited in the corpus that the query's references name.
+
+        A typed reference must agree with the type the id's code implies ("Đề
+        án 06" is not 06-KH/TU); a named instrument takes every cited name that
+        contains it, across abbreviations ("Luật Ban hành VBQPPL" also finds
+        the law amending "Luật Ban hành văn bản quy phạm pháp luật").
+        """
+        ids = [c for c, kind in self._cited_type.items() for ref in q.instruments if _ref_matches(ref, c, kind)]
+        for name in q.named:
+            key = name_key(name)
+            ids += [c for c, ck in self._name_keys if f" {key} " in f" {ck} "]
         return list(dict.fromkeys(ids))
 
     def _links(self, ids: Sequence[str]) -> dict[str, Link]:
@@ -115,12 +142,18 @@ class Searcher:
         return links
 
     # ---------------------------------------------------------------- search
+    def read(self, query: str) -> str:
+        """The query as the index reads it: diacritics restored from the corpus when it was typed without any."""
+        return self.restorer.restore(query) if self.restorer is not None and is_folded(query) else query
+
     def search(self, query: str, k: int = 10, filters: Filters | None = None) -> list[Result]:
+        typed = query
+        query = self.read(typed)
         q = parse_query(query, self._named)
         ids = self.resolve_instruments(q)
         links = self._links(ids) if ids else {}
         struct, why = structured_scores(q, self.units, links) if q.structured else (None, None)
-        text_query = q.residual or query
+        text_query = expand(q.residual or query)
         bm25 = self.bm25.scores(text_query)
         dense = None
         if self.vectors is not None and self.encoder is not None and text_query.strip():
@@ -138,6 +171,7 @@ class Searcher:
         order = np.argsort(-score, kind="stable")
         out: list[Result] = []
         bmax = float(bm25.max()) or 1.0
+        dense_cut = float(np.sort(dense)[-min(len(dense), 20)]) if dense is not None and len(dense) else None
         for i in order:
             u = self.units[i]
             if filters and not filters.accepts(u):
@@ -145,8 +179,10 @@ class Searcher:
             reasons = list(why[i]) if why else []
             if bm25[i] > 0.2 * bmax:
                 reasons.append("bm25")
-            if dense is not None and dense[i] >= np.sort(dense)[-min(len(dense), 20)]:
+            if dense_cut is not None and dense[i] >= dense_cut:
                 reasons.append("dense")
+            if query != typed:
+                reasons.append(f"read as: {query}")
             out.append(Result(u.doc, u.line, u.end_line, u.section, u.no, float(score[i]), u.text, reasons,
                               u.key, u.kind))
             if len(out) >= k:

@@ -39,18 +39,31 @@ def _agency_name(agency_id: str) -> str:
 
 
 def _related(agency_id: str) -> dict[str, str]:
-    """The agency and its lineage: {id: how it relates}."""
+    """The agency, its lineage and the groups it belongs to or stands for: {id: how it relates}.
+
+    A task given to "UBND cấp huyện, cấp xã" is a task of the district
+    committees, and one given to "UBND các huyện" is a task of each district.
+    """
     reg = load_registry()
+    name = _agency_name(agency_id)
     out = {agency_id: ""}
     for s in reg.successors(agency_id):
-        out.setdefault(s, f"successor of {_agency_name(agency_id)}")
+        out.setdefault(s, f"successor of {name}")
     for p in reg.predecessors(agency_id):
-        out.setdefault(p, f"predecessor of {_agency_name(agency_id)}")
+        out.setdefault(p, f"predecessor of {name}")
+    for g in reg.groups(agency_id):
+        out.setdefault(g, f"a group including {name}")
+    for m in reg.members(agency_id):
+        out.setdefault(m, f"one of {name}")
     return out
 
 
 def _d(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
+
+
+def _days(a: date, b: date) -> int:
+    return (b - a).days + 1
 
 
 def _time_score(u: SearchUnit, start: date | None, end: date | None) -> tuple[float, str]:
@@ -59,8 +72,9 @@ def _time_score(u: SearchUnit, start: date | None, end: date | None) -> tuple[fl
         return 0.0, ""
     ds, de = _d(dl.start) or date.min, _d(dl.end) or date.max
     qs, qe = start or date.min, end or date.max
+    standing = dl.recurrence == "continuous"
     if qs <= ds and de <= qe:
-        if dl.recurrence == "continuous":
+        if standing:
             return 0.5, f"deadline {dl.text} (standing duty) within the period"
         return 1.0, f"deadline {dl.text} within the period"
     # A compound timeline ("Kế hoạch ban hành trong tháng 01/2023; thực hiện thường xuyên") names its own date.
@@ -68,7 +82,12 @@ def _time_score(u: SearchUnit, start: date | None, end: date | None) -> tuple[fl
     if inner and inner[0] and inner[1] and qs <= inner[0] and inner[1] <= qe:
         return 0.9, f"deadline {dl.text} names a date within the period"
     if ds <= qe and qs <= de:
-        return 0.3, f"deadline {dl.text} overlaps the period"
+        # Partly inside: by the share of the task's window that falls in the period, so "Quý II, III/2026"
+        # (half in Q2) ranks above "Thường xuyên" (a quarter of the year, and a standing duty).
+        # An open-ended window ("trước ngày ..." without a start) has no measurable share: count it as half.
+        share = _days(max(ds, qs), min(de, qe)) / _days(ds, de) if dl.start and dl.end else 0.5
+        score = 0.6 * share * (0.5 if standing else 1.0)
+        return max(score, 0.02), f"deadline {dl.text} overlaps the period ({share:.0%})"
     return 0.0, ""
 
 
