@@ -16,6 +16,7 @@ import hashlib
 import os
 import re
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -61,6 +62,9 @@ def _offline_env() -> Iterator[None]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+QUERY_CACHE_SIZE = 4096  # query vectors kept (1.5 KB each for e5-small)
 
 
 class SentenceTransformerEncoder:
@@ -115,6 +119,7 @@ class SentenceTransformerEncoder:
     ) -> None:
         self.model = model
         self.model_id = model_id
+        self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self.batch_size = batch_size
         get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
         self.dimension = int(get_dim())
@@ -130,8 +135,26 @@ class SentenceTransformerEncoder:
         return self._plans[side]
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
-        """Embed search queries (e5 ``query:`` side)."""
-        return self._encode(texts, "query")
+        """Embed search queries (e5 ``query:`` side).
+
+        Queries repeat (the web page searches as the user types, people re-run
+        questions) and one forward pass is ~90% of a search, so the last
+        QUERY_CACHE_SIZE query vectors are kept.
+        """
+        texts = _as_list(texts)
+        if not texts:
+            return np.zeros((0, self.dimension), np.float32)
+        cache = self._query_cache
+        found = {t: cache[t] for t in texts if t in cache}
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
+        if missing:
+            found.update(zip(missing, self._encode(missing, "query"), strict=True))
+        for t in dict.fromkeys(texts):
+            cache[t] = found[t]
+            cache.move_to_end(t)
+        while len(cache) > QUERY_CACHE_SIZE:
+            cache.popitem(last=False)
+        return np.stack([found[t] for t in texts])
 
     def encode_passages(self, texts: list[str]) -> np.ndarray:
         """Embed documents/chunks (e5 ``passage:`` side)."""

@@ -32,6 +32,9 @@ class Settings:
     sparql_max_rows: int = 10000  # solutions (or triples) a /sparql answer may hold
     sparql_workers: int = 2  # worker processes running /sparql queries
     max_k: int = 100
+    # torch intra-op threads while serving: one query is a small forward pass, and more threads spin-wait
+    # under load (measured in bench/http.md: 130-670 ms CPU per search with 2, ~55 ms with 1); 0 = torch's own
+    serve_threads: int = 1
     page_size: int = 50  # API lists: items per page when the caller gives no `limit`
     max_page_size: int = 500  # API lists: the largest `limit` accepted
     request_timeout: float = 30.0  # seconds an API request may compute before it answers 503 "timeout"

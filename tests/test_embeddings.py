@@ -212,6 +212,17 @@ def test_prompts_applied_exactly_once_with_fake_model(prompts: dict[str, str], d
         assert (name is None) != (manual == "")
 
 
+def test_repeated_queries_are_served_from_the_cache() -> None:
+    fake = _FakeST({"query": "query: ", "passage": "passage: "})
+    enc = SentenceTransformerEncoder.from_model(fake, "fake")
+    first = enc.encode_queries(["X", "Y", "X"])
+    again = enc.encode_queries(["Y", "Z"])
+    assert fake.seen == ["query: X", "query: Y", "query: Z"]  # each distinct query encoded once
+    assert first.shape == (3, 4) and again.shape == (2, 4) and np.array_equal(first[1], again[0])
+    enc.encode_passages(["X"])
+    assert fake.seen[-1] == "passage: X"  # passages are never cached
+
+
 # ----------------------------------------------------------------------------- real model
 
 
