@@ -70,6 +70,14 @@ def test_abbreviation_table():
 
 
 @pytest.mark.slow
+def test_online_submission_in_plain_words_finds_the_online_service_rows(searcher):
+    # "qua mạng" is how people say it; the plans write "trực tuyến"
+    assert expansions("nộp hồ sơ qua mạng") == ["trực tuyến"]
+    top = searcher.search("nộp hồ sơ qua mạng", k=3)
+    assert top[0].key == f"{APPENDIX_2026}:III.8" and "dịch vụ công trực tuyến" in top[0].text
+
+
+@pytest.mark.slow
 def test_vbqppl_law_by_abbreviation_by_name_and_by_number(searcher):
     """The law is "Luật Ban hành VBQPPL" in one plan, spelled out in another, and only "64/2025/QH15" in a row."""
     results = searcher.search("triển khai Luật Ban hành VBQPPL", k=10)
