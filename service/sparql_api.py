@@ -114,11 +114,15 @@ def sparql_router(application: Application, settings: Settings) -> APIRouter:
         return Response(content=result.body, media_type=result.media_type,
                         headers={"Vary": "Accept", "Server-Timing": f"query;dur={result.seconds * 1000:.2f}"})
 
-    router.add_api_route("/sparql", answer, methods=["GET", "POST"], response_class=Response,
-                         summary="SPARQL 1.1 Protocol query endpoint (read-only)",
-                         description="Query by GET ?query=, POST form-encoded or POST application/sparql-query; "
-                                     "default-graph-uri / named-graph-uri select the dataset (default: the union of "
-                                     "all named graphs). Results as SPARQL JSON/XML, CSV, TSV; graphs as Turtle, "
-                                     "N-Triples, JSON-LD or RDF/XML, by Accept. Project prefixes (cchc:, dcterms:, "
-                                     "skos:, task:, ...) are predeclared. Update and SERVICE are refused.")
+    for method in ("GET", "POST"):  # one route per method: one OpenAPI operation id each
+        router.add_api_route("/sparql", answer, methods=[method], response_class=Response,
+                             operation_id=f"sparql_{method.lower()}",
+                             summary="SPARQL 1.1 Protocol query endpoint (read-only)", description=_DESCRIPTION)
     return router
+
+
+_DESCRIPTION = ("Query by GET ?query=, POST form-encoded or POST application/sparql-query; "
+                "default-graph-uri / named-graph-uri select the dataset (default: the union of "
+                "all named graphs). Results as SPARQL JSON/XML, CSV, TSV; graphs as Turtle, "
+                "N-Triples, JSON-LD or RDF/XML, by Accept. Project prefixes (cchc:, dcterms:, "
+                "skos:, task:, ...) are predeclared. Update and SERVICE are refused.")
