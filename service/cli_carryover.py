@@ -147,3 +147,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("agency", metavar="AGENCY", help="registry id (so-kh-cn) or name (Sở Khoa học và Công nghệ)")
     g.add_argument("--json", action="store_true")
     g.set_defaults(func=cmd_lineage)
+
+    for parser in (c, h, g):
+        parser.add_argument("--data", metavar="DIR", help="data directory (the carry-over cache is DIR/carryover.json)")
+        parser.add_argument("--corpus", metavar="DIR", help="corpus directory (default: the embedded corpus)")
+        parser.add_argument("--model", metavar="SPEC", help="embedding model used when links must be computed")

@@ -125,3 +125,10 @@ def test_commands_on_a_missing_store(tmp_path, capsys):
     bad.write_bytes(b"\x00\x01\x02binary")
     code, _, err = run(["add", str(bad), "--data", str(tmp_path)], capsys)
     assert code == 2 and out == "" and str(bad) in err and not (tmp_path / "store" / "CURRENT").exists()
+
+
+def test_carryover_commands_read_the_data_directory(data, capsys):
+    code, out, _ = run(["carryover", "--json", "--data", str(data)], capsys)
+    assert code == 0 and len(json.loads(out)["pairs"]) > 40
+    code, out, _ = run(["history", f"{APPENDIX_2026}:VII.3", "--data", str(data)], capsys)
+    assert code == 0 and "(successor, 2025-03-01)" in out
