@@ -283,15 +283,17 @@ def test_prompt_reaches_model_once(offline_default: dict[str, Any], monkeypatch)
         # goes through ``__call__``: it sees exactly the ids fed to the network.
         seen.extend(args[0].tolist())
 
+    text = SENTENCES[1] + " Kiểm tra tiền tố."  # not encoded before: query vectors are cached
+
     def check(encode, prefix: str) -> None:
         seen.clear()
         handle = word_embeddings.register_forward_pre_hook(spy)
         try:
-            encode([SENTENCES[1]])  # a single text: no padding in the batch
+            encode([text])  # a single text: no padding in the batch
         finally:
             handle.remove()
-        assert seen == [tok(prefix + SENTENCES[1])["input_ids"]]
-        assert tok.decode(seen[0], skip_special_tokens=True) == prefix + SENTENCES[1]
+        assert seen == [tok(prefix + text)["input_ids"]]
+        assert tok.decode(seen[0], skip_special_tokens=True) == prefix + text
 
     check(enc.encode_queries, "query: ")
     check(enc.encode_passages, "passage: ")
