@@ -272,9 +272,32 @@ class _Segmenter:
         line_first = [j == 0 or words[j][0] != words[j - 1][0] for j in range(n)]
         inf = float("inf")
         keep = filled | set(ahead)
+        split_at = [0.0 if line_first[j] else self.split_cost(words[j - 1][1], words[j][1]) for j in range(n)]
 
+        # The DP asks the same questions many times over: memoise them per call (carry and ahead are fixed here).
+        @functools.cache
         def skipped(a: int, b: int) -> float:
             return sum(SKIP_COST[c] for c in range(a + 1, b) if c not in keep)
+
+        @functools.cache
+        def span(a: int, b: int) -> str:
+            return " ".join(w for _, w in words[a:b])
+
+        @functools.cache
+        def opening(c: int, text: str) -> float:
+            return self.open_cost(c, text, carry)
+
+        @functools.cache
+        def closing(c: int, text: str) -> float:
+            return self.close_cost(c, text, ahead)
+
+        @functools.cache
+        def piece(c: int, text: str) -> float:
+            return self.piece_cost(c, text)
+
+        @functools.cache
+        def wrapping(c: int, prev_text: str, next_line: str) -> float:
+            return self.wrap_cost(c, prev_text, next_line)
 
         # best[k][c]: cost of words[:k] with the piece ending at k in column c; start[k][c]: where it began
         best = [[inf] * 5 for _ in range(n + 1)]
@@ -282,7 +305,7 @@ class _Segmenter:
 
         def piece_text(k: int, c: int) -> str:
             bj = back[k][c]
-            return " ".join(w for _, w in words[(bj[0] if bj else 0) : k])
+            return span(bj[0] if bj else 0, k)
 
         for j in range(n):
             li = words[j][0]
@@ -290,11 +313,11 @@ class _Segmenter:
             while end < n and words[end][0] == li:
                 end += 1
             for k in range(j + 1, end + 1):
-                text = " ".join(w for _, w in words[j:k])
+                text = span(j, k)
                 for c in range(5):
-                    pc = self.piece_cost(c, text)
+                    pc = piece(c, text)
                     if j == 0:
-                        cost = pc + skipped(-1, c) + self.open_cost(c, text, carry)
+                        cost = pc + skipped(-1, c) + opening(c, text)
                         if cost < best[k][c]:
                             best[k][c], back[k][c] = cost, (0, -1)
                         continue
@@ -303,17 +326,16 @@ class _Segmenter:
                         if prev == inf or (pcol == c and not line_first[j]):
                             continue
                         if pcol == c:
-                            step = self.wrap_cost(c, piece_text(j, pcol), lines[li].text)
+                            step = wrapping(c, piece_text(j, pcol), lines[li].text)
                             if not lines[li].blank_before:
                                 step += 2.5  # a missing blank line marks a new cell
                         else:
                             step = (
                                 skipped(pcol, c)
-                                + self.open_cost(c, text, carry)
-                                + self.close_cost(pcol, piece_text(j, pcol), ahead)
+                                + opening(c, text)
+                                + closing(pcol, piece_text(j, pcol))
                             )
-                            if not line_first[j]:
-                                step += self.split_cost(words[j - 1][1], words[j][1])
+                            step += split_at[j]
                         cost = prev + step + pc
                         if cost < best[k][c]:
                             best[k][c], back[k][c] = cost, (j, pcol)
