@@ -67,7 +67,7 @@ def build_search_index(
     encoder: Encoder | None, *, progress: bool = False,
 ) -> Path:
     """Write units, BM25 and (with an encoder) vectors for the given documents."""
-    units = build_units(extractions)
+    units = build_units(extractions, infos)
     tmp = search_dir.with_name(search_dir.name + ".building")
     if tmp.exists():
         shutil.rmtree(tmp)

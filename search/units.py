@@ -11,11 +11,12 @@ their agencies attached, so one passage is never listed twice.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any
 
+from cchc.graph.corpus import DocumentInfo
 from cchc.graph.reading import fold
 from cchc.graph.records import Deadline, Extraction, Task, Unit
 from cchc.ontology import field_concept
@@ -165,11 +166,20 @@ def _named_agencies(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(m.agency_id for _, _, m in find_agencies(text) if m.agency_id))
 
 
-def build_units(extractions: Iterable[Extraction]) -> list[SearchUnit]:
+def _plan_year(ex: Extraction, info: DocumentInfo | None) -> int | None:
+    """The year a document plans for: the manifest's (first year of a period), else the one its header prints."""
+    if info is not None and info.start_year:
+        return info.start_year
+    year = ex.header.get("year")
+    return int(year) if isinstance(year, int) or (isinstance(year, str) and year.isdigit()) else None
+
+
+def build_units(extractions: Iterable[Extraction], infos: Mapping[str, DocumentInfo] | None = None
+                ) -> list[SearchUnit]:
     """Every searchable unit of the given documents, in document and line order."""
     out: list[SearchUnit] = []
     for ex in extractions:
-        year = ex.header.get("year")
+        year = _plan_year(ex, (infos or {}).get(ex.doc))
         if ex.kind == "appendix":
             out.extend(_table_unit(ex, t, year) for t in ex.tasks)
             continue

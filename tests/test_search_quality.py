@@ -144,3 +144,14 @@ def test_deadline_score_follows_the_overlap(searcher):
     standing = [r for r in results if r.doc == APPENDIX_2026 and r.text.endswith("Thời gian: Thường xuyên")]
     assert standing and all(r.score < row.score for r in standing)
     assert all("overlaps the period (25%)" in " ".join(r.why) for r in standing)
+
+
+def test_every_unit_knows_its_plan_year_for_the_year_filter(extractions):
+    from cchc.graph.corpus import load_manifest
+
+    from .conftest import CORPUS
+
+    units = build_units(extractions.values(), load_manifest(CORPUS))
+    years = {(u.doc, u.year) for u in units}
+    assert years == {(APPENDIX_2023, 2023), (PAPI_2023, 2023), (TANDOAN_2025, 2025), (PLAN_2026_2030, 2026),
+                     (APPENDIX_2026, 2026)}  # ints: the filter compares with ==; a period plan by its first year
