@@ -260,6 +260,17 @@ def default_encoder(cache_dir: Path, device: str = "cpu", batch_size: int = 32) 
     return SentenceTransformerEncoder(path, device=device, batch_size=batch_size, model_id=DEFAULT_MODEL_ID)
 
 
+def spec_model_id(spec: str) -> str:
+    """The model id `make_encoder(spec)` would report, without loading anything (what caches are keyed by)."""
+    key = spec.strip()
+    if key.lower() in _DEFAULT_SPECS:
+        return DEFAULT_MODEL_ID
+    if key.lower() == "hashing":
+        return HashingEncoder().model_id
+    path = Path(key).expanduser()
+    return path.name if path.is_dir() else key
+
+
 def make_encoder(spec: str, cache_dir: Path) -> Encoder:
     """Build an encoder from a CLI/config string.
 

@@ -17,17 +17,13 @@ timelines with a time word, no cell starts in lower case) and from the layout
 from __future__ import annotations
 
 import functools
-import importlib.util
-import logging
 import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from .reading import SourceText, join_lines, squash
-
-log = logging.getLogger(__name__)
+from .wordlist import viet74k
 
 COLUMNS = ("content", "product", "lead", "cooperating", "timeline")
 CONTENT, PRODUCT, LEAD, COOP, TIME = range(5)
@@ -144,18 +140,7 @@ def compound_words() -> frozenset[str]:
     sign that the lines belong to the same cell; the lexicon ships with
     underthesea, so no data of our own is needed.
     """
-    spec = importlib.util.find_spec("underthesea")  # located, not imported: importing it costs seconds
-    try:
-        assert spec is not None and spec.submodule_search_locations
-        path = Path(next(iter(spec.submodule_search_locations))) / "corpus" / "data" / "Viet74K.txt"
-        text = path.read_text("utf-8")
-    except (AssertionError, OSError):  # pragma: no cover - underthesea is a dependency
-        log.warning("underthesea lexicon not found; table rows lose the compound-word signal")
-        return frozenset()
-    return frozenset(
-        w for w in (unicodedata.normalize("NFC", ln.strip().lower()) for ln in text.splitlines())
-        if w.count(" ") == 1
-    )
+    return frozenset(w for w in (entry.lower() for entry in viet74k()) if w.count(" ") == 1)
 
 
 def _is_lower_start(s: str) -> bool:

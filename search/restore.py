@@ -22,10 +22,8 @@ The corpus counts are built with the search index and saved beside it
 from __future__ import annotations
 
 import functools
-import importlib.util
 import itertools
 import json
-import logging
 import math
 import os
 import re
@@ -34,6 +32,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from cchc.graph.reading import fold, nfc
+from cchc.graph.wordlist import viet74k
 
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 _FLOOR = 1e-3  # smallest share a form gets among the spellings of its folded syllable
@@ -41,26 +40,17 @@ _PAIR = 3.5  # bonus (log units) for a syllable pair the corpus or the dictionar
 _PAIR_COUNT = 0.5  # and how much more a pair the corpus prints often gets: × log(1 + count)
 _LEX_UNIGRAM = 0.02  # per dictionary entry holding the syllable: a prior for forms the corpus lacks
 
-log = logging.getLogger(__name__)
 
 
 @functools.cache
 def _lexicon() -> tuple[Counter[str], frozenset[tuple[str, str]]]:
     """Syllable counts (entries holding each) and adjacent syllable pairs of underthesea's Viet74K word list."""
-    # Read the file, not `underthesea.corpus`: importing that loads the whole NLP pipeline.
-    spec = importlib.util.find_spec("underthesea")
-    roots = list(spec.submodule_search_locations or []) if spec else []
-    path = next((Path(r) / "corpus" / "data" / "Viet74K.txt" for r in roots
-                 if (Path(r) / "corpus" / "data" / "Viet74K.txt").is_file()), None)
-    if path is None:  # underthesea is a dependency; without its word list, restore from the corpus alone
-        log.warning("underthesea's Viet74K word list not found: diacritics restored from the corpus only")
-        return Counter(), frozenset()
     uni: Counter[str] = Counter()
     pairs: set[tuple[str, str]] = set()
-    for entry in path.read_text("utf-8").splitlines():
+    for entry in viet74k():
         if entry[:1].isupper():
             continue  # proper names ("Trương Công Định") would restore "truong cong" as a name
-        words = nfc(entry).lower().split()
+        words = entry.lower().split()
         if not words or not all(_WORD.fullmatch(w) for w in words):
             continue
         uni.update(set(words))

@@ -331,17 +331,9 @@ class DocumentRelation(_Model):
     evidence: Evidence | None
 
 
-class DocumentDetail(_Model):
-    id: str
-    file: str
-    iri: str
-    title: str | None
-    rdf_class: str | None
-    type: str | None
-    issuer: str | None
-    level: str | None
-    year: int | None
-    period: list[int] | None
+class DocumentDetail(DocumentRow):
+    """A document row with its counts, relations and (instead of their number) a page of its tasks."""
+
     kind: str | None
     sha256: str | None
     counts: dict[str, int]

@@ -129,15 +129,9 @@ class Application:
     @property
     def model_id(self) -> str:
         """The encoder's model id without loading it (what the carry-over cache is keyed by)."""
-        from cchc.embeddings.encoder import DEFAULT_MODEL_ID, HashingEncoder
+        from cchc.embeddings.encoder import spec_model_id
 
-        key = self.settings.model.strip()
-        if key.lower() in ("e5-small", "default"):  # the specs make_encoder maps to default_encoder
-            return DEFAULT_MODEL_ID
-        if key.lower() == "hashing":
-            return HashingEncoder().model_id
-        path = Path(key).expanduser()
-        return path.name if path.is_dir() else key
+        return spec_model_id(self.settings.model)
 
     def is_built(self) -> bool:
         from cchc.graph.generations import current

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -68,21 +70,19 @@ def searcher(app):
     return app.searcher
 
 
-@pytest.fixture(scope="session")
-def live_url(app):
-    """The HTTP service over the session's data directory, served by uvicorn on a free loopback port."""
+@contextlib.contextmanager
+def serving(fastapi_app) -> Iterator[str]:
+    """Serve an ASGI app with uvicorn on a free loopback port for the duration of the block; yields its URL."""
     import socket
     import threading
     import time
 
     import uvicorn
-    from cchc.service.app import create_app
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(app.settings, app), host="127.0.0.1", port=port,
-                                           log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(fastapi_app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 60
@@ -90,6 +90,17 @@ def live_url(app):
         if not thread.is_alive() or time.monotonic() > deadline:
             raise RuntimeError("the test server did not start")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture(scope="session")
+def live_url(app):
+    """The HTTP service over the session's data directory, served by uvicorn on a free loopback port."""
+    from cchc.service.app import create_app
+
+    with serving(create_app(app.settings, app)) as url:
+        yield url

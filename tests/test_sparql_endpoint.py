@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import socket
 import threading
 import time
 from dataclasses import replace
@@ -16,7 +15,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, JSONLD, N3, POST, POSTDIRECTLY, TSV, TURTLE, XML, SPARQLWrapper
 
-from .conftest import APPENDIX_2026
+from .conftest import APPENDIX_2026, serving
 
 # the tasks Sở Tư pháp leads in section III of the 2026 appendix: row 5 (as tests/test_graph_cli.py checks)
 TU_PHAP = ('SELECT ?no WHERE { ?t cchc:leadAgency/skos:prefLabel "Sở Tư pháp"@vi ; cchc:sectionNumber "III" ; '
@@ -35,33 +34,14 @@ def endpoint(live_url) -> str:
     return live_url + "/sparql"
 
 
-def _serve(app) -> tuple[str, object, threading.Thread]:
-    import uvicorn
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    return f"http://127.0.0.1:{port}", server, thread
-
-
 @pytest.fixture(scope="module")
 def strict_url(app):
     """A second service over the same data with a 1.5 s SPARQL time limit and a 50-row cap."""
     from cchc.service.app import create_app
 
     settings = replace(app.settings, sparql_timeout=1.5, sparql_max_rows=50, sparql_workers=2)
-    url, server, thread = _serve(create_app(settings, app))
-    yield url
-    server.should_exit = True
-    thread.join(10)
+    with serving(create_app(settings, app)) as url:
+        yield url
 
 
 def _wrapper(endpoint: str, query: str, fmt: str, method: str | None = None) -> SPARQLWrapper:

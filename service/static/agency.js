@@ -1,21 +1,15 @@
 // The agency page: names, the 2025 lineage (merges, renames, splits), and the
 // tasks it led or joined by plan year, with those its predecessors held.
 
-import { api, documentsByFile } from "./api.js";
+import { api } from "./api.js";
 import { clear, defs, h, href, isoDate } from "./dom.js";
 import { AGENCY_KINDS, SUCCESSION, taskPlace } from "./labels.js";
-import { docLabel, errorMessage, loading, message } from "./parts.js";
+import { docLabel, loadPage, message } from "./parts.js";
 
 export async function showAgency(main, id) {
-  clear(main).append(loading());
-  let a;
-  let docs;
-  try {
-    [a, docs] = await Promise.all([api.agency(id), documentsByFile().catch(() => new Map())]);
-  } catch (err) {
-    clear(main).append(h("h1", null, "Cơ quan"), errorMessage(err));
-    return;
-  }
+  const loaded = await loadPage(main, "Cơ quan", () => api.agency(id));
+  if (!loaded) return;
+  const [a, docs] = loaded;
   document.title = a.name;
   clear(main).append(
     h("article", { class: "page agency" },

@@ -1,21 +1,15 @@
 // The instrument page: metadata, where it is mentioned, and every task that
 // traces back to it, with the path (task -> plan -> instrument) that shows why.
 
-import { api, documentsByFile } from "./api.js";
+import { api } from "./api.js";
 import { clear, defs, docId, h, href, isoDate, lineRange } from "./dom.js";
 import { LINK_KINDS, relation, taskPlace } from "./labels.js";
-import { docLabel, errorMessage, loading, message, sourceRef } from "./parts.js";
+import { docLabel, loadPage, message, sourceRef } from "./parts.js";
 
 export async function showInstrument(main, id) {
-  clear(main).append(loading());
-  let x;
-  let docs;
-  try {
-    [x, docs] = await Promise.all([api.instrument(id), documentsByFile().catch(() => new Map())]);
-  } catch (err) {
-    clear(main).append(h("h1", null, "Văn bản"), errorMessage(err));
-    return;
-  }
+  const loaded = await loadPage(main, "Văn bản", () => api.instrument(id));
+  if (!loaded) return;
+  const [x, docs] = loaded;
   document.title = x.label;
   clear(main).append(
     h("article", { class: "page instrument" },

@@ -1,6 +1,7 @@
 // Pieces shared by the views: reason chips, source lines, messages.
 
-import { docId, h, href, lineRange } from "./dom.js";
+import { documentsByFile } from "./api.js";
+import { clear, docId, h, href, lineRange } from "./dom.js";
 import { reason } from "./labels.js";
 
 /** The instrument id of the URL scheme ("118/2025/NĐ-CP" -> "118-2025-nd-cp"). */
@@ -67,4 +68,19 @@ export function errorMessage(err) {
 
 export function loading(text = "Đang tải…") {
   return h("p", { class: "message loading", role: "status" }, text);
+}
+
+/**
+ * Show "loading", then fetch a page's record together with the documents (for
+ * their titles). On failure the page shows `heading` and the error, and this
+ * resolves to null.
+ */
+export async function loadPage(main, heading, fetchRecord) {
+  clear(main).append(loading());
+  try {
+    return await Promise.all([fetchRecord(), documentsByFile().catch(() => new Map())]);
+  } catch (err) {
+    clear(main).append(h("h1", null, heading), errorMessage(err));
+    return null;
+  }
 }

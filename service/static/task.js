@@ -1,21 +1,15 @@
 // The task page: its fields, the source lines it came from, and how it carried
 // over between plans (each step with the link's score and reasons).
 
-import { api, documentsByFile } from "./api.js";
+import { api } from "./api.js";
 import { clear, defs, docId, h, href, isoDate, joined, lineRange } from "./dom.js";
 import { CARRY_LINKS, score, taskPlace } from "./labels.js";
-import { chips, docLabel, errorMessage, loading, sourceLines, sourceRef } from "./parts.js";
+import { chips, docLabel, loadPage, sourceLines, sourceRef } from "./parts.js";
 
 export async function showTask(main, id) {
-  clear(main).append(loading());
-  let t;
-  let docs;
-  try {
-    [t, docs] = await Promise.all([api.task(id), documentsByFile().catch(() => new Map())]);
-  } catch (err) {
-    clear(main).append(h("h1", null, "Nhiệm vụ"), errorMessage(err));
-    return;
-  }
+  const loaded = await loadPage(main, "Nhiệm vụ", () => api.task(id));
+  if (!loaded) return;
+  const [t, docs] = loaded;
   document.title = `${taskPlace(t.section, t.no, t.provenance.line)} – ${t.document.title || docId(t.doc)}`;
   clear(main).append(
     h("article", { class: "page task" },
