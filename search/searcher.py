@@ -104,6 +104,10 @@ class Searcher:
         self.doc_titles = dict(doc_titles or {})
         docs = sorted(self.doc_titles)
         self._title_index = BM25Index.build(docs, [self.doc_titles[d] for d in docs]) if docs else None
+        # Per-unit constants of the ranking, computed once rather than on every query.
+        slot = {d: i for i, d in enumerate(docs)}
+        self._unit_doc = np.array([slot.get(u.doc, len(docs)) for u in self.units], dtype=np.int64)  # len: no title
+        self._heading = np.array([u.is_heading for u in self.units], dtype=np.float32)
         self._cited = sorted({c for u in self.units for c in u.cites})
         info = instruments or {}
         unnumbered = [c for c in self._cited if not normalise_id(c)[:1].isdigit()]
@@ -163,11 +167,10 @@ class Searcher:
             # The plan a unit belongs to is evidence too: "nhiệm vụ CCHC năm 2023" is the 2023 task appendix.
             t = self._title_index.scores(query)
             if t.max() > 0:
-                prior = dict(zip(self._title_index.keys, t / t.max(), strict=True))
-                score = score + self.weights.doc_title * np.array([prior.get(u.doc, 0.0) for u in self.units],
-                                                                  dtype=np.float32)
+                prior = np.append(t / t.max(), 0.0).astype(np.float32)  # the extra slot: units of untitled docs
+                score = score + self.weights.doc_title * prior[self._unit_doc]
         # A heading is a signpost, not an answer: rank it below its items.
-        score = score - 0.05 * np.array([u.is_heading for u in self.units], dtype=np.float32)
+        score = score - 0.05 * self._heading
         order = np.argsort(-score, kind="stable")
         out: list[Result] = []
         bmax = float(bm25.max()) or 1.0
