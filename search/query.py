@@ -62,11 +62,27 @@ def _field_labels() -> list[tuple[str, str]]:
     return sorted(out, key=lambda x: -len(x[0]))
 
 
+@functools.cache
+def _field_patterns() -> list[tuple[re.Pattern[str], str]]:
+    return [(_whole(label), iri) for label, iri in _field_labels()]
+
+
+@functools.lru_cache(maxsize=4096)
+def _whole(text: str) -> re.Pattern[str]:
+    """`text` as a whole-word pattern (compiled once: every query tries every field label and named instrument)."""
+    return re.compile(rf"(?<!\w){re.escape(text)}(?!\w)")
+
+
+@functools.lru_cache(maxsize=4096)
+def _named_keys(name: str) -> tuple[str, str]:
+    return name_key(name), fold(name)
+
+
 def _find_fields(folded: str) -> tuple[list[str], list[tuple[int, int]]]:
     found: list[str] = []
     spans: list[tuple[int, int]] = []
-    for label, iri in _field_labels():
-        for m in re.finditer(rf"(?<!\w){re.escape(label)}(?!\w)", folded):
+    for pattern, iri in _field_patterns():
+        for m in pattern.finditer(folded):
             if any(a < m.end() and m.start() < b for a, b in spans):
                 continue
             spans.append(m.span())
@@ -85,11 +101,11 @@ def parse_query(text: str, known_named: Iterable[str] = ()) -> ParsedQuery:
     # across abbreviations ("Luật Ban hành VBQPPL" = "... văn bản quy phạm pháp luật").
     qkey = name_key(text)
     for name in known_named:
-        key = name_key(name)
-        if len(key.split()) < 2 or len(key) < 6 or not re.search(rf"(?<!\w){re.escape(key)}(?!\w)", qkey):
+        key, folded_name = _named_keys(name)
+        if len(key.split()) < 2 or len(key) < 6 or not _whole(key).search(qkey):
             continue
         q.named.append(name)
-        if m := re.search(rf"(?<!\w){re.escape(fold(name))}(?!\w)", folded):
+        if m := _whole(folded_name).search(folded):
             spans.append(m.span())
     for ref in parse_reference(text):
         if t is not None and ref.type is None and ref.code is None and ref.start < t[2][1] and t[2][0] < ref.end:

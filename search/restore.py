@@ -85,6 +85,8 @@ class Restorer:
         for w in sorted(self._uni, key=lambda w: -self._uni[w]):
             self._forms[fold(w)].append(w)
             self._fold_total[fold(w)] += self._uni[w]
+        # The page searches as the user types and people re-run questions: keep recent answers (pure in `text`).
+        self.restore = functools.lru_cache(maxsize=4096)(self.restore)  # type: ignore[method-assign]
 
     # ------------------------------------------------------------ building
     @classmethod

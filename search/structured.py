@@ -7,6 +7,7 @@ query has; each match says why ("cites 118/2025/NĐ-CP", "lead: Sở Nội vụ"
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -58,6 +59,10 @@ def _related(agency_id: str) -> dict[str, str]:
     return out
 
 
+# Every query with a period re-reads the deadline text of each unit that straddles it; the texts are few.
+_named_window = functools.lru_cache(maxsize=8192)(parse_time_expression)
+
+
 def _d(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
@@ -78,7 +83,7 @@ def _time_score(u: SearchUnit, start: date | None, end: date | None) -> tuple[fl
             return 0.5, f"deadline {dl.text} (standing duty) within the period"
         return 1.0, f"deadline {dl.text} within the period"
     # A compound timeline ("Kế hoạch ban hành trong tháng 01/2023; thực hiện thường xuyên") names its own date.
-    inner = parse_time_expression(dl.text)
+    inner = _named_window(dl.text)
     if inner and inner[0] and inner[1] and qs <= inner[0] and inner[1] <= qe:
         return 0.9, f"deadline {dl.text} names a date within the period"
     if ds <= qe and qs <= de:

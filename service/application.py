@@ -43,6 +43,8 @@ class Application:
 
     settings: Settings
     _cache: dict[str, Any] = field(default_factory=dict)
+    _traced: dict[str, list] = field(default_factory=dict)  # instrument -> search links, for one store version
+    _traced_version: int = -1
 
     @property
     def search_dir(self) -> Path:
@@ -170,4 +172,10 @@ class Application:
         from cchc.graph.trace import trace
         from cchc.search.structured import Link
 
-        return [Link(h.key, h.link, h.why()) for h in trace(self.store, instrument_id)]
+        store = self.store
+        if self._traced_version != store.version or len(self._traced) > 4096:
+            self._traced, self._traced_version = {}, store.version  # the store changed: traces may have too
+        links = self._traced.get(instrument_id)
+        if links is None:  # a trace is ~4 ms of SPARQL; the same instruments come back query after query
+            links = self._traced[instrument_id] = [Link(h.key, h.link, h.why()) for h in trace(store, instrument_id)]
+        return list(links)

@@ -105,8 +105,8 @@ def sparql_router(application: Application, settings: Settings) -> APIRouter:
     async def answer(request: Request) -> Response:
         try:
             query, default_graphs, named_graphs = await _read_request(request)
-            result = await run_in_threadpool(service().run, query, request.headers.get("accept"),
-                                             default_graphs=default_graphs, named_graphs=named_graphs)
+            result = await service().arun(query, request.headers.get("accept"), default_graphs=default_graphs,
+                                          named_graphs=named_graphs)
         except SparqlError as exc:
             if exc.kind in ("timeout", "too_large", "failed"):
                 log.warning("/sparql %s: %s", exc.kind, exc.detail)
