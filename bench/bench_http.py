@@ -3,8 +3,8 @@
     .venv/bin/cchc build --data /tmp/bench-data          # once, ~1-2 min on an idle machine
     .venv/bin/python bench/bench_http.py --data /tmp/bench-data [--duration 10] [--out bench/http.md]
 
-For each server set-up (`--variants`: `cchc serve` as shipped, the same with
-OMP_NUM_THREADS=1, and 2 uvicorn worker processes) it starts the server
+For each server set-up (`--variants`: `cchc serve` as shipped, and
+`cchc serve --workers 2`) it starts the server
 on loopback over the data directory and runs wrk (bench/rotate.lua rotating
 the request paths) against `/search` and `/sparql` at 1 and 16 connections,
 `--duration` seconds each: req/s, p50/p90/p99, and the server's CPU time per
@@ -83,37 +83,16 @@ def search_path(q: str) -> str:
 
 # ------------------------------------------------------------------ the server
 VARIANTS = {
-    # name: (description, extra environment, server worker processes; 0 = `cchc serve` itself)
-    "serve": ("`cchc serve` as shipped (1 process; torch picks its thread count)", {}, 0),
-    "serve-omp1": ("`cchc serve` with OMP_NUM_THREADS=1 (torch: one thread per encode)", {"OMP_NUM_THREADS": "1"}, 0),
-    "2proc-omp1": ("2 uvicorn worker processes (uvicorn's supervisor, listening socket made with IPPROTO_TCP: "
-                   "see below), OMP_NUM_THREADS=1", {"OMP_NUM_THREADS": "1"}, 2),
+    # name: (description, extra environment, server processes)
+    "serve": ("`cchc serve` as shipped (1 process, one torch/onnxruntime thread per query)", {}, 1),
+    "serve-2": ("`cchc serve --workers 2` (one server process per CPU, each with its own SPARQL workers)", {}, 2),
 }
-# `uvicorn --workers N` binds the listening socket with proto 0, so asyncio never sets TCP_NODELAY on accepted
-# connections and every keep-alive response waits ~40 ms for a delayed ACK (uvicorn issue #3149); this launcher
-# does what `uvicorn --workers N` does with a socket made right.
-_MULTI = """
-import socket, sys
-import uvicorn
-from uvicorn.supervisors import Multiprocess
-port, workers = int(sys.argv[1]), int(sys.argv[2])
-config = uvicorn.Config("cchc.service.app:create_app", factory=True, host="127.0.0.1", port=port, workers=workers,
-                        log_level="warning")
-sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-sock.bind(("127.0.0.1", port))
-sock.set_inheritable(True)
-Multiprocess(config, sockets=[sock]).run()
-"""
-
 
 def start_server(data: Path, port: int, variant: str = "serve") -> subprocess.Popen:
     _, extra, workers = VARIANTS[variant]
     env = {**os.environ, "CCHC_LOG_LEVEL": "WARNING", "CCHC_DATA_DIR": str(data), **extra}
-    if workers:
-        cmd = [sys.executable, "-c", _MULTI, str(port), str(workers)]
-    else:
-        cmd = [sys.executable, "-m", "cchc.service.cli", "serve", "--data", str(data), "--port", str(port)]
+    cmd = [sys.executable, "-m", "cchc.service.cli", "serve", "--data", str(data), "--port", str(port),
+           "--workers", str(workers)]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline:
@@ -208,10 +187,11 @@ def tree_cpu(pid: int) -> float:
     return total
 
 
-def run_wrk(base: str, paths: list[str], connections: int, duration: int, server_pid: int) -> dict:
+def run_wrk(base: str, paths: list[str], connections: int, duration: int, server_pid: int,
+            fresh: bool = False) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".paths", delete=False) as fh:
         fh.write("\n".join(paths) + "\n")
-    env = {**os.environ, "WRK_PATHS": fh.name}
+    env = {**os.environ, "WRK_PATHS": fh.name, **({"WRK_FRESH": "1"} if fresh else {})}
     cpu0 = tree_cpu(server_pid)
     threads = min(connections, 2)
     cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--timeout", "30s", "-s",
@@ -261,7 +241,7 @@ def capacity(variant: str, cpu_ms: float) -> float:
     """Requests/s the measured CPU cost allows on this machine's CPUs with no other load: one process holding
     the GIL uses at most about one CPU for its Python part, so the bound is per server process (SPARQL's work
     runs in its worker processes and may use every CPU)."""
-    processes = VARIANTS[variant][2] or 1
+    processes = VARIANTS[variant][2]
     return min(os.cpu_count() or 1, processes) * 1000 / cpu_ms if cpu_ms > 0 else float("nan")
 
 
@@ -303,6 +283,8 @@ def main() -> None:
                 direct, rows = direct_latency(args.data, args.rounds)
             for c in (1, 16):
                 wrk[(variant, "search", c)] = run_wrk(base, search_paths, c, args.duration, proc.pid)
+                wrk[(variant, "search (fresh)", c)] = run_wrk(base, search_paths, c, args.duration, proc.pid,
+                                                              fresh=True)
                 wrk[(variant, "sparql", c)] = run_wrk(base, sparql_paths, c, args.duration, proc.pid)
         finally:
             proc.terminate()
@@ -325,8 +307,10 @@ def main() -> None:
         lines.append(f"| {variant} | /{what} | {c} | {r['rps']:.1f} | {r['p50_us'] / 1000:.1f} | "
                      f"{r['p90_us'] / 1000:.1f} | {r['p99_us'] / 1000:.1f} | {r['max_us'] / 1000:.1f} | {errs} | "
                      f"{r['cpu_ms']:.1f} | {capacity(variant, r['cpu_ms']):.0f} |")
-    lines += ["", f"/search rotates {len(SEARCH_QUERIES)} queries (k=10); /sparql rotates {', '.join(WRK_SPARQL)} "
-              "(JSON results; Turtle for the CONSTRUCT).", ""]
+    lines += ["", f"/search rotates {len(SEARCH_QUERIES)} queries (k=10): after each one's first request its vector "
+              "comes from the encoder's cache; \"/search (fresh)\" appends a word never sent before to each request, "
+              "so every one encodes its query. /sparql rotates "
+              f"{', '.join(WRK_SPARQL)} (JSON results; Turtle for the CONSTRUCT).", ""]
     lines += [f"- {v}: {VARIANTS[v][0]}; load average {a:.1f} before, {b:.1f} after" for v, (a, b) in loads.items()]
     lines += ["", f"### /sparql beside Oxigraph in-process ({variants[0]}, one request at a time)", "",
               "| query | rows | in-process p50 ms | /sparql p50 ms | of which in the worker | /sparql p99 ms | "

@@ -1,5 +1,7 @@
 -- wrk script: rotate GET requests over the paths listed (one a line) in the file named by $WRK_PATHS,
 -- with the Accept header in $WRK_ACCEPT (optional); print a JSON summary line at the end.
+-- With $WRK_FRESH set, each path gets a word never sent before ("%20v<thread>x<n>" appended to its query):
+-- every /search then encodes its query (no cached vector).
 local paths = {}
 local file = assert(io.open(os.getenv("WRK_PATHS"), "r"), "set WRK_PATHS to a file of request paths")
 for line in file:lines() do
@@ -7,6 +9,7 @@ for line in file:lines() do
 end
 file:close()
 local accept = os.getenv("WRK_ACCEPT")
+local fresh = os.getenv("WRK_FRESH")
 local counter = 0
 
 function setup(thread)
@@ -18,6 +21,9 @@ local i = 0
 function request()
   i = i + 1
   local path = paths[((i + (offset or 0)) % #paths) + 1]
+  if fresh then
+    path = string.gsub(path, "([?&]q=[^&]*)", "%1%%20v" .. (offset or 0) .. "x" .. i, 1)
+  end
   if accept then
     return wrk.format("GET", path, { ["Accept"] = accept })
   end

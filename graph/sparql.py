@@ -392,9 +392,6 @@ def _worker_main(fd: int) -> None:
         return
     conn.send(("ready",))
     while True:
-        spin_until = time.monotonic() + _SPIN_SECONDS
-        while not conn.poll(0) and time.monotonic() < spin_until:
-            pass
         try:
             job = conn.recv()
         except (EOFError, OSError):
@@ -410,10 +407,6 @@ def _worker_main(fd: int) -> None:
         except Exception as exc:
             conn.send(("error", "failed", f"the query failed: {type(exc).__name__}: {exc}"))
 
-
-# After an answer a worker polls its socket for this long before sleeping: queries come in bursts (a page,
-# a client's loop), and waking a sleeping process costs ~1 ms on a virtual CPU (measured in bench/http.md).
-_SPIN_SECONDS = 0.002
 
 _BOOT = "import sys; from cchc.graph.sparql import _worker_main; _worker_main(int(sys.argv[1]))"
 

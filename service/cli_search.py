@@ -42,7 +42,41 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     app_obj = Application(settings)
     app_obj.ensure_built(progress=True)  # build on first start, with progress, before serving
-    uvicorn.run(create_app(settings, app_obj), host=settings.host, port=settings.port, log_level="warning")
+    if settings.serve_workers == 1:
+        uvicorn.run(create_app(settings, app_obj), host=settings.host, port=settings.port, log_level="warning")
+        return 0
+    return _serve_processes(settings)
+
+
+def _serve_processes(settings: Settings) -> int:
+    """`settings.serve_workers` server processes on one listening socket, under uvicorn's supervisor.
+
+    The socket is made here rather than by `uvicorn --workers`: uvicorn binds it
+    with protocol 0, so asyncio never sets TCP_NODELAY on the accepted
+    connections and each keep-alive response waits ~40 ms for a delayed ACK
+    (uvicorn issue #3149; measured in bench/http.md). The processes read the
+    settings back from CCHC_* variables.
+    """
+    import os
+    import socket
+
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    os.environ.update(settings.to_env())
+    config = uvicorn.Config("cchc.service.app:create_app", factory=True, host=settings.host, port=settings.port,
+                            workers=settings.serve_workers, log_level="warning")
+    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((settings.host, settings.port))
+    except OSError as exc:
+        log.error("cannot listen on %s:%d: %s", settings.host, settings.port, exc)
+        return 1
+    sock.set_inheritable(True)
+    log.warning("serving on http://%s:%d with %d processes", settings.host, settings.port, settings.serve_workers)
+    Multiprocess(config, sockets=[sock]).run()
     return 0
 
 
@@ -64,5 +98,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     v = sub.add_parser("serve", help="serve the HTTP API (builds graph and indexes on first start)")
     v.add_argument("--host", default=None, help="bind address (default 127.0.0.1)")
     v.add_argument("--port", type=int, default=None)
+    v.add_argument("--workers", type=int, default=None, dest="serve_workers",
+                   help="server processes (default 1; the CPU count for throughput, ~1 GB each)")
     add_data_options(v)
     v.set_defaults(func=cmd_serve)

@@ -35,6 +35,8 @@ class Settings:
     # torch intra-op threads while serving: one query is a small forward pass, and more threads spin-wait
     # under load (measured in bench/http.md: 130-670 ms CPU per search with 2, ~55 ms with 1); 0 = torch's own
     serve_threads: int = 1
+    # server processes: each holds the model and indexes (~1 GB) and its own SPARQL workers; N = CPUs for throughput
+    serve_workers: int = 1
     page_size: int = 50  # API lists: items per page when the caller gives no `limit`
     max_page_size: int = 500  # API lists: the largest `limit` accepted
     request_timeout: float = 30.0  # seconds an API request may compute before it answers 503 "timeout"
@@ -51,8 +53,14 @@ class Settings:
         if not 0 < self.page_size <= self.max_page_size or not 0 < self.request_timeout <= 600:
             raise ValueError(f"page size must be in (0, max_page_size={self.max_page_size}] and the request "
                              f"timeout in (0, 600] seconds: {self.page_size}, {self.request_timeout}")
+        if not 0 < self.serve_workers <= 64:
+            raise ValueError(f"server worker processes must be in (0, 64]: {self.serve_workers}")
         if not 0 < self.port < 65536:
             raise ValueError(f"port out of range: {self.port}")
+
+    def to_env(self) -> dict[str, str]:
+        """These settings as the CCHC_* variables `from_env` reads back (for server processes started by uvicorn)."""
+        return {f"CCHC_{f.name.upper()}": str(getattr(self, f.name)) for f in fields(self)}
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:

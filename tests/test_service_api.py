@@ -10,6 +10,7 @@ import sys
 import time
 
 import httpx
+import psutil
 import pytest
 from fastapi.testclient import TestClient
 
@@ -246,14 +247,17 @@ def test_app_lifespan_builds_a_missing_data_dir(tmp_path):
         assert c.get("/documents").json()["items"][0]["file"] == TANDOAN_2025
 
 
-def test_cchc_serve_builds_a_missing_data_dir(tmp_path):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_cchc_serve_builds_a_missing_data_dir(tmp_path, workers):
+    """Built once by the command, then served by one process or by `--workers` processes on one socket."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     shutil.copy(CORPUS / TANDOAN_2025, corpus)
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CCHC_")}
     proc = subprocess.Popen([sys.executable, "-m", "cchc.service.cli", "serve", "--port", str(port), "--data",
-                             str(tmp_path / "data"), "--corpus", str(corpus), "--model", "hashing"],
+                             str(tmp_path / "data"), "--corpus", str(corpus), "--model", "hashing",
+                             "--workers", str(workers)],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline, body = time.monotonic() + 300, None
@@ -266,6 +270,12 @@ def test_cchc_serve_builds_a_missing_data_dir(tmp_path):
         assert body is not None, proc.stderr.read().decode() if proc.poll() is not None else "server did not start"
         assert body["status"] == "ok" and body["documents"] == 1
         assert (tmp_path / "data" / "store").is_dir()
+        with httpx.Client(timeout=30) as client:  # keep-alive, as browsers and load generators do
+            answers = [client.get(f"http://127.0.0.1:{port}/search", params={"q": "Đề án 06"}) for _ in range(6)]
+        assert all(r.status_code == 200 and r.json()["results"] for r in answers)
+        children = [" ".join(p.cmdline()) for p in psutil.Process(proc.pid).children(recursive=True)]
+        servers = [c for c in children if "spawn_main" in c]  # uvicorn's processes (not SPARQL workers, trackers)
+        assert len(servers) == (workers if workers > 1 else 0), children
     finally:
         proc.terminate()
         proc.wait(20)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -277,3 +278,25 @@ def test_expensive_query_times_out_and_service_keeps_answering(strict_url, query
     for _ in range(4):
         after = httpx.get(url, params={"query": TU_PHAP}, headers={"Accept": "text/csv"}, timeout=10)
         assert after.status_code == 200 and after.text == "no\r\n5\r\n"
+
+
+def test_a_cancelled_query_does_not_hold_its_worker(app):
+    """`arun` cancelled mid-query (the server shutting down, a caller's own deadline): the worker still grinding
+    through the cross product is killed and the spare answers the next query at once."""
+    from cchc.graph.sparql import SparqlService
+
+    service = SparqlService(app.store, timeout=60, workers=1)
+
+    async def scenario() -> bytes:
+        task = asyncio.create_task(service.arun(EXPENSIVE))
+        await asyncio.sleep(0.5)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        answer = await asyncio.wait_for(service.arun(PREFIXES + TU_PHAP, "text/csv"), 20)
+        return answer.body
+
+    try:
+        assert asyncio.run(scenario()) == b"no\r\n5\r\n"
+    finally:
+        service.close()
