@@ -24,6 +24,13 @@ silently truncated answer.  Serialisation (SPARQL JSON/XML/CSV/TSV results;
 Turtle, N-Triples, JSON-LD, RDF/XML graphs) happens in the worker, so the
 server process only moves bytes.
 
+A query a worker has already answered quickly (under `INLINE_SECONDS`) on the
+store's current generation runs in the server process the next time: the same
+query on the same data does the same work in Oxigraph, so it cannot run away,
+and it skips the hand-off to a worker (1-3 ms, more than such a query costs).
+Dashboards, notebooks and the API's own pages repeat their queries; a new
+query, or any query after the data changed, goes to a worker first.
+
 A `Store` held in memory (no directory the workers could open) is queried in
 the caller's thread: the cap still holds, the timeout is only checked between
 solutions.
@@ -60,6 +67,7 @@ __all__ = ["FORMATS", "Answer", "Format", "SparqlError", "SparqlService", "negot
 log = logging.getLogger(__name__)
 
 MAX_QUERY_CHARS = 100_000
+INLINE_SECONDS = 0.025  # a job a worker answered within this on the current generation may run in the server
 DEFAULT_MEMORY_MB = 1024
 
 
@@ -277,6 +285,7 @@ class Answer:
     form: str  # SELECT, ASK or GRAPH (CONSTRUCT/DESCRIBE)
     count: int
     seconds: float = 0.0  # evaluation and serialisation alone (in the worker): the rest is hand-off overhead
+    where: str = "worker"  # "worker" process, or "server" for a query already proven cheap on this generation
 
 
 @dataclass(frozen=True)
@@ -472,6 +481,8 @@ class SparqlService:
         self._spare: queue.Queue[_Worker] = queue.Queue()  # one started worker that replaces a killed one
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()
+        self._proven: dict[_Job, float] = {}  # job -> seconds a worker took, on generation self._proven_gen
+        self._proven_gen: str | None = None
         self._started = False
         self._closed = False
 
@@ -536,8 +547,11 @@ class SparqlService:
         job, deadline = self._job(query, accept, default_graphs, named_graphs)
         if self.root is None:
             return _execute(self.store._ox, job, self.prefixes, deadline)
+        if self._proven_seconds(job) is not None:
+            return replace(_execute(self.store._ox, job, self.prefixes, deadline), where="server")
         self.start()
-        return self._dispatch(job, deadline)
+        gen = gens.current(self.root)
+        return self._remember(job, gen, self._dispatch(job, deadline))
 
     async def arun(self, query: str, accept: str | None = None, *, default_graphs: Sequence[str] = (),
                    named_graphs: Sequence[str] = ()) -> Answer:
@@ -551,8 +565,12 @@ class SparqlService:
             job, deadline = self._job(query, accept, default_graphs, named_graphs)
         if self.root is None:
             return await asyncio.to_thread(_execute, self.store._ox, job, self.prefixes, deadline)
+        if self._proven_seconds(job) is not None:
+            # On the loop itself: a thread would hand the GIL back and forth with the loop (ms of waiting)
+            return replace(_execute(self.store._ox, job, self.prefixes, deadline), where="server")
         if not self._started:
             await asyncio.to_thread(self.start)
+        gen = gens.current(self.root)
         loop = asyncio.get_running_loop()
         for _ in range(3):
             try:
@@ -574,8 +592,23 @@ class SparqlService:
                 raise
             finally:
                 loop.remove_reader(fd)
-            return self._receive(w)
+            return self._remember(job, gen, self._receive(w))
         raise SparqlError("failed", "SPARQL workers keep failing; see the server log")
+
+    def _proven_seconds(self, job: _Job) -> float | None:
+        """How long a worker took for `job` on the generation this process has open, if that is still current."""
+        gen = self.store._gen
+        if gen is None or gen != self._proven_gen or gens.current(self.root) != gen:  # type: ignore[arg-type]
+            return None
+        return self._proven.get(job)
+
+    def _remember(self, job: _Job, gen: str | None, answer: Answer) -> Answer:
+        """Note a job a worker answered quickly on generation `gen` (read just before handing it over)."""
+        if answer.seconds < INLINE_SECONDS and gen is not None and gen == self.store._gen:
+            if self._proven_gen != gen or len(self._proven) >= 10_000:
+                self._proven, self._proven_gen = {}, gen
+            self._proven[job] = answer.seconds
+        return answer
 
     def _job(self, query: str, accept: str | None, default_graphs: Sequence[str],
              named_graphs: Sequence[str]) -> tuple[_Job, float]:

@@ -111,8 +111,9 @@ def sparql_router(application: Application, settings: Settings) -> APIRouter:
             if exc.kind in ("timeout", "too_large", "failed"):
                 log.warning("/sparql %s: %s", exc.kind, exc.detail)
             return _error(exc.kind, exc.detail)
+        timing = f'query;dur={result.seconds * 1000:.2f};desc="{result.where}"'  # evaluation + serialisation, where
         return Response(content=result.body, media_type=result.media_type,
-                        headers={"Vary": "Accept", "Server-Timing": f"query;dur={result.seconds * 1000:.2f}"})
+                        headers={"Vary": "Accept", "Server-Timing": timing})
 
     for method in ("GET", "POST"):  # one route per method: one OpenAPI operation id each
         router.add_api_route("/sparql", answer, methods=[method], response_class=Response,

@@ -146,3 +146,23 @@ def test_put_graph_refuses_document_graphs(extractions):
     store.build(corpus_documents(extractions))
     with pytest.raises(StoreError):
         store.put_graph(BASE + "graph/doc/tandoan-2025-cchc", [])
+
+
+def test_sparql_runs_a_proven_cheap_query_in_process_until_the_data_changes(disk_store):
+    """A query a worker answered quickly runs in the server next time, with the same answer; a new generation
+    sends it back to a worker once (what was cheap on the old data is not proven on the new)."""
+    from cchc.graph.sparql import SparqlService
+    from rdflib import RDF
+
+    service = SparqlService(disk_store, workers=1)
+    query = "SELECT (COUNT(*) AS ?n) WHERE { ?t a cchc:Task }"
+    try:
+        first, second = service.run(query, "text/csv"), service.run(query, "text/csv")
+        assert (first.where, second.where) == ("worker", "server") and first.body == second.body == b"n\r\n249\r\n"
+        task = URIRef(BASE + "task/test-extra")
+        disk_store.put_graph(BASE + "graph/carryover/test", [(task, RDF.type, URIRef(BASE + "ontology#Task"))])
+        third = service.run(query, "text/csv")
+        assert third.where == "worker" and third.body == b"n\r\n250\r\n"
+        assert service.run(query, "text/csv").where == "server"
+    finally:
+        service.close()

@@ -300,3 +300,12 @@ def test_a_cancelled_query_does_not_hold_its_worker(app):
         assert asyncio.run(scenario()) == b"no\r\n5\r\n"
     finally:
         service.close()
+
+
+def test_a_repeated_query_is_answered_in_the_server_process(endpoint):
+    """Proven cheap by a worker on this data, the same query then skips the hand-off (Server-Timing says where)."""
+    query = PREFIXES + TU_PHAP + "  # asked twice by this test"
+    answers = [httpx.get(endpoint, params={"query": query}, headers={"Accept": "text/csv"}, timeout=30)
+               for _ in range(2)]
+    assert [r.text for r in answers] == ["no\r\n5\r\n"] * 2
+    assert [r.headers["server-timing"].rsplit("desc=", 1)[1] for r in answers] == ['"worker"', '"server"']
