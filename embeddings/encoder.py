@@ -111,15 +111,16 @@ class SentenceTransformerEncoder:
         if runtime not in RUNTIMES:
             raise ValueError(f"unknown encoder runtime {runtime!r}: expected one of {', '.join(RUNTIMES)}")
         local = Path(model_path_or_name).expanduser()
-        layers = local / ONNX_LAYERS_FILE if local.is_dir() else None
-        if runtime == "onnx" and (layers is None or not layers.is_file() or device != "cpu"):
+        layers = local / ONNX_LAYERS_FILE
+        use_onnx = runtime != "torch" and device == "cpu" and local.is_dir() and layers.is_file()
+        if runtime == "onnx" and not use_onnx:
             raise ValueError(f"runtime 'onnx' needs a local model folder holding {ONNX_LAYERS_FILE} and device "
                              f"'cpu': {model_path_or_name} on {device}")
         if local.is_dir():
             with _offline_env():
                 model = SentenceTransformer(str(local), device=device, local_files_only=True)
             default_id = local.name
-            if runtime != "torch" and device == "cpu" and layers is not None and layers.is_file():
+            if use_onnx:
                 from .onnx_layers import attach_onnx_layers
 
                 attach_onnx_layers(model, layers)
