@@ -36,11 +36,18 @@ def atomic_write(path: Path, data: bytes) -> None:
 
 
 def current(root: Path) -> str | None:
-    """The live generation's name, None when nothing was ever published."""
+    """The live generation's name, None when nothing was ever published.
+
+    Read on every proven SPARQL query, to notice a generation another process
+    published: plain descriptors (~6 us) instead of pathlib's open (~25 us)."""
     try:
-        return (root / "CURRENT").read_text().strip() or None
+        fd = os.open(os.path.join(root, "CURRENT"), os.O_RDONLY)
     except FileNotFoundError:
         return None
+    try:
+        return os.read(fd, 4096).decode().strip() or None
+    finally:
+        os.close(fd)
 
 
 @contextlib.contextmanager

@@ -18,11 +18,14 @@ Three things make a public endpoint on Oxigraph risky, and this module owns them
   recognised by its first keyword after the prologue (the grammar allows
   nothing else there), to say so clearly instead of reporting a syntax error.
 
-Results are capped at `max_rows` solutions (or triples): past the cap the
-query stops and the caller is told to add a LIMIT, rather than receiving a
-silently truncated answer.  Serialisation (SPARQL JSON/XML/CSV/TSV results;
-Turtle, N-Triples, JSON-LD, RDF/XML graphs) happens in the worker, so the
-server process only moves bytes.
+Results are capped at `max_rows` solutions (or triples), and a SELECT
+answer at `BYTES_PER_ROW` bytes per allowed row: past a cap the caller gets
+an error telling them to add a LIMIT, rather than a silently truncated
+answer.  Oxigraph writes SELECT answers (SPARQL JSON/XML/CSV/TSV) itself as
+it evaluates, into a sink that stops it at the size cap; the rows are then
+counted from the bytes.  Graphs (Turtle, N-Triples, JSON-LD, RDF/XML) are
+collected triple by triple under the cap, then serialised by Oxigraph.
+Serialisation happens in the worker, so the server process only moves bytes.
 
 A query a worker has already answered quickly (under `INLINE_SECONDS`) on the
 store's current generation runs in the server process the next time: the same
@@ -51,12 +54,11 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
 
@@ -69,6 +71,7 @@ log = logging.getLogger(__name__)
 MAX_QUERY_CHARS = 100_000
 INLINE_SECONDS = 0.025  # a job a worker answered within this on the current generation may run in the server
 DEFAULT_MEMORY_MB = 1024
+_VOLATILE = re.compile(r"\b(?:RAND|NOW|UUID|STRUUID|BNODE)\s*\(", re.I)  # answers that change on unchanged data
 
 
 class SparqlError(ValueError):
@@ -193,70 +196,58 @@ def refusal(query: str) -> str | None:
 
 
 # ------------------------------------------------------------- serialising
-def _json_term(t: Any) -> dict[str, str]:
-    if isinstance(t, ox.NamedNode):
-        return {"type": "uri", "value": t.value}
-    if isinstance(t, ox.BlankNode):
-        return {"type": "bnode", "value": t.value}
-    if isinstance(t, ox.Literal):
-        out = {"type": "literal", "value": t.value}
-        if t.language:
-            out["xml:lang"] = t.language
-        elif t.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
-            out["datatype"] = t.datatype.value
-        return out
-    return {"type": "triple", "value": str(t)}
+_RESULTS = {"json": ox.QueryResultsFormat.JSON, "xml": ox.QueryResultsFormat.XML, "csv": ox.QueryResultsFormat.CSV,
+            "tsv": ox.QueryResultsFormat.TSV}
+BYTES_PER_ROW = 2048  # the answer's size cap: this much per allowed row (20 MiB at the default 10,000 rows)
 
 
-def _xml_term(t: Any) -> str:
-    if isinstance(t, ox.NamedNode):
-        return f"<uri>{escape(t.value)}</uri>"
-    if isinstance(t, ox.BlankNode):
-        return f"<bnode>{escape(t.value)}</bnode>"
-    if isinstance(t, ox.Literal):
-        if t.language:
-            return f"<literal xml:lang={quoteattr(t.language)}>{escape(t.value)}</literal>"
-        if t.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
-            return f"<literal datatype={quoteattr(t.datatype.value)}>{escape(t.value)}</literal>"
-        return f"<literal>{escape(t.value)}</literal>"
-    return f"<literal>{escape(str(t))}</literal>"
+class _AnswerTooBig(Exception):
+    def __init__(self, partial: bytes) -> None:
+        super().__init__("answer past the size cap")
+        self.partial = partial
 
 
-def _csv_value(t: Any) -> str:
-    if t is None:
-        return ""
-    if isinstance(t, ox.BlankNode):
-        return f"_:{t.value}"
-    return t.value if isinstance(t, (ox.NamedNode, ox.Literal)) else str(t)
+class _Sink(io.RawIOBase):
+    """Where Oxigraph writes a serialised answer, chunk by chunk as it evaluates: a chunk past the size cap or
+    the deadline stops the query (the exception comes back out of Oxigraph's serialiser)."""
+
+    def __init__(self, limit: int, deadline: float | None) -> None:
+        super().__init__()
+        self.data, self.limit, self.deadline = bytearray(), limit, deadline
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, chunk: Any) -> int:
+        if len(self.data) + len(chunk) > self.limit:
+            raise _AnswerTooBig(bytes(self.data))
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise SparqlError("timeout", "the query ran past the time limit")
+        self.data += chunk
+        return len(chunk)
 
 
-def serialize_solutions(fmt: Format, variables: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
-    """SELECT results in one of the W3C result formats (JSON, XML, CSV, TSV)."""
-    if fmt.name == "json":
-        bindings = [{v: _json_term(t) for v, t in zip(variables, row, strict=True) if t is not None} for row in rows]
-        return json.dumps({"head": {"vars": list(variables)}, "results": {"bindings": bindings}},
-                          ensure_ascii=False).encode()
-    if fmt.name == "xml":
-        parts = ['<?xml version="1.0" encoding="UTF-8"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">',
-                 "<head>", *(f"<variable name={quoteattr(v)}/>" for v in variables), "</head><results>"]
-        for row in rows:
-            parts.append("<result>")
-            parts.extend(f"<binding name={quoteattr(v)}>{_xml_term(t)}</binding>"
-                         for v, t in zip(variables, row, strict=True) if t is not None)
-            parts.append("</result>")
-        parts.append("</results></sparql>\n")
-        return "\n".join(parts).encode()
+def count_rows(fmt: Format, body: bytes, *, complete: bool = True) -> int:
+    """How many solutions a serialised SELECT answer holds; of a cut-off answer (`complete=False`), how many it
+    holds before the cut.  CSV cannot be parsed back to terms: it is read as CSV."""
     if fmt.name == "csv":
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\r\n")
-        writer.writerow(variables)
-        writer.writerows([_csv_value(t) for t in row] for row in rows)
-        return buf.getvalue().encode()
-    if fmt.name == "tsv":
-        lines = ["\t".join(f"?{v}" for v in variables)]
-        lines.extend("\t".join("" if t is None else str(t).replace("\t", "\\t") for t in row) for row in rows)
-        return ("\n".join(lines) + "\n").encode()
-    raise SparqlError("not_acceptable", f"{fmt.media_type} is for CONSTRUCT/DESCRIBE results, not SELECT")
+        return max(0, sum(1 for _ in csv.reader(io.StringIO(body.decode("utf-8", "ignore")))) - 1)
+    n = 0
+    try:
+        for _ in ox.parse_query_results(body, format=_RESULTS[fmt.name]):
+            n += 1
+    except SyntaxError:
+        if complete:
+            raise
+    return n
+
+
+def serialize_solutions(fmt: Format, solutions: ox.QuerySolutions, limit: int, deadline: float | None) -> bytes:
+    """SELECT results in one of the W3C result formats, written by Oxigraph as it evaluates (a Python loop
+    over the solutions cost 1-2 ms per 50 rows, more than many queries here); `_AnswerTooBig` past `limit` bytes."""
+    sink = _Sink(limit, deadline)
+    solutions.serialize(sink, format=_RESULTS[fmt.name])
+    return bytes(sink.data)
 
 
 def serialize_boolean(fmt: Format, value: bool) -> bytes:
@@ -312,14 +303,19 @@ def _too_many(job: _Job, what: str) -> SparqlError:
                                     f"add a LIMIT or narrow the pattern")
 
 
-def _execute(store: ox.Store, job: _Job, prefixes: dict[str, str], deadline: float | None = None) -> Answer:
-    """Run one job against an Oxigraph store and serialise the answer (in a worker, or inline)."""
+def _execute(store: ox.Store, job: _Job, prefixes: dict[str, str], deadline: float | None = None,
+             known_rows: int | None = None) -> Answer:
+    """Run one job against an Oxigraph store and serialise the answer (in a worker, or inline).
+
+    `known_rows`: how many solutions the same job gave on the same data (a proven job), so the answer need not
+    be read back to count them."""
     t0 = time.perf_counter()
-    answer = _evaluate(store, job, prefixes, deadline)
+    answer = _evaluate(store, job, prefixes, deadline, known_rows)
     return replace(answer, seconds=time.perf_counter() - t0)
 
 
-def _evaluate(store: ox.Store, job: _Job, prefixes: dict[str, str], deadline: float | None) -> Answer:
+def _evaluate(store: ox.Store, job: _Job, prefixes: dict[str, str], deadline: float | None,
+              known_rows: int | None) -> Answer:
     try:
         solutions = store.query(job.query, prefixes=prefixes, **_dataset_args(job))
     except SyntaxError as exc:
@@ -345,12 +341,17 @@ def _evaluate(store: ox.Store, job: _Job, prefixes: dict[str, str], deadline: fl
                                                                               "application/sparql-results+xml, "
                                                                               "text/csv or text/tab-separated-values"))
         fmt = FORMATS[job.results]
-        variables = [v.value for v in solutions.variables]
-        rows = []
-        for sol in solutions:
-            rows.append(list(sol))
-            check(len(rows), "rows")
-        return Answer(serialize_solutions(fmt, variables, rows), fmt.media_type, "SELECT", len(rows))
+        try:
+            body = serialize_solutions(fmt, solutions, job.max_rows * BYTES_PER_ROW, deadline)
+        except _AnswerTooBig as cut:  # say "too many rows" when the rows before the cut already are
+            if count_rows(fmt, cut.partial, complete=False) > job.max_rows:
+                raise _too_many(job, "rows") from None
+            raise SparqlError("too_large", f"the answer is larger than {job.max_rows * BYTES_PER_ROW // 1024} KiB "
+                                           f"(this endpoint's limit); add a LIMIT or select fewer variables") from None
+        rows = known_rows if known_rows is not None else count_rows(fmt, body)
+        if rows > job.max_rows:
+            raise _too_many(job, "rows")
+        return Answer(body, fmt.media_type, "SELECT", rows)
     if job.graph is None:
         raise SparqlError("not_acceptable", kind_missing.format("CONSTRUCT/DESCRIBE", "text/turtle, "
                                                                                       "application/n-triples or "
@@ -481,7 +482,7 @@ class SparqlService:
         self._spare: queue.Queue[_Worker] = queue.Queue()  # one started worker that replaces a killed one
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()
-        self._proven: dict[_Job, float] = {}  # job -> seconds a worker took, on generation self._proven_gen
+        self._proven: dict[_Job, int] = {}  # job -> rows a worker answered quickly, on generation self._proven_gen
         self._proven_gen: str | None = None
         self._started = False
         self._closed = False
@@ -601,14 +602,17 @@ class SparqlService:
         gen = self.store._gen
         if gen is None or gen != self._proven_gen or job not in self._proven or gens.current(self.root) != gen:
             return None
-        return replace(_execute(self.store._ox, job, self.prefixes, deadline), where="server")
+        answer = _execute(self.store._ox, job, self.prefixes, deadline, known_rows=self._proven[job])
+        return replace(answer, where="server")
 
     def _remember(self, job: _Job, gen: str | None, answer: Answer) -> Answer:
-        """Note a job a worker answered quickly on generation `gen` (read just before handing it over)."""
-        if answer.seconds < INLINE_SECONDS and gen is not None and gen == self.store._gen:
+        """Note a job a worker answered quickly on generation `gen` (read just before handing it over), unless
+        its answer may change without the data changing (RAND, NOW, UUID, BNODE: its size is not proven)."""
+        if (answer.seconds < INLINE_SECONDS and gen is not None and gen == self.store._gen
+                and not _VOLATILE.search(job.query)):
             if self._proven_gen != gen or len(self._proven) >= 10_000:
                 self._proven, self._proven_gen = {}, gen
-            self._proven[job] = answer.seconds
+            self._proven[job] = answer.count
         return answer
 
     def _job(self, query: str, accept: str | None, default_graphs: Sequence[str],

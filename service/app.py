@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from .api import Views, api_router, install_error_handlers, install_openapi
 from .application import Application
 from .settings import Settings
-from .sparql_api import sparql_router
+from .sparql_api import install_sparql
 from .web import web_router
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,6 @@ def create_app(settings: Settings | None = None, application: Application | None
     install_error_handlers(app)
     install_openapi(app)
     app.include_router(api_router(app_obj, settings, views))
-    app.include_router(sparql_router(app_obj, settings))  # /sparql
+    install_sparql(app, app_obj, settings)  # /sparql
     app.include_router(web_router())  # / and /static: the web page
     return app
