@@ -29,7 +29,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8765
     sparql_timeout: float = 10.0  # seconds a /sparql query may run before its worker is killed
-    sparql_max_rows: int = 10000  # solutions (or triples) a /sparql answer may hold
+    sparql_max_rows: int = 10000  # solutions (or triples) a /sparql answer may hold; SELECT: 2 KiB a row
     sparql_workers: int = 2  # worker processes running /sparql queries
     max_k: int = 100
     # torch intra-op threads while serving: one query is a small forward pass, and more threads spin-wait
