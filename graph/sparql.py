@@ -25,7 +25,8 @@ answer.  Oxigraph writes SELECT answers (SPARQL JSON/XML/CSV/TSV) itself as
 it evaluates, into a sink that stops it at the size cap; the rows are then
 counted from the bytes.  Graphs (Turtle, N-Triples, JSON-LD, RDF/XML) are
 collected triple by triple under the cap, then serialised by Oxigraph.
-Serialisation happens in the worker, so the server process only moves bytes.
+Serialisation happens where the query runs (a worker, or the server for a proven
+job below), so the server process otherwise only moves bytes.
 
 A query a worker has already answered quickly (under `INLINE_SECONDS`) on the
 store's current generation runs in the server process the next time: the same
