@@ -61,11 +61,6 @@ SPARQL_QUERIES = {
 WRK_SPARQL = ["tu-phap-III", "construct-60", "CQ1", "CQ2", "CQ4", "CQ8"]  # the light, typical ones
 
 
-def pct(values: list[float], p: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
-
-
 def get(url: str, timeout: float = 60) -> tuple[int, bytes]:
     try:
         with urllib.request.urlopen(url, timeout=timeout) as resp:

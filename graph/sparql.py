@@ -277,7 +277,7 @@ class Answer:
     form: str  # SELECT, ASK or GRAPH (CONSTRUCT/DESCRIBE)
     count: int
     seconds: float = 0.0  # evaluation and serialisation alone (in the worker): the rest is hand-off overhead
-    where: str = "worker"  # "worker" process, or "server" for a query already proven cheap on this generation
+    where: str = "worker"  # "worker" process, or "server": this process (a proven job, or a store without workers)
 
 
 @dataclass(frozen=True)
@@ -305,14 +305,14 @@ def _too_many(job: _Job, what: str) -> SparqlError:
 
 
 def _execute(store: ox.Store, job: _Job, prefixes: dict[str, str], deadline: float | None = None,
-             known_rows: int | None = None) -> Answer:
+             known_rows: int | None = None, where: str = "worker") -> Answer:
     """Run one job against an Oxigraph store and serialise the answer (in a worker, or inline).
 
     `known_rows`: how many solutions the same job gave on the same data (a proven job), so the answer need not
     be read back to count them."""
     t0 = time.perf_counter()
     answer = _evaluate(store, job, prefixes, deadline, known_rows)
-    return replace(answer, seconds=time.perf_counter() - t0)
+    return replace(answer, seconds=time.perf_counter() - t0, where=where)
 
 
 def _evaluate(store: ox.Store, job: _Job, prefixes: dict[str, str], deadline: float | None,
@@ -548,7 +548,7 @@ class SparqlService:
         """Answer one query as the Accept header asks; SparqlError names what went wrong."""
         job, deadline = self._job(query, accept, default_graphs, named_graphs)
         if self.root is None:
-            return _execute(self.store._ox, job, self.prefixes, deadline)
+            return _execute(self.store._ox, job, self.prefixes, deadline, where="server")
         if (rows := self._proven_rows(job)) is not None:
             return self._answer_here(job, deadline, rows)
         self.start()
@@ -566,7 +566,7 @@ class SparqlService:
         else:
             job, deadline = self._job(query, accept, default_graphs, named_graphs)
         if self.root is None:  # no workers: a test's in-memory store, of unknown cost, so off the loop
-            return await asyncio.to_thread(_execute, self.store._ox, job, self.prefixes, deadline)
+            return await asyncio.to_thread(_execute, self.store._ox, job, self.prefixes, deadline, None, "server")
         # A proven job runs on the loop itself: on a thread of its own (a fresh malloc arena) Oxigraph was not
         # measurably faster, and the two wake-ups cost 0.3-0.5 ms a query
         if (rows := self._proven_rows(job)) is not None:
@@ -609,8 +609,7 @@ class SparqlService:
 
     def _answer_here(self, job: _Job, deadline: float, rows: int) -> Answer:
         """A proven job, answered in this process."""
-        answer = _execute(self.store._ox, job, self.prefixes, deadline, known_rows=rows)
-        return replace(answer, where="server")
+        return _execute(self.store._ox, job, self.prefixes, deadline, known_rows=rows, where="server")
 
     def _remember(self, job: _Job, gen: str | None, answer: Answer) -> Answer:
         """Note a job a worker answered quickly on generation `gen` (read just before handing it over), unless

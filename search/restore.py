@@ -41,7 +41,6 @@ _PAIR_COUNT = 0.5  # and how much more a pair the corpus prints often gets: × l
 _LEX_UNIGRAM = 0.02  # per dictionary entry holding the syllable: a prior for forms the corpus lacks
 
 
-
 @functools.cache
 def _lexicon() -> tuple[Counter[str], frozenset[tuple[str, str]]]:
     """Syllable counts (entries holding each) and adjacent syllable pairs of underthesea's Viet74K word list."""

@@ -8,9 +8,9 @@ the app and stops with it.
 
 Requests reach the route through `SparqlFront`, a middleware that answers
 GET and POST /sparql before FastAPI's routing and dependency solving (about
-0.3 ms a request, as much as a small query costs); the FastAPI routes
-publish the same operation in OpenAPI and answer when the middleware is not
-installed.  Errors outside the route still reach the app's handlers.
+0.3 ms a request, as much as a small query costs); the FastAPI routes carry
+the same operation into OpenAPI and the worker pool's lifespan.  Errors the
+endpoint does not turn into answers still reach the app's handlers.
 """
 
 from __future__ import annotations
@@ -104,12 +104,12 @@ class SparqlFront:
 
 def install_sparql(app: FastAPI, application: Application, settings: Settings) -> None:
     """`/sparql` on `app`: the documented routes (and the worker pool's lifespan) and `SparqlFront`."""
-    router, answer = sparql_router(application, settings)
+    router, answer = _sparql_routes(application, settings)
     app.include_router(router)
     app.add_middleware(SparqlFront, answer=answer)
 
 
-def sparql_router(application: Application, settings: Settings) -> tuple[APIRouter, Answerer]:
+def _sparql_routes(application: Application, settings: Settings) -> tuple[APIRouter, Answerer]:
     """The `/sparql` routes over `application.store`, limited as `settings` say (sparql_timeout, sparql_max_rows,
     sparql_workers), and their endpoint function."""
     holder: dict[str, SparqlService] = {}
