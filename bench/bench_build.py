@@ -48,10 +48,10 @@ def main() -> None:
           f"over {args.rounds} runs (goal < 15 s)")
 
     from cchc.graph.corpus import default_corpus_dir
-    from cchc.graph.pipeline import add_file, build_corpus
-    from cchc.graph.projection import projection
-    from cchc.graph.store import Store
-    from cchc.graph.trace import trace
+    from cchc.graph.rdf.pipeline import add_file, build_corpus
+    from cchc.graph.rdf.store import Store
+    from cchc.graph.read.projection import projection
+    from cchc.graph.read.trace import trace
 
     corpus = default_corpus_dir()
     store = Store(data / "store")

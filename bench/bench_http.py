@@ -117,8 +117,8 @@ def paired_latency(base: str, data: Path, server_pid: int, blocks: int = 5,
     import http.client
 
     import pyoxigraph as ox
-    from cchc.graph import generations as gens
-    from cchc.graph.rdf import prefixes
+    from cchc.graph.rdf import generations as gens
+    from cchc.graph.rdf.terms import prefixes
     from cchc.ontology import IRIs
 
     root = data / "store"

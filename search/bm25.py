@@ -7,8 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-
-from .text import tokens
+from cchc.search.text import tokens
 
 
 class BM25Index:

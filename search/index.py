@@ -20,13 +20,12 @@ from pathlib import Path
 from cchc.embeddings.encoder import Encoder
 from cchc.embeddings.index import VectorIndex
 from cchc.graph.corpus import DocumentInfo
-from cchc.graph.records import Extraction
-
-from .bm25 import BM25Index
-from .restore import Restorer
-from .searcher import Searcher
-from .structured import Tracer
-from .units import build_units
+from cchc.graph.extract.records import Extraction
+from cchc.search.bm25 import BM25Index
+from cchc.search.restore import Restorer
+from cchc.search.searcher import Searcher
+from cchc.search.structured import Tracer
+from cchc.search.units import build_units
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from cchc.graph.reading import fold, nfc
+from cchc.graph.extract.reading import fold, nfc
 
 DATA_FILE = Path(__file__).with_name("data") / "synonyms.toml"
 _SHORT = 3  # keys this short must be typed in capitals: "AI" is artificial intelligence, "ai" is "who"

@@ -15,12 +15,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from cchc.graph.agencies import load_registry
-from cchc.graph.citations import InstrumentRef, parse_reference
-from cchc.graph.deadlines import parse_time_expression
-from cchc.graph.reading import fold
-
-from .lexicon import name_key
+from cchc.graph.extract.agencies import load_registry
+from cchc.graph.extract.citations import InstrumentRef, parse_reference
+from cchc.graph.extract.deadlines import parse_time_expression
+from cchc.graph.extract.reading import fold
+from cchc.search.lexicon import name_key
 
 _LEAD = re.compile(r"\b(chu tri|chiu trach nhiem chinh|dau moi)\b")
 _COOP = re.compile(r"\b(phoi hop|tham gia)\b")

@@ -31,8 +31,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 
-from cchc.graph.reading import fold, nfc
-from cchc.graph.wordlist import viet74k
+from cchc.graph.extract.reading import fold, nfc
+from cchc.graph.extract.wordlist import viet74k
 
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 _FLOOR = 1e-3  # smallest share a form gets among the spellings of its folded syllable

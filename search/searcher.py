@@ -21,16 +21,15 @@ from typing import Any
 import numpy as np
 from cchc.embeddings.encoder import Encoder
 from cchc.embeddings.index import VectorIndex
-from cchc.graph.citations import InstrumentRef, normalise_id, parse_reference
-from cchc.graph.records import Deadline
-
-from .bm25 import BM25Index
-from .fusion import FusionWeights, fuse
-from .lexicon import expand, name_key
-from .query import ParsedQuery, parse_query
-from .restore import Restorer, is_folded
-from .structured import Link, Tracer, structured_scores
-from .units import SearchUnit
+from cchc.graph.extract.citations import InstrumentRef, normalise_id, parse_reference
+from cchc.graph.extract.records import Deadline
+from cchc.search.bm25 import BM25Index
+from cchc.search.fusion import FusionWeights, fuse
+from cchc.search.lexicon import expand, name_key
+from cchc.search.query import ParsedQuery, parse_query
+from cchc.search.restore import Restorer, is_folded
+from cchc.search.structured import Link, Tracer, structured_scores
+from cchc.search.units import SearchUnit
 
 log = logging.getLogger(__name__)
 

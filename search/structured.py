@@ -13,11 +13,10 @@ from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
-from cchc.graph.agencies import load_registry
-from cchc.graph.deadlines import parse_time_expression
-
-from .query import ParsedQuery
-from .units import SearchUnit
+from cchc.graph.extract.agencies import load_registry
+from cchc.graph.extract.deadlines import parse_time_expression
+from cchc.search.query import ParsedQuery
+from cchc.search.units import SearchUnit
 
 
 @dataclass(frozen=True)

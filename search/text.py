@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import re
 
-from cchc.graph.reading import fold, nfc
+from cchc.graph.extract.reading import fold, nfc
 
 _TOKEN = re.compile(r"\w+(?:[/-]\w+)*", re.UNICODE)
 _STOP = frozenset("và của các cho có được trong với theo về tại là để những một này đã trên".split())

@@ -17,8 +17,8 @@ from dataclasses import field as dc_field
 from typing import Any
 
 from cchc.graph.corpus import DocumentInfo
-from cchc.graph.reading import fold
-from cchc.graph.records import Deadline, Extraction, Task, Unit
+from cchc.graph.extract.reading import fold
+from cchc.graph.extract.records import Deadline, Extraction, Task, Unit
 from cchc.ontology import field_concept
 
 # Label lines of a criterion block ("- Cơ quan chủ trì tham mưu: Sở KH&ĐT", "- Cơ quan thực hiện: Sở Tài chính; ...").
@@ -130,7 +130,7 @@ def _narrative_unit(ex: Extraction, u: Unit, task: Task | None, year: int | None
 
 
 def _ids(names: Iterable[str]) -> tuple[str, ...]:
-    from cchc.graph.agencies import resolve_agency
+    from cchc.graph.extract.agencies import resolve_agency
 
     return tuple(dict.fromkeys(i for i in (resolve_agency(n).agency_id for n in names) if i))
 
@@ -143,7 +143,7 @@ def _stated_roles(u: SearchUnit) -> tuple[tuple[str, ...], tuple[str, ...]]:
     Khoa học và Công nghệ") is that agency's duty, led by it unless it opens
     with "Phối hợp".
     """
-    from cchc.graph.agencies import load_registry, split_agencies
+    from cchc.graph.extract.agencies import load_registry, split_agencies
 
     if m := _LABEL.match(u.text):
         ids = _ids(split_agencies(m.group("who").strip().rstrip(".")))
@@ -161,7 +161,7 @@ def _stated_roles(u: SearchUnit) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 
 def _named_agencies(text: str) -> tuple[str, ...]:
-    from cchc.graph.agencies import find_agencies
+    from cchc.graph.extract.agencies import find_agencies
 
     return tuple(dict.fromkeys(m.agency_id for _, _, m in find_agencies(text) if m.agency_id))
 

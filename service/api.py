@@ -21,9 +21,12 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from cchc.graph.agencies import load_registry
-from cchc.graph.views import GraphViews, NotFound
+from cchc.graph.extract.agencies import load_registry
+from cchc.graph.read.views import GraphViews, NotFound
 from cchc.ontology import CCHC, SKOS, load_ontology
+from cchc.service import api_models as m
+from cchc.service.application import Application
+from cchc.service.settings import Settings
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -31,10 +34,6 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
-
-from . import api_models as m
-from .application import Application
-from .settings import Settings
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")
@@ -199,8 +198,8 @@ def api_router(application: Application, settings: Settings, views: Views) -> AP
         return await run(answer)
 
     def history_of(v: GraphViews, task_id: str) -> list[dict[str, Any]]:
-        from cchc.search.carryover import history
-        from cchc.search.carryover_model import task_key
+        from cchc.search.carryover.compute import history
+        from cchc.search.carryover.model import task_key
 
         t = v.task_summary(task_id)
         result = application.carryover

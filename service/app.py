@@ -12,14 +12,13 @@ from __future__ import annotations
 import logging
 from contextlib import asynccontextmanager
 
+from cchc.service.api import Views, api_router, install_error_handlers, install_openapi
+from cchc.service.application import Application
+from cchc.service.settings import Settings
+from cchc.service.sparql_api import install_sparql
+from cchc.service.web import web_router
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
-
-from .api import Views, api_router, install_error_handlers, install_openapi
-from .application import Application
-from .settings import Settings
-from .sparql_api import install_sparql
-from .web import web_router
 
 log = logging.getLogger(__name__)
 

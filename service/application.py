@@ -15,16 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from cchc.graph.corpus import corpus_files, load_manifest
-from cchc.graph.records import Extraction
-
-from .settings import Settings
+from cchc.graph.extract.records import Extraction
+from cchc.service.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
 def extract_corpus(corpus_dir: Path, *, progress: bool = False) -> list[Extraction]:
     """Extract every document of a corpus directory (with a progress bar on stderr)."""
-    from cchc.graph.extract import extract_file
+    from cchc.graph.extract.documents import extract_file
 
     manifest = load_manifest(corpus_dir)
     files = corpus_files(corpus_dir)
@@ -70,7 +69,7 @@ class Application:
         The corpus is extracted once; each product is written atomically, so an
         interrupted build leaves the previous one usable.
         """
-        from cchc.graph.store import Store, file_sha256
+        from cchc.graph.rdf.store import Store, file_sha256
 
         t0 = time.perf_counter()
         corpus = self.settings.corpus_dir
@@ -110,8 +109,8 @@ class Application:
     def load_carryover(self, extractions: list[Extraction] | None = None, threshold: float | None = None, *,
                        progress: bool = False):
         """The corpus's carry-over result, from `<data>/carryover.json` when current, else computed and cached."""
-        from cchc.search.carryover import DEFAULT_THRESHOLD
-        from cchc.search.carryover_cache import ensure_carryover
+        from cchc.search.carryover.cache import ensure_carryover
+        from cchc.search.carryover.compute import DEFAULT_THRESHOLD
 
         return ensure_carryover(
             self.settings.corpus_dir, self.settings.data_dir, lambda: self.encoder, self.model_id,
@@ -122,7 +121,7 @@ class Application:
     @staticmethod
     def put_carryover(store, result) -> int:
         """Write the links as one derived named graph per plan pair (dropped when either plan changes)."""
-        from cchc.graph.continuity import carryover_graph_docs, carryover_graphs
+        from cchc.graph.rdf.continuity import carryover_graph_docs, carryover_graphs
 
         graphs = carryover_graphs(result.pairs, store.iris)
         store.put_graphs({name: (list(g), carryover_graph_docs(name, store.iris) or ()) for name, g in graphs.items()})
@@ -136,7 +135,7 @@ class Application:
         return spec_model_id(self.settings.model)
 
     def is_built(self) -> bool:
-        from cchc.graph.generations import current
+        from cchc.graph.rdf.generations import current
 
         return (self.search_dir / "units.jsonl").exists() and current(self.store_dir) is not None
 
@@ -150,7 +149,7 @@ class Application:
     # ---------------------------------------------------------------- reading
     @functools.cached_property
     def store(self):
-        from cchc.graph.store import Store
+        from cchc.graph.rdf.store import Store
 
         self.ensure_built()
         return Store.open(self.store_dir, base=self.settings.base_iri, create=False)
@@ -169,7 +168,7 @@ class Application:
 
     def tracer(self, instrument_id: str) -> list:
         """The graph's trace as search links: tasks reaching an instrument directly, through a plan or another."""
-        from cchc.graph.trace import trace
+        from cchc.graph.read.trace import trace
         from cchc.search.structured import Link
 
         store = self.store

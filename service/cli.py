@@ -17,9 +17,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from cchc.graph.corpus import load_manifest
-from cchc.graph.reading import SourceError
-
-from .settings import Settings
+from cchc.graph.extract.reading import SourceError
+from cchc.service.settings import Settings
 
 log = logging.getLogger("cchc")
 
@@ -33,7 +32,7 @@ def _records(ex) -> list[dict]:
 
 
 def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
-    from cchc.graph.extract import extract_file
+    from cchc.graph.extract.documents import extract_file
 
     extractions = []
     t0 = time.perf_counter()
@@ -80,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--jsonl", action="store_true", help="one JSON record per line on stdout")
     e.set_defaults(func=cmd_extract)
 
-    from . import cli_carryover, cli_graph, cli_search
+    from cchc.service import cli_carryover, cli_graph, cli_search
 
     cli_search.register(sub)
     cli_graph.register(sub)

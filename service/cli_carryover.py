@@ -13,14 +13,14 @@ import json
 import logging
 from typing import Any
 
-from .settings import Settings
+from cchc.service.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
 def load_result(settings: Settings, threshold: float | None = None, *, progress: bool = True):
     """The corpus's carry-over result for these settings (cached in the data directory)."""
-    from .application import Application
+    from cchc.service.application import Application
 
     return Application(settings).load_carryover(threshold=threshold, progress=progress)
 
@@ -35,9 +35,8 @@ def _requested(args: argparse.Namespace, settings: Settings, result):
         return [result.plan(args.from_doc, args.to_doc)], result
     except KeyError:
         from cchc.embeddings.encoder import make_encoder
-        from cchc.search.carryover import compute_carryover
-
-        from .application import extract_corpus
+        from cchc.search.carryover.compute import compute_carryover
+        from cchc.service.application import extract_corpus
 
         log.info("%s -> %s is not a plan pair of the corpus: computing it", args.from_doc, args.to_doc)
         fresh = compute_carryover(extract_corpus(settings.corpus_dir), make_encoder(settings.model, settings.data_dir),
@@ -83,7 +82,7 @@ def cmd_carryover(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
-    from cchc.search.carryover import history
+    from cchc.search.carryover.compute import history
 
     steps = history(load_result(settings), args.task)
     if args.json:
@@ -102,8 +101,8 @@ def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_lineage(args: argparse.Namespace, settings: Settings) -> int:
-    from cchc.graph.agencies import load_registry
-    from cchc.search.carryover import inherited_tasks, successor_chain
+    from cchc.graph.extract.agencies import load_registry
+    from cchc.search.carryover.compute import inherited_tasks, successor_chain
 
     registry = load_registry()
     agency_id = args.agency if args.agency in registry else registry.lookup(args.agency)

@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from .settings import Settings
+from cchc.service.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +23,7 @@ _DATA_HELP = "data directory (the store is DIR/store)"
 
 
 def _store(settings: Settings, create: bool = False):
-    from cchc.graph.store import Store
+    from cchc.graph.rdf.store import Store
 
     return Store.open(settings.data_dir / "store", base=settings.base_iri, create=create)
 
@@ -35,7 +35,7 @@ def _summary(counts: dict, seconds: float) -> str:
 
 def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
     """Graph store, search index and carry-over links, all from the corpus (the README's main job)."""
-    from .application import Application
+    from cchc.service.application import Application
 
     if not settings.corpus_dir.is_dir():
         raise ValueError(f"{settings.corpus_dir}: not a directory")
@@ -49,8 +49,8 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
-    from cchc.graph.pipeline import add_file
-    from cchc.graph.reading import SourceError
+    from cchc.graph.extract.reading import SourceError
+    from cchc.graph.rdf.pipeline import add_file
 
     path = Path(args.file)
     if not path.is_file():
@@ -63,7 +63,7 @@ def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
     if path.resolve().parent == settings.corpus_dir.resolve():
         # A corpus document replaced: the plan pairs it is part of get their links recomputed (the carry-over
         # cache keeps every other pair as it was) and go back into the store.
-        from .application import Application
+        from cchc.service.application import Application
 
         app = Application(settings)
         pairs = app.put_carryover(store, app.load_carryover(progress=False))
@@ -118,7 +118,7 @@ def cmd_sparql(args: argparse.Namespace, settings: Settings) -> int:
     elif result.type in ("CONSTRUCT", "DESCRIBE"):
         if args.format == "csv":
             raise ValueError("--format csv is for SELECT queries; use turtle or json (JSON-LD)")
-        from cchc.graph.rdf import plain_literals
+        from cchc.graph.rdf.terms import plain_literals
         from cchc.ontology import bind_namespaces
         from rdflib import Graph
 
@@ -142,8 +142,8 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_trace(args: argparse.Namespace, settings: Settings) -> int:
-    from cchc.graph.projection import projection
-    from cchc.graph.trace import resolve_instruments, trace
+    from cchc.graph.read.projection import projection
+    from cchc.graph.read.trace import resolve_instruments, trace
 
     store = _store(settings)
     targets = resolve_instruments(store, args.ref)
@@ -166,7 +166,7 @@ def cmd_trace(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from cchc.graph.store import EXPORT_FORMATS
+    from cchc.graph.rdf.store import EXPORT_FORMATS
 
     b = sub.add_parser("build", help="extract the corpus; build the graph store, search index and carry-over links")
     b.add_argument("--corpus", metavar="DIR", help="corpus directory (default: the embedded corpus)")

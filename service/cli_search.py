@@ -6,13 +6,13 @@ import argparse
 import json
 import logging
 
-from .settings import Settings
+from cchc.service.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
-    from .application import Application
+    from cchc.service.application import Application
 
     app = Application(settings)
     app.ensure_built(progress=True)
@@ -36,9 +36,8 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
-
-    from .app import create_app
-    from .application import Application
+    from cchc.service.app import create_app
+    from cchc.service.application import Application
 
     app_obj = Application(settings)
     app_obj.ensure_built(progress=True)  # build on first start, with progress, before serving

@@ -21,14 +21,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from contextlib import asynccontextmanager
 from urllib.parse import parse_qs
 
-from cchc.graph.sparql import MAX_QUERY_CHARS, SparqlError, SparqlService
+from cchc.graph.sparql.runner import MAX_QUERY_CHARS, SparqlError, SparqlService
+from cchc.service.application import Application
+from cchc.service.settings import Settings
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
-
-from .application import Application
-from .settings import Settings
 
 log = logging.getLogger(__name__)
 

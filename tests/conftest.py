@@ -28,7 +28,7 @@ def corpus_dir() -> Path:
 def extractions():
     """Every corpus document extracted once: {file name: Extraction}."""
     from cchc.graph.corpus import corpus_files, load_manifest
-    from cchc.graph.extract import extract_file
+    from cchc.graph.extract.documents import extract_file
 
     manifest = load_manifest(CORPUS)
     return {p.name: extract_file(p, manifest.get(p.name)) for p in corpus_files(CORPUS)}

@@ -11,13 +11,13 @@ import re
 from pathlib import Path
 
 import pytest
-from cchc.graph.agencies import (
+from cchc.graph.extract.agencies import (
     find_agencies,
     load_registry,
     resolve_agency,
     split_agencies,
 )
-from cchc.graph.reading import join_lines, read_source
+from cchc.graph.extract.reading import join_lines, read_source
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "data" / "corpus"
@@ -297,7 +297,7 @@ def test_appendix_cells_resolve(cell: str, expected: list[str]) -> None:
 def test_set_phrases_stay_whole_and_resolve() -> None:
     import tomllib
 
-    from cchc.graph.agencies import DATA_FILE
+    from cchc.graph.extract.agencies import DATA_FILE
 
     phrases = tomllib.loads(DATA_FILE.read_text(encoding="utf-8"))["split"]["set_phrases"]
     for p in phrases:

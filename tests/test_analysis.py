@@ -12,9 +12,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from cchc.graph import analysis
-from cchc.graph.agencies import load_registry
-from cchc.graph.trace import trace
+from cchc.graph.extract.agencies import load_registry
+from cchc.graph.read import analysis
+from cchc.graph.read.trace import trace
 
 from .conftest import APPENDIX_2023, APPENDIX_2026, PLAN_2026_2030, TANDOAN_2025
 
@@ -228,7 +228,7 @@ def _missing_glyph_warnings(text: str, family: str | None = None) -> list[str]:
 
 def test_vietnamese_font_renders_every_letter():
     import matplotlib
-    from cchc.graph import figures
+    from cchc.graph.read import figures
     from matplotlib import font_manager
 
     name = figures.use_vietnamese_font()
@@ -248,7 +248,7 @@ def test_save_figure_writes_a_small_png_atomically(tmp_path, store, fields):
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from cchc.graph import figures
+    from cchc.graph.read import figures
 
     figures.use_vietnamese_font()
     table = [c.to_json() for c in analysis.carryover_by_field(store, APPENDIX_2023, APPENDIX_2026, list(fields))]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from cchc.embeddings.encoder import HashingEncoder
-from cchc.graph.continuity import (
+from cchc.graph.rdf.continuity import (
     carryover_graph,
     carryover_graph_docs,
     carryover_graph_name,
@@ -18,7 +18,8 @@ from cchc.graph.continuity import (
     pairs_from_graph,
 )
 from cchc.ontology import CCHC, DCTERMS, PROV, IRIs, validate
-from cchc.search.carryover import (
+from cchc.search.carryover.cache import CACHE_NAME, ensure_carryover
+from cchc.search.carryover.compute import (
     CarryOverResult,
     compute_carryover,
     history,
@@ -26,8 +27,7 @@ from cchc.search.carryover import (
     successor_chain,
     update_carryover,
 )
-from cchc.search.carryover_cache import CACHE_NAME, ensure_carryover
-from cchc.search.carryover_text import neutralise
+from cchc.search.carryover.text import neutralise
 from rdflib import Graph, Literal
 from rdflib import namespace as rdfns
 from rdflib.namespace import RDF
@@ -180,7 +180,7 @@ def test_agency_lineage_queries(result):
 
 
 def test_neutralise_drops_years_numbers_and_renames_agencies():
-    from cchc.graph.agencies import load_registry
+    from cchc.graph.extract.agencies import load_registry
 
     text = "Kế hoạch số 02/KH-UBND ngày 04/01/2023 của UBND các huyện, thành phố năm 2023, giai đoạn 2021 - 2025"
     out = neutralise(text, load_registry())
@@ -270,7 +270,7 @@ def test_cache_serves_without_model_and_recomputes_only_changed_plan_pairs(tmp_p
     assert again.to_json() == first.to_json()
 
     # replace the period plan: the 2023 -> 2026 appendix links are kept as they were, not recomputed
-    import cchc.search.carryover as co
+    import cchc.search.carryover.compute as co
 
     seen: list[str] = []
     real = co._match

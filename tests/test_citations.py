@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
-from cchc.graph.citations import (
+from cchc.graph.extract.citations import (
     InstrumentRef,
     document_lines,
     find_citations,
@@ -19,7 +19,7 @@ from cchc.graph.citations import (
     normalise_id,
     parse_reference,
 )
-from cchc.graph.reading import join_lines, read_source
+from cchc.graph.extract.reading import join_lines, read_source
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -8,8 +8,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from cchc.graph.deadlines import overlaps, parse_deadline, parse_time_expression
-from cchc.graph.records import Deadline
+from cchc.graph.extract.deadlines import overlaps, parse_deadline, parse_time_expression
+from cchc.graph.extract.records import Deadline
 from hypothesis import given
 from hypothesis import strategies as st
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from cchc.graph.build import build_document
 from cchc.graph.corpus import load_manifest
-from cchc.graph.relations import document_relations, instrument_relations
-from cchc.graph.store import Store
+from cchc.graph.extract.relations import document_relations, instrument_relations
+from cchc.graph.rdf.build import build_document
+from cchc.graph.rdf.store import Store
 from cchc.ontology import CCHC, DCTERMS, ELI, PROV, IRIs, validate
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDF

@@ -6,8 +6,8 @@ Expected answers come from reading the corpus text (line numbers as `cat -n` pri
 from __future__ import annotations
 
 import pytest
-from cchc.graph.continuity import carryover_graph
-from cchc.graph.store import Store
+from cchc.graph.rdf.continuity import carryover_graph
+from cchc.graph.rdf.store import Store
 from cchc.ontology.competency import competency_queries
 
 from .test_graph_build import BASE, corpus_documents

@@ -6,9 +6,9 @@ import json
 from collections import defaultdict
 
 import pytest
-from cchc.graph import generations
 from cchc.graph.corpus import load_manifest
-from cchc.graph.store import Store, StoreError, file_sha256
+from cchc.graph.rdf import generations
+from cchc.graph.rdf.store import Store, StoreError, file_sha256
 from rdflib import Dataset, Graph, URIRef
 from rdflib.compare import isomorphic
 
@@ -92,7 +92,7 @@ def test_a_failed_write_leaves_the_previous_store(disk_store, tmp_path, monkeypa
     def boom(*_a, **_k):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("cchc.graph.shared.instrument_triples", boom)  # fails mid-way, after the doc graph changed
+    monkeypatch.setattr("cchc.graph.rdf.shared.instrument_triples", boom)  # fails mid-way, after the doc graph changed
     with pytest.raises(RuntimeError, match="disk full"):
         disk_store.remove_document(APPENDIX_2023)
     monkeypatch.undo()
@@ -151,7 +151,7 @@ def test_put_graph_refuses_document_graphs(extractions):
 def test_sparql_runs_a_proven_cheap_query_in_process_until_the_data_changes(disk_store):
     """A query a worker answered quickly runs in the server next time, with the same answer; a new generation
     sends it back to a worker once (what was cheap on the old data is not proven on the new)."""
-    from cchc.graph.sparql import SparqlService
+    from cchc.graph.sparql.runner import SparqlService
     from rdflib import RDF
 
     service = SparqlService(disk_store, workers=1)

@@ -6,11 +6,11 @@ import dataclasses
 
 import networkx as nx
 import pytest
-from cchc.graph.citations import parse_reference
-from cchc.graph.projection import graphml_bytes, projection
-from cchc.graph.records import Span
-from cchc.graph.store import Store
-from cchc.graph.trace import PathStep, resolve_instruments, trace
+from cchc.graph.extract.citations import parse_reference
+from cchc.graph.extract.records import Span
+from cchc.graph.rdf.store import Store
+from cchc.graph.read.projection import graphml_bytes, projection
+from cchc.graph.read.trace import PathStep, resolve_instruments, trace
 
 from .conftest import APPENDIX_2023, APPENDIX_2026, PLAN_2026_2030, TANDOAN_2025
 from .test_graph_build import BASE

@@ -11,14 +11,14 @@ import re
 from pathlib import Path
 
 import pytest
-from cchc.graph.narrative import (
+from cchc.graph.extract.narrative import (
     MAX_UNIT_CHARS,
     extract_narrative,
     line_of_offset,
     page_noise_lines,
     split_agencies,
 )
-from cchc.graph.reading import SourceText, join_lines, read_source, squash
+from cchc.graph.extract.reading import SourceText, join_lines, read_source, squash
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "data" / "corpus"

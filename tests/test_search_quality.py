@@ -8,7 +8,7 @@ VBQPPL abbreviation, and deadline scores proportional to the overlap.
 from __future__ import annotations
 
 import pytest
-from cchc.graph.agencies import load_registry
+from cchc.graph.extract.agencies import load_registry
 from cchc.search.lexicon import expansions, name_key
 from cchc.search.query import parse_query
 from cchc.search.restore import is_folded
@@ -42,7 +42,7 @@ def test_diacritics_restored_from_the_corpus(searcher, folded, accented):
 @pytest.mark.slow
 @pytest.mark.parametrize("query", ["chuyển đổi số", "cải cách thủ tục hành chính", "thi tuyển công chức"])
 def test_folded_topic_query_finds_the_same_units(searcher, query):
-    from cchc.graph.reading import fold
+    from cchc.graph.extract.reading import fold
 
     accented, folded = searcher.search(query, k=5), searcher.search(fold(query), k=5)
     assert _keys(folded) == _keys(accented)

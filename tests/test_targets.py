@@ -9,9 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cchc.graph.narrative import extract_narrative
-from cchc.graph.reading import SourceText, read_source
-from cchc.graph.targets import find_targets, parse_number
+from cchc.graph.extract.narrative import extract_narrative
+from cchc.graph.extract.reading import SourceText, read_source
+from cchc.graph.extract.targets import find_targets, parse_number
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "corpus"
 PAPI = "langson-2023-papi-sipas-parindex.txt"

@@ -6,8 +6,8 @@ import re
 
 import pytest
 from cchc.graph.corpus import load_manifest
-from cchc.graph.reading import fold
-from cchc.graph.views import GraphViews, NotFound
+from cchc.graph.extract.reading import fold
+from cchc.graph.read.views import GraphViews, NotFound
 
 from .conftest import APPENDIX_2023, APPENDIX_2026, CORPUS
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 
 if TYPE_CHECKING:
-    from .store import Store
+    from cchc.graph.rdf.store import Store
 
 __all__ = ["EDGE_RELATIONS", "graphml_bytes", "project", "projection"]
 

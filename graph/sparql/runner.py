@@ -62,8 +62,7 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
-
-from . import generations as gens
+from cchc.graph.rdf import generations as gens
 
 __all__ = ["FORMATS", "Answer", "Format", "SparqlError", "SparqlService", "negotiate", "refusal"]
 
@@ -471,7 +470,7 @@ class SparqlService:
 
     def __init__(self, store: Any, *, timeout: float = 10.0, max_rows: int = 10_000, workers: int = 2,
                  memory_mb: int | None = DEFAULT_MEMORY_MB, prefixes: dict[str, str] | None = None) -> None:
-        from .rdf import prefixes as project_prefixes
+        from cchc.graph.rdf.terms import prefixes as project_prefixes
 
         if timeout <= 0 or max_rows <= 0 or workers <= 0:
             raise ValueError("SPARQL timeout, row limit and worker count must be positive")

@@ -22,8 +22,8 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from cchc.graph.reading import SourceText, fold, join_lines, squash
-from cchc.graph.records import Span, Task, Unit
+from cchc.graph.extract.reading import SourceText, fold, join_lines, squash
+from cchc.graph.extract.records import Span, Task, Unit
 
 __all__ = ["MAX_UNIT_CHARS", "NarrativeResult", "extract_narrative", "line_of_offset", "page_noise_lines",
            "split_agencies"]

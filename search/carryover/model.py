@@ -11,9 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from cchc.graph.records import Task
-
-from .carryover_plans import PlanPair
+from cchc.graph.extract.records import Task
+from cchc.search.carryover.plans import PlanPair
 
 __all__ = ["CarryOverPair", "CarryOverResult", "PlanResult", "TaskRef", "task_key"]
 

@@ -25,6 +25,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import pyoxigraph as ox
+from cchc.graph.extract.agencies import Registry, agency_key, load_registry
+from cchc.graph.extract.reading import fold
+from cchc.graph.rdf.terms import GraphNames, Triple, bool_, date_, py_value, string, text_vi, to_quads
 from cchc.ontology import (
     CCHC,
     DCTERMS,
@@ -40,10 +43,6 @@ from cchc.ontology import (
 from rdflib import URIRef
 from rdflib.compare import to_canonical_graph
 from rdflib.namespace import RDF, RDFS
-
-from .agencies import Registry, agency_key, load_registry
-from .rdf import GraphNames, Triple, bool_, date_, py_value, string, text_vi, to_quads
-from .reading import fold
 
 __all__ = ["MENTIONS_QUERY", "Mention", "agency_triples", "instrument_triples", "refresh_shared"]
 

@@ -22,8 +22,8 @@ from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
-from cchc.graph.agencies import Registry
-from cchc.graph.reading import fold, nfc
+from cchc.graph.extract.agencies import Registry
+from cchc.graph.extract.reading import fold, nfc
 
 __all__ = ["ABBREVIATIONS", "expand_abbreviations", "lexical_matrix", "lexical_terms", "neutralise"]
 

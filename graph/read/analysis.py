@@ -22,13 +22,12 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import networkx as nx
-
-from .projection import projection
+from cchc.graph.read.projection import projection
 
 if TYPE_CHECKING:
-    from .agencies import Registry
-    from .store import Store
-    from .trace import TraceHit
+    from cchc.graph.extract.agencies import Registry
+    from cchc.graph.rdf.store import Store
+    from cchc.graph.read.trace import TraceHit
 
 __all__ = [
     "CITING_RELATIONS", "NO_FIELD", "CarryOverByField", "CitedInstrument", "LeadCount", "TaskRow",

@@ -15,9 +15,9 @@ import calendar
 import re
 from datetime import date
 
-from cchc.graph.agencies import fold_offsets
-from cchc.graph.reading import fold, squash
-from cchc.graph.records import Deadline
+from cchc.graph.extract.agencies import fold_offsets
+from cchc.graph.extract.reading import fold, squash
+from cchc.graph.extract.records import Deadline
 
 __all__ = ["overlaps", "parse_deadline", "parse_time_expression"]
 

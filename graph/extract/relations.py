@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from .records import Citation, Extraction
+from cchc.graph.extract.records import Citation, Extraction
 
 __all__ = ["Relation", "document_relations", "find_relations", "instrument_relations", "own_number"]
 

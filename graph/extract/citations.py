@@ -24,8 +24,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from .reading import SourceText, fold, squash
-from .records import Citation, Span
+from cchc.graph.extract.reading import SourceText, fold, squash
+from cchc.graph.extract.records import Citation, Span
 
 __all__ = ["InstrumentRef", "document_lines", "find_citations", "join_numbered", "normalise_id",
            "parse_reference"]
@@ -86,7 +86,7 @@ class _Data:
 
 @cache
 def _data() -> _Data:
-    raw = tomllib.loads((Path(__file__).with_name("data") / "instruments.toml").read_text("utf-8"))
+    raw = tomllib.loads((Path(__file__).parent.parent / "data" / "instruments.toml").read_text("utf-8"))
     d = _Data(raw)
     for t in raw["types"]:
         d.canonical[fold(t["name"])] = t["name"]

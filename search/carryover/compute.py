@@ -25,15 +25,14 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 from cchc.embeddings.encoder import Encoder
-from cchc.graph.agencies import Registry, load_registry
 from cchc.graph.corpus import DocumentInfo, default_corpus_dir, load_manifest
-from cchc.graph.records import Extraction, Task
-
-from .carryover_match import Weights, choose_links, score_pairs, text_similarity
-from .carryover_model import CarryOverPair, CarryOverResult, PlanResult, TaskRef, task_key
-from .carryover_plans import PlanInfo, PlanPair, describe_plans, plan_pairs
-from .carryover_query import history, inherited_tasks, successor_chain
-from .carryover_text import lexical_matrix, neutralise
+from cchc.graph.extract.agencies import Registry, load_registry
+from cchc.graph.extract.records import Extraction, Task
+from cchc.search.carryover.match import Weights, choose_links, score_pairs, text_similarity
+from cchc.search.carryover.model import CarryOverPair, CarryOverResult, PlanResult, TaskRef, task_key
+from cchc.search.carryover.plans import PlanInfo, PlanPair, describe_plans, plan_pairs
+from cchc.search.carryover.query import history, inherited_tasks, successor_chain
+from cchc.search.carryover.text import lexical_matrix, neutralise
 
 __all__ = [
     "DEFAULT_MARGIN", "DEFAULT_THRESHOLD", "CarryOverPair", "CarryOverResult", "PlanPair", "PlanResult", "TaskRef",

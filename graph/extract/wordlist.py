@@ -13,7 +13,7 @@ import importlib.util
 import logging
 from pathlib import Path
 
-from .reading import nfc
+from cchc.graph.extract.reading import nfc
 
 __all__ = ["viet74k"]
 

@@ -14,14 +14,14 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from .agencies import load_registry
-from .citations import document_lines, find_citations
-from .corpus import DocumentInfo
-from .deadlines import parse_deadline
-from .narrative import extract_narrative
-from .reading import SourceError, SourceText, read_source, squash
-from .records import Citation, Extraction, Span, Task
-from .tables import COLUMNS, raw_rows, segment_row, table_lines
+from cchc.graph.corpus import DocumentInfo
+from cchc.graph.extract.agencies import load_registry
+from cchc.graph.extract.citations import document_lines, find_citations
+from cchc.graph.extract.deadlines import parse_deadline
+from cchc.graph.extract.narrative import extract_narrative
+from cchc.graph.extract.reading import SourceError, SourceText, read_source, squash
+from cchc.graph.extract.records import Citation, Extraction, Span, Task
+from cchc.graph.extract.tables import COLUMNS, raw_rows, segment_row, table_lines
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ def extract_plan(src: SourceText, info: DocumentInfo | None = None) -> Extractio
     for t in res.tasks:
         inside = tuple(c for c in ex.citations if t.span.line <= c.span.line <= t.span.end_line)
         ex.tasks.append(_with_agencies_and_deadline(replace(t, citations=inside), year))
-    from .targets import find_targets
+    from cchc.graph.extract.targets import find_targets
 
     ex.targets = find_targets(src, res.units)
     return ex

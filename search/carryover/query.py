@@ -12,9 +12,8 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
-from cchc.graph.agencies import Registry, load_registry
-
-from .carryover_model import CarryOverPair, CarryOverResult
+from cchc.graph.extract.agencies import Registry, load_registry
+from cchc.search.carryover.model import CarryOverPair, CarryOverResult
 
 __all__ = ["history", "inherited_tasks", "successor_chain"]
 

@@ -37,16 +37,15 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
+from cchc.graph.corpus import DocumentInfo
+from cchc.graph.extract.records import Extraction
+from cchc.graph.rdf import generations as gens
+from cchc.graph.rdf.build import DocumentGraph, build_document, doc_stem
+from cchc.graph.rdf.shared import refresh_shared
+from cchc.graph.rdf.terms import GraphNames, Triple, from_ox, prefixes, py_value, to_quads
 from cchc.ontology import DEFAULT_BASE, IRIs, bind_namespaces
 from rdflib import Dataset, Graph, URIRef
 from rdflib.query import Result
-
-from . import generations as gens
-from .build import DocumentGraph, build_document, doc_stem
-from .corpus import DocumentInfo
-from .rdf import GraphNames, Triple, from_ox, prefixes, py_value, to_quads
-from .records import Extraction
-from .shared import refresh_shared
 
 __all__ = ["EXPORT_FORMATS", "DocumentRecord", "Store", "StoreError", "file_sha256"]
 
@@ -165,7 +164,7 @@ class Store:
         With `out`, writes a temporary file next to it and renames it into place; else returns the bytes.
         """
         if fmt == "graphml":
-            from .projection import graphml_bytes
+            from cchc.graph.read.projection import graphml_bytes
 
             data = graphml_bytes(self)
         elif fmt in ("turtle", "ntriples"):

@@ -22,8 +22,8 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .reading import SourceText, join_lines, squash
-from .wordlist import viet74k
+from cchc.graph.extract.reading import SourceText, join_lines, squash
+from cchc.graph.extract.wordlist import viet74k
 
 COLUMNS = ("content", "product", "lead", "cooperating", "timeline")
 CONTENT, PRODUCT, LEAD, COOP, TIME = range(5)

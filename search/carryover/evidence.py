@@ -15,12 +15,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from cchc.graph.agencies import Registry
-from cchc.graph.reading import fold
-from cchc.graph.records import Citation, Task
+from cchc.graph.extract.agencies import Registry
+from cchc.graph.extract.reading import fold
+from cchc.graph.extract.records import Citation, Task
 from cchc.ontology import FIELD, field_concept
-
-from .carryover_text import expand_abbreviations
+from cchc.search.carryover.text import expand_abbreviations
 
 __all__ = ["Evidence", "citation_evidence", "lead_evidence", "task_field"]
 

@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from pathlib import PurePath
 
 from cchc.graph.corpus import DocumentInfo
-from cchc.graph.reading import fold
-from cchc.graph.records import Extraction
+from cchc.graph.extract.reading import fold
+from cchc.graph.extract.records import Extraction
 
 __all__ = ["PlanInfo", "PlanPair", "describe_plans", "plan_pairs"]
 

@@ -23,16 +23,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cchc.graph.corpus import DocumentInfo
+from cchc.graph.extract.agencies import Registry, load_registry
+from cchc.graph.extract.reading import SourceError, SourceText, read_source
+from cchc.graph.read.projection import projection
+from cchc.graph.read.trace import trace
 from cchc.ontology import slug
 
-from .agencies import Registry, load_registry
-from .corpus import DocumentInfo
-from .projection import projection
-from .reading import SourceError, SourceText, read_source
-from .trace import trace
-
 if TYPE_CHECKING:
-    from .store import Store
+    from cchc.graph.rdf.store import Store
 
 __all__ = ["GraphViews", "NotFound", "page"]
 

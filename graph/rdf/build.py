@@ -17,15 +17,14 @@ import bisect
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cchc.graph.corpus import DocumentInfo
+from cchc.graph.extract.deadlines import parse_deadline
+from cchc.graph.extract.records import Deadline, Extraction, Span, Task
+from cchc.graph.extract.relations import Relation, find_relations
+from cchc.graph.rdf.terms import GraphNames, Triple, bool_, date_, decimal_, int_, string, text_vi
 from cchc.ontology import CCHC, DCTERMS, PROV, TIME, IRIs, field_concept
 from rdflib import URIRef
 from rdflib.namespace import RDF
-
-from .corpus import DocumentInfo
-from .deadlines import parse_deadline
-from .rdf import GraphNames, Triple, bool_, date_, decimal_, int_, string, text_vi
-from .records import Deadline, Extraction, Span, Task
-from .relations import Relation, find_relations
 
 __all__ = ["DocumentGraph", "build_document", "doc_stem"]
 

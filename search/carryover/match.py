@@ -19,10 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from cchc.graph.agencies import Registry
-from cchc.graph.records import Task
-
-from .carryover_evidence import citation_evidence, lead_evidence, task_field
+from cchc.graph.extract.agencies import Registry
+from cchc.graph.extract.records import Task
+from cchc.search.carryover.evidence import citation_evidence, lead_evidence, task_field
 
 __all__ = ["Candidate", "Weights", "choose_links", "score_pairs"]
 

@@ -11,9 +11,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from .corpus import corpus_files, load_manifest
-from .extract import extract_file
-from .store import DocumentRecord, Store, file_sha256
+from cchc.graph.corpus import corpus_files, load_manifest
+from cchc.graph.extract.documents import extract_file
+from cchc.graph.rdf.store import DocumentRecord, Store, file_sha256
 
 __all__ = ["add_file", "build_corpus"]
 

@@ -21,15 +21,15 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-from cchc.graph.reading import fold, squash
-from cchc.graph.records import AgencyMention
+from cchc.graph.extract.reading import fold, squash
+from cchc.graph.extract.records import AgencyMention
 
 __all__ = [
     "DATA_FILE", "Agency", "Registry", "Succession", "agency_key", "find_agencies", "fold_offsets",
     "load_registry", "resolve_agency", "split_agencies",
 ]
 
-DATA_FILE = Path(__file__).with_name("data") / "agencies.toml"
+DATA_FILE = Path(__file__).parent.parent / "data" / "agencies.toml"
 
 _LONG_FORMS = (("uy ban nhan dan", "ubnd"), ("hoi dong nhan dan", "hdnd"))
 # Between the words of a name in running text: spaces and the punctuation that

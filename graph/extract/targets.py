@@ -20,9 +20,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from cchc.graph.narrative import extract_narrative, line_of_offset, page_noise_lines
-from cchc.graph.reading import SourceText, fold, squash
-from cchc.graph.records import Span, Target, Unit
+from cchc.graph.extract.narrative import extract_narrative, line_of_offset, page_noise_lines
+from cchc.graph.extract.reading import SourceText, fold, squash
+from cchc.graph.extract.records import Span, Target, Unit
 
 __all__ = ["find_targets", "parse_number"]
 

@@ -23,14 +23,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import networkx as nx
-
-from .citations import InstrumentRef, normalise_id, parse_reference
-from .projection import projection
-from .reading import fold
-from .records import Span
+from cchc.graph.extract.citations import InstrumentRef, normalise_id, parse_reference
+from cchc.graph.extract.reading import fold
+from cchc.graph.extract.records import Span
+from cchc.graph.read.projection import projection
 
 if TYPE_CHECKING:
-    from .store import Store
+    from cchc.graph.rdf.store import Store
 
 __all__ = ["PathStep", "TraceHit", "resolve_instruments", "trace"]
 
