@@ -39,20 +39,39 @@ class VectorIndex:
         cls, encoder: Encoder, keys: Sequence[str], texts: Sequence[str], *, hnsw_threshold: int = 50_000,
         batch_size: int = 64, progress: bool = False,
     ) -> VectorIndex:
-        import faiss
+        vectors = cls.encode(encoder, texts, batch_size=batch_size, progress=progress)
+        return cls.from_vectors(vectors, keys, encoder.model_id, hnsw_threshold=hnsw_threshold)
 
-        dim = encoder.dimension
-        index = faiss.IndexFlatIP(dim) if len(keys) < hnsw_threshold else faiss.IndexHNSWFlat(
-            dim, 32, faiss.METRIC_INNER_PRODUCT)
+    @staticmethod
+    def encode(encoder: Encoder, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False
+               ) -> np.ndarray:
+        """The passages' vectors (float32, one row per text), in batches with an optional progress bar."""
         batches = range(0, len(texts), batch_size)
         if progress:
             from tqdm import tqdm
 
             batches = tqdm(batches, desc="encoding units", unit="batch", file=None)
-        for start in batches:
-            vecs = encoder.encode_passages(list(texts[start:start + batch_size]))
-            index.add(np.ascontiguousarray(vecs, dtype=np.float32))
-        return cls(index, list(keys), encoder.model_id, dim)
+        out = [np.asarray(encoder.encode_passages(list(texts[s:s + batch_size])), dtype=np.float32)
+               for s in batches]
+        return np.vstack(out) if out else np.zeros((0, encoder.dimension), dtype=np.float32)
+
+    @classmethod
+    def from_vectors(cls, vectors: np.ndarray, keys: Sequence[str], model_id: str, *,
+                     hnsw_threshold: int = 50_000) -> VectorIndex:
+        """An index over vectors already computed (a build, or an update that encoded only new units)."""
+        import faiss
+
+        dim = int(vectors.shape[1])
+        index = faiss.IndexFlatIP(dim) if len(keys) < hnsw_threshold else faiss.IndexHNSWFlat(
+            dim, 32, faiss.METRIC_INNER_PRODUCT)
+        if len(vectors):
+            index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+        return cls(index, list(keys), model_id, dim)
+
+    def vectors(self) -> np.ndarray:
+        """Every stored vector in key order (both index kinds keep the raw vectors)."""
+        return self.index.reconstruct_n(0, self.index.ntotal) if self.index.ntotal else \
+            np.zeros((0, self.dimension), dtype=np.float32)
 
     def check_encoder(self, encoder: Encoder) -> None:
         if encoder.model_id != self.model_id or encoder.dimension != self.dimension:

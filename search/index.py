@@ -3,9 +3,11 @@
 Layout under `<data>/search/`: `units.jsonl` (the units), `bm25/` (bm25s),
 `vectors/` (FAISS + manifest with the model id), `docs.json` (titles),
 `restore.json` (syllable counts for putting diacritics back on queries),
-`instruments.json` (each cited id's type and the names it is known by).  The
-whole directory is built beside the old one and swapped in by rename, so an
-interrupted build leaves the previous index usable.
+`instruments.json` (each cited id's type and the names it is known by) and
+`instruments_by_doc.json` (each document's share of it).  The whole directory
+is built beside the old one and swapped in by rename, so an interrupted build
+leaves the previous index usable; `update_search_index` changes a few
+documents the same way, encoding only their units.
 """
 
 from __future__ import annotations
@@ -14,20 +16,24 @@ import json
 import logging
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from cchc.embeddings.encoder import Encoder
-from cchc.embeddings.index import VectorIndex
+from cchc.embeddings.index import ModelMismatch, VectorIndex
 from cchc.graph.corpus import DocumentInfo
 from cchc.graph.extract.records import Extraction
 from cchc.search.bm25 import BM25Index
 from cchc.search.restore import Restorer
 from cchc.search.searcher import Searcher
 from cchc.search.structured import Tracer
-from cchc.search.units import build_units
+from cchc.search.units import SearchUnit, build_units
 
 log = logging.getLogger(__name__)
+
+DOC_INSTRUMENTS = "instruments_by_doc.json"
 
 
 def doc_titles(extractions: Sequence[Extraction], infos: dict[str, DocumentInfo]) -> dict[str, str]:
@@ -48,37 +54,62 @@ def instrument_info(extractions: Sequence[Extraction]) -> dict[str, dict]:
     số 64/2025/QH15"), so a user naming the law finds the rows that cite
     only its number.  Titles that describe ("về thực hiện ...") are not names.
     """
+    return merge_instrument_info(_doc_instruments(ex) for ex in extractions)
+
+
+def _doc_instruments(ex: Extraction) -> dict[str, dict]:
+    """One document's share of `instrument_info`, kept per document so an add or remove needs no re-extraction."""
     out: dict[str, dict] = {}
-    for ex in extractions:
-        for c in ex.citations:
-            info = out.setdefault(c.id, {"type": c.type, "names": []})
-            info["type"] = info["type"] or c.type
-            title = (c.title or "").strip(" .,;")
-            if c.numbered and c.type and title and not title.lower().startswith("về "):
-                name = f"{c.type} {title}"
-                if name not in info["names"]:
-                    info["names"].append(name)
+    for c in ex.citations:
+        info = out.setdefault(c.id, {"type": c.type, "names": []})
+        info["type"] = info["type"] or c.type
+        title = (c.title or "").strip(" .,;")
+        if c.numbered and c.type and title and not title.lower().startswith("về "):
+            name = f"{c.type} {title}"
+            if name not in info["names"]:
+                info["names"].append(name)
     return out
 
 
-def build_search_index(
-    extractions: Sequence[Extraction], infos: dict[str, DocumentInfo], search_dir: Path,
-    encoder: Encoder | None, *, progress: bool = False,
-) -> Path:
-    """Write units, BM25 and (with an encoder) vectors for the given documents."""
-    units = build_units(extractions, infos)
+def merge_instrument_info(per_doc: Iterable[dict[str, dict]]) -> dict[str, dict]:
+    """Documents' shares merged in order: the first type seen, every name once in order of first use."""
+    out: dict[str, dict] = {}
+    for part in per_doc:
+        for iid, info in part.items():
+            have = out.setdefault(iid, {"type": info["type"], "names": []})
+            have["type"] = have["type"] or info["type"]
+            have["names"].extend(n for n in info["names"] if n not in have["names"])
+    return out
+
+
+@dataclass
+class IndexParts:
+    """What a search directory holds, in memory: units in corpus order, their vectors, per-document shares."""
+
+    units: list[SearchUnit]
+    vectors: np.ndarray | None  # one row per unit, same order; None without an encoder
+    model_id: str | None
+    titles: dict[str, str]
+    instruments: dict[str, dict[str, dict]]  # doc -> its share of instrument_info
+
+
+def _write(parts: IndexParts, search_dir: Path) -> Path:
+    """Write every index file into `<search>.building`, then swap it in by rename (the old one stays until then)."""
     tmp = search_dir.with_name(search_dir.name + ".building")
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir(parents=True)
+    units = parts.units
     Searcher.save_units(units, tmp)
     keys, texts = [u.key for u in units], [u.index_text for u in units]
     BM25Index.build(keys, texts).save(tmp / "bm25")
     Restorer.build(texts).save(tmp / "restore.json")
-    if encoder is not None:
-        VectorIndex.build(encoder, keys, texts, progress=progress).save(tmp / "vectors")
-    (tmp / "docs.json").write_text(json.dumps(doc_titles(extractions, infos), ensure_ascii=False), "utf-8")
-    (tmp / "instruments.json").write_text(json.dumps(instrument_info(extractions), ensure_ascii=False), "utf-8")
+    if parts.vectors is not None and parts.model_id is not None:
+        VectorIndex.from_vectors(parts.vectors, keys, parts.model_id).save(tmp / "vectors")
+    docs = list(dict.fromkeys([*(u.doc for u in units), *parts.instruments]))
+    _dump(tmp / "docs.json", parts.titles)
+    _dump(tmp / "instruments.json", merge_instrument_info(parts.instruments[d] for d in docs if d in parts.instruments))
+    _dump(tmp / DOC_INSTRUMENTS, parts.instruments)
     old = search_dir.with_name(search_dir.name + ".old")
     if search_dir.exists():
         if old.exists():
@@ -89,6 +120,75 @@ def build_search_index(
         shutil.rmtree(old)
     log.info("search index: %d units in %s", len(units), search_dir)
     return search_dir
+
+
+def _dump(path: Path, data: object) -> None:
+    path.write_text(json.dumps(data, ensure_ascii=False), "utf-8")
+
+
+def _encode(encoder: Encoder | None, units: Sequence[SearchUnit], progress: bool) -> np.ndarray | None:
+    if encoder is None:
+        return None
+    return VectorIndex.encode(encoder, [u.index_text for u in units], progress=progress)
+
+
+def build_search_index(
+    extractions: Sequence[Extraction], infos: dict[str, DocumentInfo], search_dir: Path,
+    encoder: Encoder | None, *, progress: bool = False,
+) -> Path:
+    """Write units, BM25 and (with an encoder) vectors for the given documents."""
+    units = build_units(extractions, infos)
+    parts = IndexParts(units, _encode(encoder, units, progress), encoder.model_id if encoder else None,
+                       doc_titles(extractions, infos), {ex.doc: _doc_instruments(ex) for ex in extractions})
+    return _write(parts, search_dir)
+
+
+def update_search_index(
+    search_dir: Path, add: Sequence[Extraction], remove: Iterable[str], infos: dict[str, DocumentInfo],
+    encoder: Encoder | None, *, progress: bool = False,
+) -> Path:
+    """Replace or add the documents of `add` and drop those of `remove`, encoding only the new units.
+
+    The result equals a build from scratch over the new set of documents (units
+    in corpus order: by file name, then line), but the other documents' units
+    and vectors are read back from the index, so its cost grows with the change.
+    """
+    old = read_parts(search_dir)
+    if encoder is not None and old.model_id not in (None, encoder.model_id):
+        raise ModelMismatch(f"{search_dir}: built with {old.model_id}, not {encoder.model_id}; run `cchc build`")
+    gone = set(remove) | {ex.doc for ex in add}
+    fresh = build_units(add, infos)
+    if fresh and old.vectors is not None and encoder is None:
+        raise ValueError(f"{search_dir}: new units need the encoder the index was built with ({old.model_id})")
+    kept = [i for i, u in enumerate(old.units) if u.doc not in gone]
+    units = [old.units[i] for i in kept] + fresh
+    vectors = None
+    if old.vectors is not None:
+        new_vecs = _encode(encoder, fresh, progress) if fresh else old.vectors[:0]
+        vectors = np.vstack([old.vectors[kept], new_vecs])
+    order = sorted(range(len(units)), key=lambda i: units[i].doc)  # stable: line order within a document
+    titles = {d: t for d, t in old.titles.items() if d not in gone} | doc_titles(add, infos)
+    instruments = {d: v for d, v in old.instruments.items() if d not in gone}
+    instruments.update({ex.doc: _doc_instruments(ex) for ex in add})
+    parts = IndexParts([units[i] for i in order], vectors[order] if vectors is not None else None,
+                       encoder.model_id if encoder else old.model_id, titles, instruments)
+    return _write(parts, search_dir)
+
+
+def read_parts(search_dir: Path) -> IndexParts:
+    """A built search directory back in memory (units, vectors, per-document shares), to change a few documents."""
+    if not (search_dir / "units.jsonl").exists():
+        raise FileNotFoundError(f"{search_dir}: no search index; run `cchc build` first")
+    units = Searcher.load_units(search_dir)
+    vectors, model_id = None, None
+    if (search_dir / "vectors").exists():
+        index = VectorIndex.load(search_dir / "vectors")
+        vectors, model_id = index.vectors(), index.model_id
+    titles = json.loads((search_dir / "docs.json").read_text("utf-8"))
+    per_doc = search_dir / DOC_INSTRUMENTS
+    if not per_doc.exists():
+        raise FileNotFoundError(f"{search_dir}: an index from before per-document instruments; run `cchc build`")
+    return IndexParts(units, vectors, model_id, titles, json.loads(per_doc.read_text("utf-8")))
 
 
 def open_searcher(search_dir: Path, encoder: Encoder | None = None, tracer: Tracer | None = None) -> Searcher:

@@ -163,9 +163,8 @@ class Views:
         if self._views is None:
             with self._lock:
                 if self._views is None:
-                    settings = self.application.settings
-                    self._views = GraphViews(self.application.store, settings.corpus_dir,
-                                             load_manifest(settings.corpus_dir))
+                    corpus = self.application.live_corpus
+                    self._views = GraphViews(self.application.store, corpus, load_manifest(corpus))
         return self._views
 
 
@@ -182,6 +181,7 @@ class ApiContext:
     async def run(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
         """Compute in a worker thread; past the request timeout, answer 503 (the thread finishes on its own)."""
         timeout = self.settings.request_timeout
+        self.application.refresh()  # a `cchc add` or `remove` another process published is answered at once
         try:
             return await asyncio.wait_for(run_in_threadpool(fn, *args, **kwargs), timeout)
         except TimeoutError:

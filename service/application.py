@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cchc.graph.corpus import corpus_files, load_manifest
+from cchc.graph.corpus import MANIFEST, DocumentInfo, corpus_files, load_manifest
 from cchc.graph.extract.records import Extraction
 from cchc.service.settings import Settings
 
@@ -36,6 +38,30 @@ def extract_corpus(corpus_dir: Path, *, progress: bool = False) -> list[Extracti
     return [extract_file(p, manifest.get(p.name)) for p in files]
 
 
+def _copy_sources(corpus: Path, files: list[Path], target: Path) -> None:
+    """Replace `target` with copies of `files` and the corpus manifest (built beside it, swapped by rename)."""
+    tmp = target.with_name(target.name + ".building")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    for f in [*files, corpus / MANIFEST]:
+        if f.is_file():
+            shutil.copy2(f, tmp / f.name)
+    old = target.with_name(target.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        os.replace(target, old)
+    os.replace(tmp, target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _put_source(path: Path, target: Path) -> None:
+    """Copy one document into the live corpus: a temporary name first, then rename."""
+    target.mkdir(parents=True, exist_ok=True)
+    tmp = target / f".{path.name}.{os.getpid()}.tmp"
+    shutil.copy2(path, tmp)
+    os.replace(tmp, target / path.name)
+
+
 @dataclass
 class Application:
     """Settings plus the lazily opened store, encoder, searcher and carry-over result."""
@@ -44,6 +70,8 @@ class Application:
     _cache: dict[str, Any] = field(default_factory=dict)
     _traced: dict[str, list] = field(default_factory=dict)  # instrument -> search links, for one store version
     _traced_version: int = -1
+    _stamp: tuple | None = None  # what refresh() last saw of the search index and carry-over files
+    linked_pairs: int = 0  # plan pairs whose carry-over links the last add or remove stored
 
     @property
     def search_dir(self) -> Path:
@@ -52,6 +80,21 @@ class Application:
     @property
     def store_dir(self) -> Path:
         return self.settings.data_dir / "store"
+
+    @property
+    def sources_dir(self) -> Path:
+        """The documents the data directory was built from plus those added since: the live corpus.
+
+        `cchc build` copies the corpus here; `cchc add` / `cchc remove` change it
+        with the store and the index, so source lines, carry-over and rebuilds all
+        read the same documents the graph holds.
+        """
+        return self.settings.data_dir / "sources"
+
+    @property
+    def live_corpus(self) -> Path:
+        """Where the data directory's documents are read from: its sources, or the corpus before a build."""
+        return self.sources_dir if self.sources_dir.is_dir() else self.settings.corpus_dir
 
     @functools.cached_property
     def encoder(self):
@@ -86,6 +129,7 @@ class Application:
                           total_s=t2 - t0)
             return counts
         self.build_search(exs, progress=progress)
+        _copy_sources(corpus, [corpus / ex.doc for ex in exs], self.sources_dir)
         t3 = time.perf_counter()
         result = self.load_carryover(exs, progress=progress)
         self.put_carryover(store, result)
@@ -112,11 +156,11 @@ class Application:
         from cchc.search.carryover.cache import ensure_carryover
         from cchc.search.carryover.compute import DEFAULT_THRESHOLD
 
+        corpus = self.live_corpus
         return ensure_carryover(
-            self.settings.corpus_dir, self.settings.data_dir, lambda: self.encoder, self.model_id,
+            corpus, self.settings.data_dir, lambda: self.encoder, self.model_id,
             threshold=DEFAULT_THRESHOLD if threshold is None else threshold,
-            extract=lambda: extractions if extractions is not None else extract_corpus(self.settings.corpus_dir,
-                                                                                        progress=progress))
+            extract=lambda: extractions if extractions is not None else extract_corpus(corpus, progress=progress))
 
     @staticmethod
     def put_carryover(store, result) -> int:
@@ -145,6 +189,78 @@ class Application:
             log.warning("no graph store or search index in %s: building them from %s", self.settings.data_dir,
                         self.settings.corpus_dir)
             self.build(progress=progress)
+
+    # ---------------------------------------------------------------- live changes
+    def add_files(self, paths: list[Path], *, progress: bool = False) -> list[Any]:
+        """Add or replace documents in a built data directory: store, search index, sources and carry-over.
+
+        Every file is read and extracted first, so a bad one changes nothing.
+        Only the new documents' units are encoded; only the plan pairs they are
+        part of get their carry-over links recomputed.
+        """
+        from cchc.graph.extract.documents import extract_file
+        from cchc.graph.rdf.store import Store, file_sha256
+        from cchc.search.index import update_search_index
+
+        self.ensure_built(progress=progress)
+        exs, infos = [], {}
+        for path in paths:
+            info = load_manifest(path.parent).get(path.name) or load_manifest(self.live_corpus).get(path.name)
+            exs.append(extract_file(path, info))
+            if info is not None:
+                infos[path.name] = info
+        store = Store.open(self.store_dir, base=self.settings.base_iri, create=False)
+        records = [store.add_document(ex, infos.get(ex.doc), file_sha256(p)) for ex, p in zip(exs, paths, strict=True)]
+        update_search_index(self.search_dir, exs, (), self._infos(infos), self.encoder, progress=progress)
+        for path in paths:
+            _put_source(path, self.sources_dir)
+        self.linked_pairs = self._relink(store, progress=progress)
+        return records
+
+    def remove_documents(self, docs: list[str]) -> list[str]:
+        """Drop documents (file name or stem) from the store, the search index, the sources and the carry-over."""
+        from cchc.graph.rdf.store import Store
+        from cchc.search.index import update_search_index
+
+        store = Store.open(self.store_dir, base=self.settings.base_iri, create=False)
+        known = {r.stem: r.file for r in store.documents()}
+        files = []
+        for doc in docs:
+            stem = Path(doc).stem if Path(doc).suffix else doc
+            if stem not in known:
+                raise ValueError(f"{doc}: no such document in the store "
+                                 f"(documents: {', '.join(sorted(known.values()))})")
+            files.append(known[stem])
+        for f in files:
+            store.remove_document(f)
+        update_search_index(self.search_dir, [], files, self._infos({}), None)
+        for f in files:
+            (self.sources_dir / f).unlink(missing_ok=True)
+        self.linked_pairs = self._relink(store, progress=False)
+        return files
+
+    def _infos(self, extra: dict[str, DocumentInfo]) -> dict[str, DocumentInfo]:
+        return {**load_manifest(self.live_corpus), **extra}
+
+    def _relink(self, store, *, progress: bool) -> int:
+        """Carry-over links after a change (only the plan pairs of changed documents are recomputed): pairs stored."""
+        result = self.load_carryover(progress=progress)
+        pairs = self.put_carryover(store, result)
+        for name in ("store", "searcher", "carryover"):
+            self.__dict__.pop(name, None)
+        return pairs
+
+    def refresh(self) -> None:
+        """Follow changes another process published (`cchc add`, `cchc remove`, `cchc build`): a few stats."""
+        stamp = _stamp(self.search_dir / "units.jsonl"), _stamp(self.settings.data_dir / "carryover.json")
+        if "store" in self.__dict__:
+            self.store.refresh()
+        if stamp != self._stamp:
+            if self._stamp is not None:
+                log.info("the data directory changed: reopening the search index and carry-over links")
+                self.__dict__.pop("searcher", None)
+                self.__dict__.pop("carryover", None)
+            self._stamp = stamp
 
     # ---------------------------------------------------------------- reading
     @functools.cached_property
@@ -178,3 +294,11 @@ class Application:
         if links is None:  # a trace is ~4 ms of SPARQL; the same instruments come back query after query
             links = self._traced[instrument_id] = [Link(h.key, h.link, h.why()) for h in trace(store, instrument_id)]
         return list(links)
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns

@@ -50,35 +50,64 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
+def _inputs(names: list[str]) -> list[Path]:
+    """The files named, a folder standing for the documents in it; a missing or odd path is refused first."""
+    from cchc.graph.corpus import corpus_files
     from cchc.graph.extract.reading import SourceError
+
+    out: list[Path] = []
+    for name in names:
+        path = Path(name)
+        if path.is_dir():
+            found = corpus_files(path)
+            if not found:
+                raise SourceError(path, "a folder with no documents in it")
+            out.extend(found)
+        elif not path.is_file():
+            raise SourceError(path, "no such file" if not path.exists() else "not a regular file")
+        else:
+            out.append(path)
+    return out
+
+
+def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
+    """Documents into a built data directory: store, search index, sources and carry-over, incrementally."""
     from cchc.graph.rdf.pipeline import add_file
+    from cchc.service.application import Application
 
-    path = Path(args.file)
-    if not path.is_file():
-        raise SourceError(path, "no such file" if not path.exists() else "not a regular file")
+    paths = _inputs(args.files)
     t0 = time.perf_counter()
-    store = _store(settings, create=True)
-    rec = add_file(store, path)
-    print(f"added {rec.stem} ({rec.counts['tasks']} tasks, {rec.counts['citations']} citations); store now "
-          f"{_summary(store.counts(), time.perf_counter() - t0)}")
-    if path.resolve().parent == settings.corpus_dir.resolve():
-        # A corpus document replaced: the plan pairs it is part of get their links recomputed (the carry-over
-        # cache keeps every other pair as it was) and go back into the store.
-        from cchc.service.application import Application
-
-        app = Application(settings)
-        pairs = app.put_carryover(store, app.load_carryover(progress=False))
-        print(f"carry-over links of {pairs} plan pairs stored")
-    log.warning("the search index still holds the previous corpus: run `cchc build` to refresh it")
+    app = Application(settings)
+    if not app.is_built():  # no search index here (a graph-only data directory): the store alone
+        store = _store(settings, create=True)
+        for path in paths:
+            rec = add_file(store, path)
+            print(f"added {rec.stem} ({rec.counts['tasks']} tasks, {rec.counts['citations']} citations)")
+        print(f"store now {_summary(store.counts(), time.perf_counter() - t0)} (no search index here: "
+              f"`cchc build` makes one)")
+        return 0
+    records = app.add_files(paths, progress=not args.quiet)
+    for rec in records:
+        print(f"added {rec.stem} ({rec.counts['tasks']} tasks, {rec.counts['citations']} citations)")
+    print(f"store now {_summary(app.store.counts(), time.perf_counter() - t0)}; search index updated; "
+          f"carry-over links of {app.linked_pairs} plan pairs stored")
     return 0
 
 
 def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
+    from cchc.service.application import Application
+
     t0 = time.perf_counter()
-    store = _store(settings)
-    store.remove_document(args.doc)
-    print(f"removed {args.doc}; store now {_summary(store.counts(), time.perf_counter() - t0)}")
+    app = Application(settings)
+    if not app.is_built():
+        store = _store(settings)
+        for doc in args.docs:
+            store.remove_document(doc)
+        print(f"removed {', '.join(args.docs)}; store now {_summary(store.counts(), time.perf_counter() - t0)}")
+        return 0
+    files = app.remove_documents(args.docs)
+    print(f"removed {', '.join(files)}; store now {_summary(app.store.counts(), time.perf_counter() - t0)}; "
+          f"search index and carry-over links updated")
     return 0
 
 
@@ -182,13 +211,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     b.set_defaults(func=cmd_build)
 
-    a = sub.add_parser("add", help="add or replace one document in the graph store")
-    a.add_argument("file", metavar="FILE")
+    a = sub.add_parser("add", help="add or replace documents: graph store, search index and carry-over, at once",
+                       description="Add documents to a built data directory, or replace those with the same file "
+                                   "name. Only the new documents' units are encoded; a running `cchc serve` answers "
+                                   "from them at once.")
+    a.add_argument("files", nargs="+", metavar="FILE", help="documents to add, or folders of documents")
     a.add_argument("--data", metavar="DIR", help=_DATA_HELP)
+    a.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     a.set_defaults(func=cmd_add)
 
-    r = sub.add_parser("remove", help="remove one document (file name or stem) from the graph store")
-    r.add_argument("doc", metavar="DOC")
+    r = sub.add_parser("remove", help="remove documents from the graph store, search index and carry-over")
+    r.add_argument("docs", nargs="+", metavar="DOC", help="file name or stem of a document in the data directory")
     r.add_argument("--data", metavar="DIR", help=_DATA_HELP)
     r.set_defaults(func=cmd_remove)
 
