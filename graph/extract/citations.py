@@ -24,6 +24,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from cchc.graph.extract.ocr_ids import find_damaged, repair_assembly_code
 from cchc.graph.extract.reading import SourceText, fold, squash
 from cchc.graph.extract.records import Citation, Span
 
@@ -49,6 +50,8 @@ _SHARED_SEP = re.compile(r" ?(?:,|và|, và)? ?", re.I)
 _SO_BEFORE = re.compile(r"số ?:? ?$", re.I)
 _DATE = re.compile(r",? ?(?:ngày ?(?:(\d{1,2}) ?/ ?(\d{1,2}) ?/ ?(\d{4})"
                    r"|(\d{1,2}) tháng (\d{1,2}) năm (\d{4}))|(\d{1,2})/(\d{1,2})/(\d{4})(?!\d))", re.I)
+# "NĐ 187/2025": a number and year without the code, completed from the type's `default_code`
+_NO_CODE = re.compile(rf"(?<![\w/.\-])(?P<num>\d{{1,5}}) ?/ ?(?P<year>{_YEAR})(?![\w/\-])")
 _AMENDING = re.compile(r"sửa đổi, bổ sung(?: một số (?:điều|Điều))?(?: của)? (?:các )?Luật ")
 _NAME_YEAR = re.compile(rf"năm {_YEAR}(?!\w)")
 _DE_AN = re.compile(r"(?<!\w)Đề án (\d{1,3})(?![\w/-])")
@@ -82,6 +85,7 @@ class _Data:
     abbrs: dict[str, frozenset[str]] = field(default_factory=dict)  # type -> folded abbreviations
     type_issuer: dict[str, str] = field(default_factory=dict)
     code_issuer: dict[str, str] = field(default_factory=dict)  # folded code -> issuer
+    default_code: dict[str, str] = field(default_factory=dict)  # type -> code of every instrument of it
 
 
 @cache
@@ -95,6 +99,8 @@ def _data() -> _Data:
             d.canonical.setdefault(fold(a), t["name"])
         if t.get("issuer"):
             d.type_issuer[t["name"]] = t["issuer"]
+        if t.get("default_code"):
+            d.default_code[t["name"]] = t["default_code"]
     d.code_issuer.update({_key(k): v for k, v in raw["issuer_codes"].items()})
     return d
 
@@ -165,6 +171,7 @@ class _Hit:
     issuer_source: str | None = None
     title: str | None = None
     title_span: tuple[int, int] = (0, 0)
+    printed: str | None = None
 
 
 def _code_type(code: str) -> str | None:
@@ -239,12 +246,58 @@ def _type_name(word: str) -> str:
     return next((t["name"] for t in _data().raw["types"] if t["name"].lower() == word.lower()), word)
 
 
+@dataclass(frozen=True)
+class _Number:
+    """An instrument number at text[start:end]: as printed, or repaired / completed (`printed` then set)."""
+
+    start: int
+    end: int
+    id: str
+    num: str
+    year: str | None
+    code: str
+    printed: str | None = None
+    type: str | None = None  # the type that completed an abbreviated number
+
+
+def _numbers(text: str) -> list[_Number]:
+    """Every instrument number in `text`, OCR damage repaired where unambiguous, in order."""
+    out = [_Number(d.start, d.end, d.id, d.num, d.year, d.code, text[d.start:d.end])
+           for d in find_damaged(text)]
+    taken = [(n.start, n.end) for n in out]
+    for m in _ID_RE.finditer(text):
+        if any(a < m.end() and m.start() < b for a, b in taken):
+            continue
+        printed = m.group().replace(" ", "")
+        code, year = m.group("code"), m.group("year")
+        fixed = repair_assembly_code(code, year)
+        if fixed:  # "118/2025/QH135"
+            out.append(_Number(m.start(), m.end(), f"{m.group('num')}/{year}/{fixed}", m.group("num"), year, fixed,
+                               printed))
+        else:
+            out.append(_Number(m.start(), m.end(), printed, m.group("num"), year, code))
+    for m in _NO_CODE.finditer(text):
+        found = _type_before(text, m.start(), None)
+        code = _data().default_code.get(found[0]) if found and found[2] is None else None
+        if code and not any(n.start < m.end() and m.start() < n.end for n in out):
+            out.append(_Number(m.start(), m.end(), f"{m.group('num')}/{m.group('year')}/{code}", m.group("num"),
+                               m.group("year"), code, m.group(), found[0]))
+    return sorted(out, key=lambda n: n.start)
+
+
+def _implied_type(code: str) -> str | None:
+    """The type a code implies when no type word is printed ("QH15" -> Luật)."""
+    m = re.match(r"[A-ZĐ]+", code)
+    return _data().raw.get("code_types", {}).get(m.group()) if m and m.end() == len(code.rstrip("0123456789")) \
+        else None
+
+
 def _numbered(text: str, owner: list[int]) -> list[_Hit]:
     hits: list[_Hit] = []
-    for m in _ID_RE.finditer(text):
-        code = m.group("code")
-        code_type = _code_type(code)
-        kind, start, name = code_type, m.start(), None
+    for m in _numbers(text):
+        code = m.code
+        code_type = m.type or _code_type(code)
+        kind, start, name = code_type, m.start, None
         prev = hits[-1] if hits else None
         found = _type_before(text, start, code_type)
         listed = _LIST_SEP.fullmatch(text, prev.end, start) if prev else None
@@ -259,8 +312,8 @@ def _numbered(text: str, owner: list[int]) -> list[_Hit]:
             start = so.start() if so else start
             if code_type and _starts_line(text, owner, start):
                 start = _dangling_type(text, owner, start, code_type, prev.end if prev else 0) or start
-        hit = _Hit(start, m.end(), m.end(), kind, m.group().replace(" ", ""), number=m.group("num"),
-                   year=m.group("year"), code=code)
+        hit = _Hit(start, m.end, m.end, kind or _implied_type(code), m.id, number=m.num, year=m.year, code=code,
+                   printed=m.printed)
         _read_tail(text, hit)
         if name and kind in _data().raw["named"]["types"] and not hit.title:
             hit.title = name  # "Luật Ban hành văn bản quy phạm pháp luật số 64/2025/QH15"
@@ -351,7 +404,8 @@ def find_citations(lines: Sequence[tuple[int, str]], doc: str) -> list[Citation]
         span = Span(doc, line, max(line, owner[h.id_end - 1]))
         out.append(Citation(span=span, id=h.id, type=h.type, issuer=h.issuer, date=h.date, title=h.title,
                             surface=text[h.start:h.id_end], numbered=h.numbered, number=h.number,
-                            year=h.year, code=h.code, issuer_source=h.issuer_source, parent=parent))
+                            year=h.year, code=h.code, issuer_source=h.issuer_source, parent=parent,
+                            printed=h.printed))
     return out
 
 

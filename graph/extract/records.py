@@ -42,8 +42,11 @@ class Citation:
     code: str | None = None  # "NĐ-CP"
     issuer_source: str | None = None  # "text" or "code"
     parent: str | None = None  # id of the citation whose title holds this one
+    printed: str | None = None  # the number as printed when `id` repairs or completes it ("15/201 2/QI113")
+    relation: str | None = None  # what the citing document does with it: "based_on", "amends", ... (cues.py)
 
     def to_json(self) -> dict[str, Any]:
+        extra = {"printed": self.printed} if self.printed else {}
         return {
             "kind": "citation",
             "doc": self.span.doc,
@@ -60,6 +63,8 @@ class Citation:
             "year": self.year,
             "code": self.code,
             "parent": self.parent,
+            "relation": self.relation,
+            **extra,
         }
 
 
