@@ -28,8 +28,8 @@ from cchc.graph.extract.ocr_ids import find_damaged, repair_assembly_code
 from cchc.graph.extract.reading import SourceText, fold, squash
 from cchc.graph.extract.records import Citation, Span
 
-__all__ = ["InstrumentRef", "document_lines", "find_citations", "join_numbered", "normalise_id",
-           "parse_reference"]
+__all__ = ["InstrumentRef", "canonical_issuer", "code_issuer", "code_type", "document_lines", "find_citations",
+           "front_matter_end", "join_numbered", "normalise_id", "parse_reference", "reference_data", "type_of_word"]
 
 # The repeated appendix-table header: layout, never part of a cell.
 TABLE_HEADER_LINES = frozenset({"STT NỘI DUNG SẢN PHẨM", "CƠ QUAN", "CHỦ TRÌ", "PHỐI HỢP", "THỜI GIAN",
@@ -147,10 +147,54 @@ def join_numbered(lines: Sequence[tuple[int, str]]) -> tuple[str, list[int]]:
     return "".join(out), owner
 
 
+def front_matter_end(src: SourceText) -> int:
+    """Line number of the "---" closing a Markdown copy's YAML front matter, 0 when there is none.
+
+    The front matter is the collection's metadata, not the document's text: it is read for the
+    identity (identity.py) and never searched for citations.
+    """
+    if not src.lines or src.lines[0].strip() != "---":
+        return 0
+    return next((n for n, line in src.numbered(2) if line.strip() == "---"), 0)
+
+
 def document_lines(src: SourceText) -> list[tuple[int, str]]:
-    """A whole document's lines without blanks, lone page numbers and repeated table headers."""
-    return [(n, line) for n, line in src.numbered()
+    """A whole document's lines without front matter, blanks, lone page numbers and repeated table headers."""
+    return [(n, line) for n, line in src.numbered(front_matter_end(src) + 1)
             if (s := squash(line)) and not re.fullmatch(r"\d{1,3}", s) and s not in TABLE_HEADER_LINES]
+
+
+def reference_data() -> dict[str, Any]:
+    """The parsed `data/instruments.toml`."""
+    return _data().raw
+
+
+def type_of_word(word: str) -> str | None:
+    """The canonical type a type word or abbreviation names ("NGHỊ ĐỊNH", "NĐ" -> "Nghị định"), else None."""
+    return _data().canonical.get(fold(squash(word)))
+
+
+def code_type(code: str) -> str | None:
+    """The type a number's code names ("TT-BTC" -> Thông tư), or implies ("QH15" -> Luật)."""
+    return _code_type(code) or _implied_type(code)
+
+
+def code_issuer(code: str) -> str | None:
+    """The issuer a number's code names ("TT-BTC" -> Bộ Tài chính), None when no part is unambiguous."""
+    known = [p for p in _parts(code) if p in _data().code_issuer]
+    return _data().code_issuer[known[0]] if known else None
+
+
+@cache
+def _issuer_names() -> dict[str, str]:
+    raw = _data().raw
+    names = [*raw["issuer_codes"].values(), *raw["issuers"]["bodies"], *_data().type_issuer.values()]
+    return {fold(n): n for n in names}
+
+
+def canonical_issuer(name: str) -> str | None:
+    """An issuer as the reference data spells it ("BỘ TÀI CHÍNH" -> "Bộ Tài chính"), None when unknown."""
+    return _issuer_names().get(fold(squash(name)))
 
 
 @dataclass

@@ -16,16 +16,18 @@ from pathlib import Path
 
 from cchc.graph.corpus import DocumentInfo
 from cchc.graph.extract.agencies import load_registry
-from cchc.graph.extract.citations import document_lines, find_citations
+from cchc.graph.extract.citations import document_lines, find_citations, normalise_id, reference_data
 from cchc.graph.extract.deadlines import parse_deadline
+from cchc.graph.extract.identity import read_identity
 from cchc.graph.extract.narrative import extract_narrative
 from cchc.graph.extract.reading import SourceError, SourceText, read_source, squash
-from cchc.graph.extract.records import Citation, Extraction, Span, Task
+from cchc.graph.extract.records import Citation, Extraction, Identity, Span, Task
 from cchc.graph.extract.tables import COLUMNS, raw_rows, segment_row, table_lines
 
 log = logging.getLogger(__name__)
 
 _YEAR_IN_TITLE = re.compile(r"NĂM ((?:19|20)\d\d)")
+_ARTICLE = re.compile(r"^[#*\s]*Điều 1\.")
 
 
 def _agencies(cell: str) -> tuple[tuple[str, ...], tuple]:
@@ -113,16 +115,42 @@ def extract_plan(src: SourceText, info: DocumentInfo | None = None) -> Extractio
     return ex
 
 
+def extract_instrument(src: SourceText, identity: Identity, info: DocumentInfo | None = None) -> Extraction:
+    """A legal instrument (Nghị định, Thông tư, Công văn, ...): citations with their relation, units, its identity.
+
+    Its own number in the site's heading or metadata is the document itself, not a citation.
+    """
+    ex = extract_plan(src, info)
+    own = normalise_id(identity.id) if identity.id else None
+    ex.kind, ex.identity = "instrument", identity
+    ex.citations = [c for c in ex.citations if not (own and c.numbered and normalise_id(c.id) == own)]
+    ex.warnings = [w for w in ex.warnings if "NHIỆM VỤ" not in w]  # an instrument has articles, not a task section
+    return ex
+
+
+def _is_instrument(identity: Identity, src: SourceText) -> bool:
+    plan_types = reference_data()["identity"]["plan_types"]
+    if identity.type:
+        return identity.type not in plan_types
+    return bool(identity.id) or any(_ARTICLE.match(line) for line in src.lines)
+
+
 def extract_source(src: SourceText, info: DocumentInfo | None = None) -> Extraction:
-    """Extract one document, choosing the reader by what the text holds."""
+    """Extract one document, choosing the reader by what the text holds: task table, legal instrument or plan."""
     if table_lines(src)[0]:
         ex = extract_appendix(src, info)
         if not ex.tasks:
             raise SourceError(src.path, "task table header found but no rows could be read")
+        ex.identity = read_identity(src, "appendix", ex.header, info)
         return ex
+    identity = read_identity(src, "plan", None, info)
+    if _is_instrument(identity, src):
+        return extract_instrument(src, replace(identity, kind="instrument"), info)
     ex = extract_plan(src, info)
-    if not any(u.is_heading for u in ex.units) and not ex.tasks:
-        raise SourceError(src.path, "no task table and no plan headings (I., 1., ...) found")
+    if not any(u.is_heading for u in ex.units) and not ex.tasks and identity.is_empty:
+        raise SourceError(src.path, "no task table, no plan headings (I., 1., ...) and no document number or "
+                                    "type found")
+    ex.identity = identity
     return ex
 
 

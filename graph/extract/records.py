@@ -203,13 +203,39 @@ class Target:
         }
 
 
+@dataclass(frozen=True)
+class Identity:
+    """What a document says about itself; `line` is the first line after any front matter holding its number."""
+
+    doc: str
+    id: str | None
+    type: str | None
+    issuer: str | None
+    date: str | None
+    title: str | None
+    line: int
+    kind: str  # "instrument" | "plan" | "appendix"
+    sources: dict[str, str] = field(default_factory=dict)  # field -> "header" | "metadata" | "front-matter" | ...
+    part_of: str | None = None  # an appendix: the id of the plan it is attached to
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.id or self.type)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": "document", "doc": self.doc, "id": self.id, "type": self.type, "issuer": self.issuer,
+                "date": self.date, "title": self.title, "line": self.line, "document_kind": self.kind,
+                "part_of": self.part_of, "sources": dict(self.sources)}
+
+
 @dataclass
 class Extraction:
     """Everything extracted from one source document."""
 
     doc: str
-    kind: str  # "appendix" | "narrative"
+    kind: str  # "appendix" | "narrative" | "instrument"
     header: dict[str, Any] = field(default_factory=dict)
+    identity: Identity | None = None
     tasks: list[Task] = field(default_factory=list)
     citations: list[Citation] = field(default_factory=list)
     units: list[Unit] = field(default_factory=list)
