@@ -17,6 +17,7 @@ from pathlib import Path
 from cchc.graph.corpus import DocumentInfo
 from cchc.graph.extract.agencies import load_registry
 from cchc.graph.extract.citations import document_lines, find_citations, normalise_id, reference_data
+from cchc.graph.extract.cues import assign_relations
 from cchc.graph.extract.deadlines import parse_deadline
 from cchc.graph.extract.identity import read_identity
 from cchc.graph.extract.narrative import extract_narrative
@@ -103,7 +104,7 @@ def extract_plan(src: SourceText, info: DocumentInfo | None = None) -> Extractio
     res = extract_narrative(src)
     ex = Extraction(doc=src.doc, kind="narrative", header=dict(res.header), units=res.units,
                     warnings=list(res.warnings))
-    ex.citations = find_citations(document_lines(src), src.doc)
+    ex.citations = assign_relations(src, find_citations(document_lines(src), src.doc))
     year = info.start_year if info else None
     ex.header.setdefault("year", year)
     for t in res.tasks:
