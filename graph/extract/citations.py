@@ -29,7 +29,8 @@ from cchc.graph.extract.reading import SourceText, fold, squash
 from cchc.graph.extract.records import Citation, Span
 
 __all__ = ["InstrumentRef", "canonical_issuer", "code_issuer", "code_type", "document_lines", "find_citations",
-           "front_matter_end", "join_numbered", "normalise_id", "parse_reference", "reference_data", "type_of_word"]
+           "front_matter_end", "join_numbered", "normalise_id", "parse_reference", "reference_data", "same_number",
+           "type_of_word"]
 
 # The repeated appendix-table header: layout, never part of a cell.
 TABLE_HEADER_LINES = frozenset({"STT NỘI DUNG SẢN PHẨM", "CƠ QUAN", "CHỦ TRÌ", "PHỐI HỢP", "THỜI GIAN",
@@ -41,7 +42,8 @@ _LOOKALIKES = {"Ð": "Đ", "ð": "đ"}  # Icelandic eth, typed for Đ
 _YEAR = r"(?:19|20)\d{2}"
 _CODE = r"[A-ZĐ][A-Za-zĐđ0-9]*(?:[-/][A-ZĐ][A-Za-zĐđ0-9]*)*"
 # "02  /KH-UBND" has a space before the slash; never around a hyphen ("năm 2021 - UBND ...").
-_ID_RE = re.compile(rf"(?<![\w/.\-])(?P<num>\d{{1,5}}[a-zA-Z]?)(?: ?/ ?(?P<year>{_YEAR}))?(?: ?/ ?|-)"
+# "66.22/2026/NQ-CP": a resolution numbered within a series
+_ID_RE = re.compile(rf"(?<![\w/.\-])(?P<num>\d{{1,5}}(?:\.\d{{1,3}})?[a-zA-Z]?)(?: ?/ ?(?P<year>{_YEAR}))?(?: ?/ ?|-)"
                     rf"(?P<code>{_CODE})(?!\w)")
 _DIRECT = re.compile(r" ?(?:số ?:? ?)?", re.I)  # between type word and number
 _GAP = re.compile(r"((?: [^\W\d_]+){1,8}) số ?:? ?", re.I)  # "Kế hoạch hành động số"
@@ -456,6 +458,21 @@ def find_citations(lines: Sequence[tuple[int, str]], doc: str) -> list[Citation]
 def normalise_id(s: str) -> str:
     """An instrument id for comparison: case and Đ/D folded, spaces dropped ("118/2025/ND-CP")."""
     return fold(s).upper().replace(" ", "")
+
+
+def same_number(a: str, b: str) -> bool:
+    """Whether two ids name one instrument: equal, or equal but for a year printed in one only.
+
+    A non-normative resolution prints "14/NQ-CP" in its header while collections file it as
+    "14/2026/NQ-CP"; two different years never match.
+    """
+    ma, mb = (_ID_RE.fullmatch(squash(x)) for x in (a, b))
+    if not (ma and mb):
+        return normalise_id(a) == normalise_id(b)
+    if (ma.group("year") and mb.group("year")) and ma.group("year") != mb.group("year"):
+        return False
+    return (ma.group("num").lstrip("0"), normalise_id(ma.group("code"))) == \
+        (mb.group("num").lstrip("0"), normalise_id(mb.group("code")))
 
 
 @dataclass(frozen=True)

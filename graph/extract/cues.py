@@ -24,7 +24,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
-from cchc.graph.extract.citations import front_matter_end, join_numbered
+from cchc.graph.extract.citations import front_matter_end, join_numbered, reference_data
 from cchc.graph.extract.reading import SourceText, fold
 from cchc.graph.extract.records import Citation
 
@@ -44,7 +44,7 @@ _PREFIX_CUES = (
 )
 _BASIS = re.compile(r"\s*(?:[-+•*]\s*)?can\s+cu\b(?!\s+phap)")
 _IMPLEMENTS = re.compile(r"\s*(?:(?:de|nham)\s+)?(?:tiep\s+tuc\s+)?(?:thuc\s+hien|trien\s+khai)\b")
-_OTHER_OPENER = re.compile(r"\s*(?:theo\s+de\s+nghi|xet\b|tren\s+co\s+so)")
+_OTHER_OPENER = re.compile(r"\s*(?:theo\s+de\s+nghi|xet\b|tren\s+co\s+so|bao\s+cao\s+so|to\s+trinh\s+so)")
 _LAPSE = re.compile(r"het\s+hieu\s+luc(?:\s+thi\s+hanh)?\b[^;]*?\bnay\b|bi\s+bai\s+bo\b(?!\s+boi)")
 _PASSIVE = re.compile(r"(?:duoc|da|bi)\s+$")
 _BLOCK_START = re.compile(r"^\s*(?:[*_]*(?:Căn cứ|Theo đề nghị|Thực hiện|Điều \d)|[-+•]\s|\d+[.)]\s|[a-zđ]\)\s|#|\|)",
@@ -157,6 +157,7 @@ class _Reader:
         self.lead_cue: str | None = None  # cue of a "...:" lead-in, for the list items right under it
         self.out: dict[int, str] = {}
         self.unfinished = False  # the last block ended mid-clause (PDF text with blank lines inside a sentence)
+        self.scope_off = False  # a basis list went on to what is not the basis ("Trên cơ sở ...", "Theo đề nghị ...")
 
     def block(self, b: _Block, cites: list[Citation]) -> None:
         text, _ = join_numbered(b.lines)
@@ -166,9 +167,13 @@ class _Reader:
             self.carry, self.lead_cue = None, None
             self.heading_cue = self._lead_cue(re.sub(r"^[#\s]*", "", folded))
         if b.scope:
-            for _, c in placed:
-                self.out[id(c)] = b.scope
+            if _OTHER_OPENER.match(re.sub(r"^[\s\-+•*]*", "", folded)):
+                self.scope_off = True  # "- Trên cơ sở xem xét các Tờ trình ...": the basis list has ended
+            if not (b.scope == "based_on" and self.scope_off):
+                for _, c in placed:
+                    self.out[id(c)] = b.scope
             return
+        self.scope_off = False
         if b.plain:
             return
         cue = self.lead_cue or self.heading_cue
@@ -241,5 +246,8 @@ def assign_relations(src: SourceText, citations: Sequence[Citation]) -> list[Cit
     for b in _blocks(src):
         cites = [c for n, _ in b.lines for c in by_line.get(n, ())]
         reader.block(b, cites)
-    # only numbered instruments are related: a law named without its number is a mention of a name
-    return [replace(c, relation=reader.out[id(c)]) if id(c) in reader.out and c.numbered else c for c in citations]
+    # only numbered instruments are related: a law named without its number is a mention of a name;
+    # a proposal or report ("Tờ trình số ...") is never the basis
+    skip = set(reference_data()["relations"]["not_basis_types"])
+    return [replace(c, relation=rel) if (rel := reader.out.get(id(c))) and c.numbered
+            and not (rel == "based_on" and c.type in skip) else c for c in citations]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from cchc.graph.corpus import DocumentInfo
 from cchc.graph.extract.agencies import load_registry
-from cchc.graph.extract.citations import document_lines, find_citations, normalise_id, reference_data
+from cchc.graph.extract.citations import document_lines, find_citations, reference_data, same_number
 from cchc.graph.extract.cues import assign_relations
 from cchc.graph.extract.deadlines import parse_deadline
 from cchc.graph.extract.identity import read_identity
@@ -122,9 +122,8 @@ def extract_instrument(src: SourceText, identity: Identity, info: DocumentInfo |
     Its own number in the site's heading or metadata is the document itself, not a citation.
     """
     ex = extract_plan(src, info)
-    own = normalise_id(identity.id) if identity.id else None
     ex.kind, ex.identity = "instrument", identity
-    ex.citations = [c for c in ex.citations if not (own and c.numbered and normalise_id(c.id) == own)]
+    ex.citations = [c for c in ex.citations if not (identity.id and c.numbered and same_number(c.id, identity.id))]
     ex.warnings = [w for w in ex.warnings if "NHIỆM VỤ" not in w]  # an instrument has articles, not a task section
     return ex
 

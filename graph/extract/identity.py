@@ -36,9 +36,10 @@ __all__ = ["Identity", "read_identity"]
 
 _MARKUP = re.compile(r"[*_#>`]+")
 _REPUBLIC = re.compile(r"CỘNG HÒA XÃ HỘI CHỦ NGHĨA|CỘNG HOÀ XÃ HỘI CHỦ NGHĨA", re.I)
-_NUMBER_LINE = re.compile(r"^(?:(?:Luật|Bộ luật|Pháp lệnh|Nghị quyết)\s+)?Số\s*:?\s*(?=\S)", re.I)
-_PLACE_DATE = re.compile(r"^[A-ZĐÀ-Ỹ][^\d,;:|]{1,40},\s*ngày\s*(\d{1,2})\s*(?:tháng\s*(\d{1,2})\s*năm\s*(\d{4})"
-                         r"|[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4}))")
+_NUMBER_LINE = re.compile(r"^(?:(?:Luật|Bộ luật|Pháp lệnh|Nghị quyết)\s+số\s*:|Số\b\s*:?)\s*(?=\S)", re.I)
+# "Hà Nội, ngày 06 tháng 7 năm 2026", also after the number on the same line ("Số: ... — Hà Nội, ngày ...")
+_PLACE_DATE = re.compile(r"(?:^|(?<=[\s—–-]))\w[^\d,;:|—–]{1,40},\s*ngày\s*(\d{1,2})\s*"
+                         r"(?:tháng\s*(\d{1,2})\s*năm\s*(\d{4})|[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4}))")
 _BODY_START = re.compile(r"^(?:Căn cứ|Thực hiện|Điều 1\b|Chương I\b|I\.\s)", re.I)
 _TITLE_STOP = re.compile(r"^(?:Căn cứ|Theo đề nghị|Thực hiện|Điều \d|Số\s*:|---|\||#)", re.I)
 _VV = re.compile(r"^V/v\.?\s*(.+)$", re.I)
@@ -143,17 +144,20 @@ def _read_head(src: SourceText, start: int) -> _Head:
             break
         if head.organ is None and _REPUBLIC.search(raw):
             head.organ = _organ(lines, i)
-        if head.number is None and _NUMBER_LINE.match(text):
+        if head.number is None and not raw.lstrip().startswith("#") and _NUMBER_LINE.match(text):
             found = _first_number(src.doc, n, text)
             head.number = (n, found[0], found[1]) if found else (n, "", None)
-        if head.date is None and (m := _PLACE_DATE.search(text)):
-            head.date = _iso(m.group())
+        if head.date is None:
+            m = next((m for m in _PLACE_DATE.finditer(text) if m.group()[0].isupper()), None)
+            head.date = _iso(m.group()) if m else None
         vv = _VV.match(text)
         if vv and head.type is None:
             head.type, head.title, head.type_line = "Công văn", vv.group(1), n
-        if head.type is None and (kind := type_of_word(text)) and text.upper() == text and len(text) < 40:
-            head.type, head.type_line = kind, n
-            head.title = _title_after(lines, i + 1, src)
+        if head.title is None and (kind := type_of_word(text)) and text.upper() == text and len(text) < 40:
+            if head.type is None:  # a site may repeat the type word as its heading: the first gives the type,
+                head.type, head.type_line = kind, n
+            if kind == head.type:  # the one with the trích yếu under it gives the title
+                head.title = _title_after(lines, i + 1, src)
     return head
 
 
@@ -221,7 +225,10 @@ def _title_from_name(name: str | None, ident: str | None) -> str | None:
             m = re.search(re.escape(ident).replace("/", r"\s*/\s*"), name)
             if m:
                 name = name[m.end():]
-    return name.strip(" -–—:") or None
+    name = name.strip(" -–—:")
+    if name.startswith("của ") and ": " in name:  # "của Ủy ban Thường vụ Quốc hội: Điều chỉnh ..."
+        name = name.split(": ", 1)[1]
+    return name or None
 
 
 def _first_line(src: SourceText, start: int, ident: str | None, fallback: int) -> int:
