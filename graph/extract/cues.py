@@ -47,6 +47,7 @@ _IMPLEMENTS = re.compile(r"\s*(?:(?:de|nham)\s+)?(?:tiep\s+tuc\s+)?(?:thuc\s+hie
 _OTHER_OPENER = re.compile(r"\s*(?:theo\s+de\s+nghi|xet\b|tren\s+co\s+so|bao\s+cao\s+so|to\s+trinh\s+so)")
 _LAPSE = re.compile(r"het\s+hieu\s+luc(?:\s+thi\s+hanh)?\b[^;]*?\bnay\b|bi\s+bai\s+bo\b(?!\s+boi)")
 _PASSIVE = re.compile(r"(?:duoc|da|bi)\s+$")
+_BY = re.compile(r"\b(?:boi|tai)\s+$")  # "... được sửa đổi, bổ sung bởi Nghị định số ...": the amender, reported
 _BLOCK_START = re.compile(r"^\s*(?:[*_]*(?:Căn cứ|Theo đề nghị|Thực hiện|Điều \d)|[-+•]\s|\d+[.)]\s|[a-zđ]\)\s|#|\|)",
                           re.I)
 _HEADING = re.compile(r"^\s*(?:#{1,6}\s*(?P<md>.*)|(?P<art>Điều\s+\d+[a-z]?\..*)|(?P<ch>Chương\s+[IVXL]+\b.*))$")
@@ -223,7 +224,7 @@ class _Reader:
                 if not _OPENER.fullmatch(folded, lead, m.start()):
                     continue
                 for at, c in top:
-                    if at >= m.end():
+                    if at >= m.end() and not _BY.search(folded, max(lead, at - 12), at):
                         self.out.setdefault(id(c), rel)
         lapse = _LAPSE.search(folded, lead, z)
         if lapse:

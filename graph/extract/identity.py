@@ -67,7 +67,7 @@ def _iso(text: str | None) -> str | None:
         y, mo, d = m.groups()
     else:
         m = re.search(r"(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*((?:19|20)\d\d)", text) or \
-            re.search(r"ngày\s*(\d{1,2})\s*tháng\s*(\d{1,2})\s*năm\s*((?:19|20)\d\d)", text, re.I)
+            re.search(r"(\d{1,2})\s*tháng\s*(\d{1,2})\s*năm\s*((?:19|20)\d\d)", text, re.I)
         if not m:
             return None
         d, mo, y = m.groups()
@@ -128,7 +128,7 @@ def _organ(lines: list[tuple[int, str]], i: int) -> str | None:
     before = _plain(_REPUBLIC.split(text)[0])
     candidates = [before] if before else [_plain(t) for _, t in reversed(lines[max(0, i - 3):i])]
     for cand in candidates:
-        for part in (cand, *re.split(r"\s{2,}|\s-\s", cand)):
+        for part in (cand, *re.split(r"\s{2,}|\s-\s|\|", cand)):
             name = canonical_issuer(part)
             if name:
                 return name
