@@ -33,7 +33,8 @@ if TYPE_CHECKING:
 
 __all__ = ["PathStep", "TraceHit", "resolve_instruments", "trace"]
 
-_CHAIN = ("implements", "basedOn")  # relations followed from a plan or an instrument towards X
+# relations followed from a plan or an instrument towards X: carrying out, resting on, detailing
+_CHAIN = ("implements", "basedOn", "guides")
 _RANK = {"cites": 0, "via-plan": 1, "via-instrument": 2}
 
 
@@ -106,16 +107,25 @@ def resolve_instruments(store: Store, ref: str | InstrumentRef) -> list[str]:
         refs = parse_reference(ref)
     found = [n for n, a in instruments if any(r.matches(a["id"], a.get("type")) for r in refs)]
     if not found and isinstance(ref, str) and len(fold(ref).strip()) >= 4:
-        found = [n for n, a in instruments if fold(ref).strip() in fold(a["id"])]  # unnumbered, by name
+        # by name: an unnumbered mention, or a numbered law whose name is its title ("Luật Ban hành ...")
+        name = fold(ref).strip()
+        found = [n for n, a in instruments if name in fold(a["id"])
+                 or (a.get("title") and name in fold(f"{a.get('type') or ''} {a['title']}"))]
     return sorted(found, key=lambda n: g.nodes[n]["id"])
 
 
-def _reach(g: nx.MultiDiGraph, target: str) -> dict[str, list[PathStep]]:
-    """Instruments from which `target` is reached over implements/basedOn, with the shortest path (BFS)."""
+def _reach(g: nx.MultiDiGraph, target: str, max_depth: int | None = None) -> dict[str, list[PathStep]]:
+    """Instruments from which `target` is reached over implements/basedOn/guides, with the shortest path (BFS).
+
+    The basis network of national instruments has cycles (a law and the decree detailing it cite each
+    other): a node is entered once, and `max_depth` bounds the hops between instruments.
+    """
     paths = {target: [PathStep(target, None, None)]}
     queue = deque([target])
     while queue:
         cur = queue.popleft()
+        if max_depth is not None and len(paths[cur]) > max_depth:
+            continue
         for src, _, rel, attrs in g.in_edges(cur, keys=True, data=True):
             if rel in _CHAIN and src not in paths and g.nodes[src].get("kind") == "instrument":
                 paths[src] = [PathStep(src, rel, _evidence(attrs)), *paths[cur]]
@@ -123,9 +133,10 @@ def _reach(g: nx.MultiDiGraph, target: str) -> dict[str, list[PathStep]]:
     return paths
 
 
-def _candidates(g: nx.MultiDiGraph, target: str) -> Iterable[tuple[str, str, list[PathStep]]]:
+def _candidates(g: nx.MultiDiGraph, target: str, max_depth: int | None = None
+                ) -> Iterable[tuple[str, str, list[PathStep]]]:
     """(node, link kind, path) for every way a task or unit reaches `target`."""
-    for inst, tail in _reach(g, target).items():
+    for inst, tail in _reach(g, target, max_depth).items():
         direct = inst == target
         for src, _, rel, attrs in g.in_edges(inst, keys=True, data=True):
             kind = g.nodes[src].get("kind")
@@ -141,16 +152,17 @@ def _candidates(g: nx.MultiDiGraph, target: str) -> Iterable[tuple[str, str, lis
                             PathStep(task, "partOf", None), PathStep(src, rel, ev), *tail]
 
 
-def trace(store: Store, instrument: str | InstrumentRef) -> list[TraceHit]:
+def trace(store: Store, instrument: str | InstrumentRef, max_depth: int | None = None) -> list[TraceHit]:
     """Tasks (and units mentioning it) that trace back to the instrument(s) named, direct links first.
 
-    Accepts a normalised id ("76/NQ-CP"), a loose user form ("NĐ 118", "nghi quyet 76") or an
-    `InstrumentRef`; when several instruments match, each task appears once, with its best link.
+    Accepts a normalised id ("76/NQ-CP"), a loose user form ("NĐ 118", "nghi quyet 76"), a law's name
+    or an `InstrumentRef`; when several instruments match, each task appears once, with its best link.
+    `max_depth` bounds the instrument-to-instrument hops of a path (None: no bound).
     """
     g = projection(store)
     best: dict[str, tuple[tuple[int, int], str, str, list[PathStep]]] = {}
     for target in resolve_instruments(store, instrument):
-        for node, link, path in _candidates(g, target):
+        for node, link, path in _candidates(g, target, max_depth):
             rank = (_RANK[link], len(path))
             if node not in best or rank < best[node][0]:
                 best[node] = (rank, link, target, path)
