@@ -120,7 +120,9 @@ def _patterns() -> dict[str, re.Pattern[str]]:
         "type": re.compile(rf"(?<!\w)(?:{_alt(names)}|(?-i:{_alt(abbrs)}))(?!\w)", re.I),
         "issuer": re.compile(rf",? ?của (?P<who>(?:{issuer})(?: (?:khóa|khoá) [IVXL]+)?)(?!\w)", re.I),
         "title": re.compile(rf",? ?(?:(?:{dropped}) (?=\S)|(?=(?:{openers}) ))", re.I),
-        "title_stop": re.compile(rf";|\.(?: |$)|: |, (?=(?:{_alt(names)}) )"),
+        # a title ends at ";", a sentence end, a colon, a new instrument, or a new "Căn cứ" clause (Markdown
+        # copies print the title and the preamble as paragraphs without a final period)
+        "title_stop": re.compile(rf";|\.(?: |$)|: |, (?=(?:{_alt(names)}) )| (?=[*_]*Căn cứ\b)"),
         "named": re.compile(rf"(?<!\w)(?:{_alt(raw['named']['types'])})(?= \S)"),
         "name_stop": re.compile(rf"(?:{_alt(raw['named']['stop_words'])})(?!\w)|số \d"),
         "group_issuer": re.compile(rf"(?<!\w)các (?P<type>{_alt(names)}) của (?P<who>{issuer})(?!\w)[^.;]*?: ", re.I),

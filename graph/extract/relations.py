@@ -42,8 +42,9 @@ _THIS_DOC = (
     (re.compile(r"\bnày\b[^;.]{0,40}?\bsửa\s+đổi,?\s+bổ\s+sung\b", re.I), "amends"),
 )
 # Inside a title: the last cue before the nested citation says how the two relate.
-_TITLE_CUES = re.compile(r"(thực\s+hiện|triển\s+khai)|(sửa\s+đổi,?\s+bổ\s+sung)|(thay\s+thế)|(căn\s+cứ)", re.I)
-_TITLE_PREDICATES = ("implements", "amends", "replaces", "basedOn")
+_TITLE_CUES = re.compile(r"(thực\s+hiện|triển\s+khai)|(sửa\s+đổi,?\s+bổ\s+sung)|(thay\s+thế)|(căn\s+cứ)"
+                         r"|(quy\s+định\s+chi\s+tiết|hướng\s+dẫn\s+thi\s+hành)", re.I)
+_TITLE_PREDICATES = ("implements", "amends", "replaces", "basedOn", "guides")
 # Between two sibling citations: "X, được sửa đổi, bổ sung bởi Y" (Y amends X).
 _AMENDED_BY = re.compile(r",?\s*(?:đã\s+)?được\s+sửa\s+đổi,?\s+bổ\s+sung(?:\s+một\s+số\s+điều)?\s+(?:bởi|theo|tại)\s+",
                          re.I)

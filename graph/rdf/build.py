@@ -253,12 +253,17 @@ class _Builder:
                 return
 
     def relations(self, relations: list[Relation]) -> None:
+        aliases = self.aliases()
+
+        def node(ident: str) -> URIRef:  # a law's name this document pairs with its number: one node
+            return self.instrument(aliases.get(_name_key(ident), ident))
+
         for r in relations:
-            obj = self.instrument(r.object)
+            obj = node(r.object)
             if r.predicate == "appendixOf" and r.subject is None:
                 self.add(self.doc, CCHC.appendixOf, obj)
-            elif r.subject is not None:
-                self.add(self.instrument(r.subject), CCHC[r.predicate], obj)
+            elif r.subject is not None and node(r.subject) != obj:
+                self.add(node(r.subject), CCHC[r.predicate], obj)
 
 
 def build_document(ex: Extraction, info: DocumentInfo | None = None, iris: IRIs | None = None) -> DocumentGraph:

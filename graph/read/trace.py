@@ -31,7 +31,7 @@ from cchc.graph.read.projection import projection
 if TYPE_CHECKING:
     from cchc.graph.rdf.store import Store
 
-__all__ = ["PathStep", "TraceHit", "resolve_instruments", "trace"]
+__all__ = ["NetworkHit", "PathStep", "TraceHit", "network", "resolve_instruments", "trace"]
 
 # relations followed from a plan or an instrument towards X: carrying out, resting on, detailing
 _CHAIN = ("implements", "basedOn", "guides")
@@ -102,15 +102,16 @@ def resolve_instruments(store: Store, ref: str | InstrumentRef) -> list[str]:
         refs = [ref]
     else:
         exact = [n for n, a in instruments if normalise_id(a["id"]) == normalise_id(ref)]
-        if exact:
+        if exact and any(ch.isdigit() for ch in ref):
             return exact
         refs = parse_reference(ref)
     found = [n for n, a in instruments if any(r.matches(a["id"], a.get("type")) for r in refs)]
     if not found and isinstance(ref, str) and len(fold(ref).strip()) >= 4:
-        # by name: an unnumbered mention, or a numbered law whose name is its title ("Luật Ban hành ...")
+        # by name: the unnumbered mentions, and the numbered law whose name it is ("Luật Ban hành ... số
+        # 64/2025/QH15"): one law, whichever way a document cites it
         name = fold(ref).strip()
         found = [n for n, a in instruments if name in fold(a["id"])
-                 or (a.get("title") and name in fold(f"{a.get('type') or ''} {a['title']}"))]
+                 or (a.get("title") and name == fold(f"{a.get('type') or ''} {a['title']}").strip())]
     return sorted(found, key=lambda n: g.nodes[n]["id"])
 
 
@@ -176,3 +177,36 @@ def trace(store: Store, instrument: str | InstrumentRef, max_depth: int | None =
                              a["end_line"], a.get("section"), a.get("no"), a["content"], tuple(path), a.get("source")))
     hits.sort(key=lambda h: (_RANK[h.link], h.kind != "task", h.doc, h.line))
     return hits
+
+
+@dataclass(frozen=True)
+class NetworkHit:
+    """An instrument that rests on `instrument` through the basis network, with the path that shows how."""
+
+    node: str
+    instrument_id: str
+    instrument: str  # IRI of the instrument traced to
+    path: tuple[PathStep, ...]
+
+    def why(self, g: nx.MultiDiGraph) -> str:
+        """"14/NQ-CP basedOn 78/2025/NĐ-CP (14-2026-nq-cp.md:44) -> guides 64/2025/QH15 (...)"."""
+        parts = [g.nodes[self.node]["id"]]
+        for step, nxt in zip(self.path, self.path[1:], strict=False):
+            where = f" ({step.evidence.doc}:{step.evidence.line})" if step.evidence else ""
+            parts.append(f"{step.relation} {g.nodes[nxt.node]['id']}{where}")
+        return " -> ".join(parts)
+
+
+def network(store: Store, instrument: str | InstrumentRef, max_depth: int | None = 3) -> list[NetworkHit]:
+    """Instruments that implement, rest on or detail the instrument(s) named, directly or through others.
+
+    The walk follows implements / basedOn / guides edges backwards from the instrument (breadth first, so
+    each instrument comes with its shortest path; cycles end there); nearest first.
+    """
+    g = projection(store)
+    best: dict[str, NetworkHit] = {}
+    for target in resolve_instruments(store, instrument):
+        for node, path in _reach(g, target, max_depth).items():
+            if node != target and (node not in best or len(path) < len(best[node].path)):
+                best[node] = NetworkHit(node, g.nodes[node]["id"], target, tuple(path))
+    return sorted(best.values(), key=lambda h: (len(h.path), h.instrument_id))
