@@ -167,7 +167,9 @@ def _title_after(lines: list[tuple[int, str]], i: int, src: SourceText) -> str |
     prev = lines[i - 1][0]
     for n, raw in lines[i:i + 8]:
         text = _plain(raw)
-        if _TITLE_STOP.match(raw.strip()) or _TITLE_STOP.match(text) or (parts and n > prev + 1):
+        # a blank line ends the title unless the next line goes on with the sentence ("... quyền hạn" / "và cơ cấu")
+        if _TITLE_STOP.match(raw.strip()) or _TITLE_STOP.match(text) or (parts and n > prev + 1
+                                                                          and not text[:1].islower()):
             break
         if not text or set(text) <= set("-—_ "):
             break
