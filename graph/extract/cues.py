@@ -45,7 +45,9 @@ _PREFIX_CUES = (
 _BASIS = re.compile(r"\s*(?:[-+•*]\s*)?can\s+cu\b(?!\s+phap)")
 _IMPLEMENTS = re.compile(r"\s*(?:(?:de|nham)\s+)?(?:tiep\s+tuc\s+)?(?:thuc\s+hien|trien\s+khai)\b")
 _OTHER_OPENER = re.compile(r"\s*(?:theo\s+de\s+nghi|xet\b|tren\s+co\s+so|bao\s+cao\s+so|to\s+trinh\s+so)")
-_LAPSE = re.compile(r"het\s+hieu\s+luc(?:\s+thi\s+hanh)?\b[^;]*?\bnay\b|bi\s+bai\s+bo\b(?!\s+boi)")
+# "... hết hiệu lực (thi hành) kể từ ngày [văn bản này] có hiệu lực", "... bị bãi bỏ"
+_LAPSE = re.compile(r"het\s+hieu\s+luc(?:\s+thi\s+hanh)?\b[^;]*?\b(?:nay|ke\s+tu\s+ngay)\b|bi\s+bai\s+bo\b(?!\s+boi)")
+_SELF = re.compile(rf"\b{_TYPES}\b")  # "Nghị định (này) quy định chi tiết ...": the document speaks of itself
 _PASSIVE = re.compile(r"(?:duoc|da|bi)\s+$")
 _BY = re.compile(r"\b(?:boi|tai)\s+$")  # "... được sửa đổi, bổ sung bởi Nghị định số ...": the amender, reported
 _BLOCK_START = re.compile(r"^\s*(?:[*_]*(?:Căn cứ|Theo đề nghị|Thực hiện|Điều \d)|[-+•]\s|\d+[.)]\s|[a-zđ]\)\s|#|\|)",
@@ -223,10 +225,12 @@ class _Reader:
                     continue
                 if not _OPENER.fullmatch(folded, lead, m.start()):
                     continue
+                if rel == "guides" and not (in_preamble or _SELF.search(folded, lead, m.start())):
+                    continue  # "a) Hướng dẫn thực hiện Quyết định số ..." in a list of duties is no relation
                 for at, c in top:
                     if at >= m.end() and not _BY.search(folded, max(lead, at - 12), at):
                         self.out.setdefault(id(c), rel)
-        lapse = _LAPSE.search(folded, lead, z)
+        lapse = None if in_preamble else _LAPSE.search(folded, lead, z)
         if lapse:
             for at, c in top:
                 if at < lapse.start():

@@ -42,6 +42,9 @@ _PLACE_DATE = re.compile(r"(?:^|(?<=[\s—–-]))\w[^\d,;:|—–]{1,40},\s*ngà
                          r"(?:tháng\s*(\d{1,2})\s*năm\s*(\d{4})|[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4}))")
 _BODY_START = re.compile(r"^(?:Căn cứ|Thực hiện|Điều 1\b|Chương I\b|I\.\s)", re.I)
 _TITLE_STOP = re.compile(r"^(?:Căn cứ|Theo đề nghị|Thực hiện|Điều \d|Số\s*:|---|\||#)", re.I)
+_LOCAL_ORGAN = re.compile(r"(ỦY BAN NHÂN DÂN|UỶ BAN NHÂN DÂN|UBND|HỘI ĐỒNG NHÂN DÂN|HĐND)\s+"
+                          r"(TỈNH|THÀNH PHỐ|HUYỆN|QUẬN|THỊ XÃ|XÃ|PHƯỜNG|THỊ TRẤN)\s+(\S.{0,40})")
+_PASSED = re.compile(r"thông qua ngày\s*(\d{1,2})\s*tháng\s*(\d{1,2})\s*năm\s*((?:19|20)\d\d)", re.I)
 _VV = re.compile(r"^V/v\.?\s*(.+)$", re.I)
 _TABLE_ROW = re.compile(r"^\|([^|]+)\|([^|]+)\|")
 _LIST_FIELD = re.compile(r"^[-*+]\s+([^:]{2,40}):\s*(.*)$")
@@ -129,10 +132,20 @@ def _organ(lines: list[tuple[int, str]], i: int) -> str | None:
     candidates = [before] if before else [_plain(t) for _, t in reversed(lines[max(0, i - 3):i])]
     for cand in candidates:
         for part in (cand, *re.split(r"\s{2,}|\s-\s|\|", cand)):
-            name = canonical_issuer(part)
+            name = canonical_issuer(part) or _local_organ(part)
             if name:
                 return name
     return None
+
+
+def _local_organ(text: str) -> str | None:
+    """"ỦY BAN NHÂN DÂN TỈNH LẠNG SƠN" -> "Ủy ban nhân dân tỉnh Lạng Sơn": a local organ as it is written."""
+    m = _LOCAL_ORGAN.fullmatch(text.strip(" *_"))
+    if not m or not text.isupper():
+        return None
+    body, level, place = (m.group(i) or "" for i in (1, 2, 3))
+    body = body.capitalize() if not body.isascii() or len(body) > 5 else body  # "UBND", "HĐND" stay
+    return f"{body} {level.lower()} {place.title()}".strip()
 
 
 def _read_head(src: SourceText, start: int) -> _Head:
@@ -280,7 +293,9 @@ def read_identity(src: SourceText, kind: str, header: dict[str, Any] | None = No
                   ("metadata", meta_value["issuer"]), ("front-matter", _field(yaml, "issuer")),
                   ("manifest", info.issuer if info else None), ("code", code_issuer(code) if ident else None),
                   ("type", reference_data_issuer(typ)))
+    passed = next((m for _, line in src.numbered(start) if (m := _PASSED.search(line))), None)
     date = pick("date", ("header", head.date), ("metadata", _iso(meta_value["date"])),
+                ("passed", _iso(passed.group()) if passed else None),
                 ("front-matter", _iso(_field(yaml, "date"))),
                 ("appendix header", parent.get("date") if parent else None))
     title = pick("title", ("header", head.title), ("heading", heading[3] if heading else None),
