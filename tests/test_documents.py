@@ -218,3 +218,22 @@ def test_one_bad_file_does_not_hide_the_others(tmp_path, capsys):
     assert code == 2
     assert str(bad) in out.err and len(out.err.strip().splitlines()) == 1
     assert any(json.loads(line)["doc"] == "159-2026-nq-cp.md" for line in out.out.splitlines())
+
+
+# ---------------------------------------------------------------- units of an instrument
+
+def test_articles_clauses_and_points_are_units_with_their_heading_path():
+    ex = _ex("238-2026-nd-cp-ocr.md")
+    units = {u.span.line: u for u in ex.units}
+    assert (units[53].marker, units[53].is_heading) == ("Chương I", True)
+    preamble = [u for u in ex.units if u.text.startswith("Căn cứ")]
+    assert [u.span.line for u in preamble] == [34, 35, 37, 42]  # one unit per "Căn cứ" clause
+    assert units[37].span.end_line == 40
+    ex = _ex("91-2026-nd-cp-summary.md")
+    article = next(u for u in ex.units if u.marker == "Điều 1.")
+    assert article.text == "Điều 1. Phạm vi điều chỉnh" and article.is_heading
+    item = next(u for u in ex.units if u.span.line == 55)
+    assert item.heading_path[-1] == "Điều 1. Phạm vi điều chỉnh"
+    assert "125/2025/QH15" in item.text
+    lapse = next(u for u in ex.units if u.span.line == 69)  # "3. Nghị định số 141/2013/NĐ-CP, ... hết hiệu lực"
+    assert (lapse.marker, lapse.heading_path[-1]) == ("3.", "Điều 13. Hiệu lực thi hành")

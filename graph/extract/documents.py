@@ -16,6 +16,7 @@ from pathlib import Path
 
 from cchc.graph.corpus import DocumentInfo
 from cchc.graph.extract.agencies import load_registry
+from cchc.graph.extract.articles import article_units
 from cchc.graph.extract.citations import document_lines, find_citations, reference_data, same_number
 from cchc.graph.extract.cues import assign_relations
 from cchc.graph.extract.deadlines import parse_deadline
@@ -121,11 +122,11 @@ def extract_instrument(src: SourceText, identity: Identity, info: DocumentInfo |
 
     Its own number in the site's heading or metadata is the document itself, not a citation.
     """
-    ex = extract_plan(src, info)
-    ex.kind, ex.identity = "instrument", identity
-    ex.citations = [c for c in ex.citations if not (identity.id and c.numbered and same_number(c.id, identity.id))]
-    ex.warnings = [w for w in ex.warnings if "NHIỆM VỤ" not in w]  # an instrument has articles, not a task section
-    return ex
+    citations = assign_relations(src, find_citations(document_lines(src), src.doc))
+    return Extraction(doc=src.doc, kind="instrument", identity=identity, units=article_units(src),
+                      header={"title": identity.title, "year": int(identity.date[:4]) if identity.date else None},
+                      citations=[c for c in citations
+                                 if not (identity.id and c.numbered and same_number(c.id, identity.id))])
 
 
 def _is_instrument(identity: Identity, src: SourceText) -> bool:
