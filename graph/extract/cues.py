@@ -75,12 +75,17 @@ class _Block:
     lines: list[tuple[int, str]]
     scope: str | None = None  # relation forced on every citation (a "Căn cứ pháp lý" list or row)
     plain: bool = False  # a metadata row with no relation: no cue is read in it
-    item_cue: str | None = None  # relation of the instrument the item opens with (list under "Bãi bỏ ...:")
     heading: bool = False
 
 
 def _label_relation(label: str) -> str | None:
+    """The relation a site's metadata label states ("Căn cứ pháp lý", "Văn bản bị bãi bỏ"), None for others.
+
+    "Bị bãi bỏ bởi" names what repeals this document, and a site's "Thay thế" is ambiguous: neither counts.
+    """
     f = _fold(label.strip(" *_:")).lower()
+    if "boi" in f.split():
+        return None
     if "can cu" in f:
         return "based_on"
     if "bai bo" in f:
