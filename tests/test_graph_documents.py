@@ -106,3 +106,11 @@ def test_reach_ends_at_cycles_and_depth():
 def test_graph_with_instruments_conforms_to_the_shapes(store):
     conforms, _, text = validate(store.graph())
     assert conforms, text[:3000]
+
+
+def test_a_law_cited_by_name_elsewhere_is_the_same_instrument(store):
+    """159/NQ-CP cites "Luật Ban hành văn bản quy phạm pháp luật" by name only; 97/2026 gives its number."""
+    g = projection(store)
+    name = _iri("Luật Ban hành văn bản quy phạm pháp luật")
+    assert g.has_edge(name, _iri("64/2025/QH15"), key="sameAs")
+    assert name not in {h.node for h in network(store, "64/2025/QH15")}

@@ -42,7 +42,7 @@ from cchc.ontology import (
 )
 from rdflib import URIRef
 from rdflib.compare import to_canonical_graph
-from rdflib.namespace import RDF, RDFS
+from rdflib.namespace import OWL, RDF, RDFS
 
 __all__ = ["MENTIONS_QUERY", "Mention", "agency_triples", "instrument_triples", "refresh_shared"]
 
@@ -208,9 +208,36 @@ def instrument_triples(ids: Mapping[str, Iterable[str]], mentions: Iterable[Ment
         own_title = next((m.title for m in own if m.title), None)
         if own_title or len(titles) == 1:
             out.append((node, ELI.title, string(own_title or titles[0])))
+    out += _same_laws(out)
     for agent, names in sorted(agents.items()):
         out += [(agent, RDF.type, CCHC.Agency), (agent, SKOS.prefLabel, text_vi(min(names)))]
     return list(dict.fromkeys(out))
+
+
+def _law_name(text: str) -> str:
+    return re.sub(r"\s+nam\s+(?:19|20)\d\d$", "", " ".join(fold(text).split()))
+
+
+def _same_laws(triples: list[Triple]) -> list[Triple]:
+    """`owl:sameAs` from a law cited by name only to the numbered law of that name.
+
+    One document prints "Luật Ban hành văn bản quy phạm pháp luật số 64/2025/QH15", another only
+    "Luật Ban hành văn bản quy phạm pháp luật (năm 2025)": when exactly one numbered law carries the
+    name, the two nodes are one instrument.
+    """
+    numbered = {s for s, p, o in triples if p == CCHC.numbered and o.toPython() is True}
+    types = {s: str(o) for s, p, o in triples if p == CCHC.statedType}
+    names: dict[str, set[URIRef]] = defaultdict(set)
+    for s, p, o in triples:
+        if p == ELI.title and s in numbered and types.get(s) in ("Luật", "Bộ luật", "Pháp lệnh"):
+            names[_law_name(f"{types[s]} {o}")].add(s)
+    out: list[Triple] = []
+    for s, p, o in triples:
+        if p == DCTERMS.identifier and s not in numbered:
+            same = names.get(_law_name(str(o)), set())
+            if len(same) == 1:
+                out.append((s, OWL.sameAs, next(iter(same))))
+    return out
 
 
 def _issuers(node: URIRef, ms: list[Mention], same: Callable[[str, str], bool], registry: Registry, iris: IRIs,

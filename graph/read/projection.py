@@ -56,6 +56,7 @@ _AGENCIES = _PREFIXES + """SELECT ?n ?name ?cls WHERE {
   ?n a ?cls ; skos:prefLabel ?name . FILTER (?cls IN (cchc:Agency, cchc:AgencyGroup)) }"""
 _EDGES = _PREFIXES + "SELECT DISTINCT ?g ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } FILTER (?p IN (" + ", ".join(
     f"cchc:{r}" for r in EDGE_RELATIONS) + ")) }"
+_SAME = _PREFIXES + "SELECT ?a ?b WHERE { ?a <http://www.w3.org/2002/07/owl#sameAs> ?b }"
 _CITATIONS = _PREFIXES + """SELECT ?g ?c ?i ?by ?role ?parent ?file ?line ?end WHERE { GRAPH ?g {
   ?c a cchc:Citation ; cchc:mentions ?i ; cchc:citedBy ?by ; cchc:span ?s .
   ?s cchc:startLine ?line ; cchc:endLine ?end ; cchc:inDocument/dcterms:source ?file .
@@ -128,6 +129,10 @@ def project(store: Store) -> nx.MultiDiGraph:
         else:
             ev = role_ev.get((s, rel, o))
         g.add_edge(s, o, key=rel, relation=rel, **_evidence(ev))
+    for a, b in store.select(_SAME):  # a law cited by name only and the numbered law of that name
+        if a in g and b in g:
+            g.add_edge(a, b, key="sameAs", relation="sameAs")
+            g.add_edge(b, a, key="sameAs", relation="sameAs")
     _unit_edges(g, by_doc)
     return g
 

@@ -128,7 +128,7 @@ def _reach(g: nx.MultiDiGraph, target: str, max_depth: int | None = None) -> dic
         if max_depth is not None and len(paths[cur]) > max_depth:
             continue
         for src, _, rel, attrs in g.in_edges(cur, keys=True, data=True):
-            if rel in _CHAIN and src not in paths and g.nodes[src].get("kind") == "instrument":
+            if rel in (*_CHAIN, "sameAs") and src not in paths and g.nodes[src].get("kind") == "instrument":
                 paths[src] = [PathStep(src, rel, _evidence(attrs)), *paths[cur]]
                 queue.append(src)
     return paths
@@ -207,6 +207,8 @@ def network(store: Store, instrument: str | InstrumentRef, max_depth: int | None
     best: dict[str, NetworkHit] = {}
     for target in resolve_instruments(store, instrument):
         for node, path in _reach(g, target, max_depth).items():
-            if node != target and (node not in best or len(path) < len(best[node].path)):
+            if all(step.relation in ("sameAs", None) for step in path):
+                continue  # the instrument itself under another name
+            if node not in best or len(path) < len(best[node].path):
                 best[node] = NetworkHit(node, g.nodes[node]["id"], target, tuple(path))
     return sorted(best.values(), key=lambda h: (len(h.path), h.instrument_id))
