@@ -19,6 +19,7 @@ from cchc.graph.extract.agencies import load_registry
 from cchc.graph.extract.citations import InstrumentRef, parse_reference
 from cchc.graph.extract.deadlines import parse_time_expression
 from cchc.graph.extract.reading import fold
+from cchc.ontology import FIELD, SKOS, load_ontology
 from cchc.search.lexicon import name_key
 
 _LEAD = re.compile(r"\b(chu tri|chiu trach nhiem chinh|dau moi)\b")
@@ -46,8 +47,6 @@ class ParsedQuery:
 @functools.cache
 def _field_labels() -> list[tuple[str, str]]:
     """(folded label, concept IRI), longest first, from the ontology's SKOS scheme."""
-    from cchc.ontology import FIELD, SKOS, load_ontology
-
     g = load_ontology()
     out: set[tuple[str, str]] = set()
     for s, p, o in g.triples((None, None, None)):

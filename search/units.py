@@ -10,21 +10,18 @@ their agencies attached, so one passage is never listed twice.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any
 
 from cchc.graph.corpus import DocumentInfo
-from cchc.graph.extract.reading import fold
+from cchc.graph.extract.agencies import find_agencies
 from cchc.graph.extract.records import Deadline, Extraction, Task, Unit
+from cchc.graph.extract.roles import stated_roles
 from cchc.ontology import field_concept
 
 # Label lines of a criterion block ("- Cơ quan chủ trì tham mưu: Sở KH&ĐT", "- Cơ quan thực hiện: Sở Tài chính; ...").
-_LABEL = re.compile(r"^[-+•*–]?\s*Cơ quan (?P<role>chủ trì(?:\s+tham mưu)?|thực hiện|phối hợp)\s*:\s*(?P<who>.+)$",
-                    re.I | re.S)
-_HEADING_NO = re.compile(r"^\s*(?:[0-9]+(?:\.[0-9]+)*|[IVXLC]+|[a-zđ])[.)]\s*")
 
 
 @dataclass
@@ -129,40 +126,7 @@ def _narrative_unit(ex: Extraction, u: Unit, task: Task | None, year: int | None
     )
 
 
-def _ids(names: Iterable[str]) -> tuple[str, ...]:
-    from cchc.graph.extract.agencies import resolve_agency
-
-    return tuple(dict.fromkeys(i for i in (resolve_agency(n).agency_id for n in names) if i))
-
-
-def _stated_roles(u: SearchUnit) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Lead and cooperating agencies a narrative unit states without a task owning it.
-
-    A label line names them ("Cơ quan chủ trì tham mưu: Sở Kế hoạch và Đầu
-    tư"); a paragraph under a heading that is just an agency's name ("6. Sở
-    Khoa học và Công nghệ") is that agency's duty, led by it unless it opens
-    with "Phối hợp".
-    """
-    from cchc.graph.extract.agencies import load_registry, split_agencies
-
-    if m := _LABEL.match(u.text):
-        ids = _ids(split_agencies(m.group("who").strip().rstrip(".")))
-        return (ids, ()) if fold(m.group("role")).startswith("chu tri") else ((), ids)
-    if u.is_heading or not u.heading_path:
-        return (), ()
-    heading = _HEADING_NO.sub("", u.heading_path[-1]).strip(" .:")
-    reg = load_registry()
-    agency = reg.lookup(heading)
-    if agency is None or (a := reg.get(agency)) is None or \
-            " ".join(re.findall(r"\w+", fold(heading))) not in {" ".join(re.findall(r"\w+", fold(n)))
-                                                              for n in (a.name, *a.aliases)}:
-        return (), ()  # only a heading that is the whole name, not one that starts with it
-    return ((), (agency,)) if fold(u.text).startswith("phoi hop") else ((agency,), ())
-
-
 def _named_agencies(text: str) -> tuple[str, ...]:
-    from cchc.graph.extract.agencies import find_agencies
-
     return tuple(dict.fromkeys(m.agency_id for _, _, m in find_agencies(text) if m.agency_id))
 
 
@@ -194,5 +158,5 @@ def build_units(extractions: Iterable[Extraction], infos: Mapping[str, DocumentI
     for u in out:
         u.mention_ids = _named_agencies(u.text)
         if u.kind == "unit" and not u.lead_ids and not u.coop_ids:
-            u.lead_ids, u.coop_ids = _stated_roles(u)
+            u.lead_ids, u.coop_ids = stated_roles(u.text, u.heading_path, u.is_heading)
     return out

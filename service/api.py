@@ -19,15 +19,20 @@ import asyncio
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
 
+from cchc.graph.corpus import load_manifest
 from cchc.graph.extract.agencies import load_registry
 from cchc.graph.read.views import GraphViews, NotFound
 from cchc.ontology import CCHC, SKOS, load_ontology
+from cchc.search.carryover.compute import history
+from cchc.search.carryover.model import task_key
+from cchc.search.searcher import Filters
 from cchc.service import api_models as m
 from cchc.service.application import Application
 from cchc.service.settings import Settings
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
@@ -108,6 +113,7 @@ def install_openapi(app: FastAPI) -> None:
         if app.openapi_schema:
             return app.openapi_schema
         schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        _state_bounds(schema, app.state.api)
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         components.setdefault("ErrorBody", m.ErrorBody.model_json_schema())
         for ops in schema.get("paths", {}).values():
@@ -123,6 +129,21 @@ def install_openapi(app: FastAPI) -> None:
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _state_bounds(schema: dict[str, Any], ctx: ApiContext) -> None:
+    """Parameters whose valid values come from the settings, the registry or the ontology, stated in OpenAPI."""
+    bounds = {"k": {"maximum": ctx.settings.max_k}, "limit": {"maximum": ctx.settings.max_page_size},
+              "agency": {"enum": ctx.agency_ids}, "field": {"enum": ctx.field_ids}}
+    for ops in schema.get("paths", {}).values():
+        for op in ops.values():
+            for param in op.get("parameters", []):
+                extra = bounds.get(param.get("name"))
+                if extra and param.get("in") == "query":
+                    target = param["schema"]
+                    for alt in target.get("anyOf", [target]):
+                        if alt.get("type") != "null":
+                            alt.update(extra)
 
 
 def field_concepts() -> list[str]:
@@ -142,147 +163,207 @@ class Views:
         if self._views is None:
             with self._lock:
                 if self._views is None:
-                    from cchc.graph.corpus import load_manifest
-
                     settings = self.application.settings
                     self._views = GraphViews(self.application.store, settings.corpus_dir,
                                              load_manifest(settings.corpus_dir))
         return self._views
 
 
-def api_router(application: Application, settings: Settings, views: Views) -> APIRouter:
-    """/health, /search, /tasks, /instruments, /agencies, /fields, /documents, /carryover."""
-    router = APIRouter(responses=_ERRORS)
-    agency_ids = sorted(a.id for a in load_registry())
-    field_ids = field_concepts()
-    limit_q = Query(settings.page_size, ge=1, le=settings.max_page_size, description="items per page")
-    offset_q = Query(0, ge=0, le=1_000_000, description="items to skip")
+@dataclass
+class ApiContext:
+    """What every handler reads: the application, its settings and views, and the filters' valid values."""
 
-    async def run(fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+    application: Application
+    settings: Settings
+    views: Views
+    agency_ids: list[str]
+    field_ids: list[str]
+
+    async def run(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
         """Compute in a worker thread; past the request timeout, answer 503 (the thread finishes on its own)."""
+        timeout = self.settings.request_timeout
         try:
-            return await asyncio.wait_for(run_in_threadpool(fn, *args, **kwargs), settings.request_timeout)
+            return await asyncio.wait_for(run_in_threadpool(fn, *args, **kwargs), timeout)
         except TimeoutError:
-            raise ApiError(503, "timeout", f"the request took longer than {settings.request_timeout:g} s") from None
+            raise ApiError(503, "timeout", f"the request took longer than {timeout:g} s") from None
 
-    @router.get("/health", response_model=m.Health, tags=["service"])
-    async def health() -> Any:
-        """Liveness plus what is loaded: search units, documents and the graph's counts."""
-        def answer() -> dict[str, Any]:
-            store = application.store
-            return {"status": "ok", "units": len(application.searcher.units), "documents": len(store.documents()),
-                    "counts": {k: int(v) for k, v in store.counts().items()}}
-        return await run(answer)
+    def check_page(self, limit: int | None) -> int:
+        if limit is None:
+            return self.settings.page_size
+        if limit > self.settings.max_page_size:
+            raise ApiError(400, "bad_request", f"limit: at most {self.settings.max_page_size}")
+        return limit
 
-    @router.get("/search", response_model=m.SearchResponse, tags=["search"])
-    async def search(q: str = Query(..., min_length=1, max_length=500, description="the question, in Vietnamese"),
-                     k: int = Query(10, ge=1, le=settings.max_k, description="results to return"),
-                     year: int | None = Query(None, ge=1900, le=2100, description="only the plans of this year"),
-                     agency: str | None = Query(None, max_length=100, json_schema_extra={"enum": agency_ids},
-                                                description="only tasks this agency (registry id) leads or joins"),
-                     field: str | None = Query(None, max_length=100, json_schema_extra={"enum": field_ids},
-                                               description="only this CCHC field (id)"),
-                     ) -> Any:
-        """Hybrid search (contract §2): results with doc, line, section, no, score, text, why, plus `task`."""
-        from cchc.search.searcher import Filters
 
-        def answer() -> dict[str, Any]:
-            v = views.get()
-            if agency is not None and agency not in agency_ids:
-                raise ApiError(400, "bad_request", f"agency: unknown agency id {agency!r} (see /agencies)")
-            if field is not None and field not in field_ids:
-                raise ApiError(400, "bad_request", f"field: unknown field {field!r}; one of {', '.join(field_ids)}")
-            filters = Filters(year=year, agency=agency, field=field) if (year or agency or field) else None
-            results = application.searcher.search(q, k=k, filters=filters)
-            return {"query": q, "results": [{**r.to_json(), "task": v.task_at(r.doc, r.line)} for r in results]}
-        return await run(answer)
+def api_context(request: Request) -> ApiContext:
+    return request.app.state.api
 
-    def history_of(v: GraphViews, task_id: str) -> list[dict[str, Any]]:
-        from cchc.search.carryover.compute import history
-        from cchc.search.carryover.model import task_key
 
-        t = v.task_summary(task_id)
-        result = application.carryover
-        key = task_key(t["doc"], t["section"], t["no"], t["line"])
-        if key not in result.tasks:
-            return []  # not in a plan pair the carry-over links
-        return [{**step, "id": v.task_at(step["task"]["doc"], step["task"]["line"])} for step in history(result, key)]
+Ctx = Annotated[ApiContext, Depends(api_context)]
+Limit = Annotated[int | None, Query(ge=1, description="items per page (default and maximum: see the API description)")]
+Offset = Annotated[int, Query(ge=0, le=1_000_000, description="items to skip")]
 
-    @router.get("/tasks/{task_id:path}/history", response_model=m.TaskHistory, responses=_NOT_FOUND, tags=["tasks"])
-    async def task_history(task_id: str) -> Any:
-        """The task across plans, earliest first: each step with the score and reasons of its link."""
-        def answer() -> dict[str, Any]:
-            v = views.get()
-            return {"task": v.task_summary(task_id)["task"], "history": history_of(v, task_id)}
-        return await run(answer)
 
-    @router.get("/tasks/{task_id:path}", response_model=m.TaskDetail, responses=_NOT_FOUND, tags=["tasks"])
-    async def task(task_id: str) -> Any:
-        """A task: fields, deadline, agencies, citations, the source lines it came from, and its history."""
-        def answer() -> dict[str, Any]:
-            v = views.get()
-            return {**v.task(task_id), "history": history_of(v, task_id)}
-        return await run(answer)
+# ---------------------------------------------------------------- handlers
 
-    @router.get("/instruments/{instrument_id:path}", response_model=m.InstrumentDetail, responses=_NOT_FOUND,
-                tags=["instruments"])
-    async def instrument(instrument_id: str, limit: int = limit_q, offset: int = offset_q) -> Any:
-        """An instrument by its id (`118-2025-nd-cp`, or as printed: `118/2025/NĐ-CP`): metadata, conflicting
-        statements, mentions, and the tasks that trace back to it (`cites`, `via-plan`, `via-instrument`)
-        with the path that shows why.  `limit`/`offset` page both lists."""
-        return await run(lambda: views.get().instrument(instrument_id, limit, offset))
 
-    @router.get("/agencies", response_model=m.Page[m.AgencyRow], tags=["agencies"])
-    async def agencies(limit: int = limit_q, offset: int = offset_q) -> Any:
-        """Registry agencies with their task counts."""
-        return await run(lambda: views.get().agencies(limit, offset))
+async def health(ctx: Ctx) -> Any:
+    """Liveness plus what is loaded: search units, documents and the graph's counts."""
+    def answer() -> dict[str, Any]:
+        app, store = ctx.application, ctx.application.store
+        return {"status": "ok", "units": len(app.searcher.units), "documents": len(store.documents()),
+                "counts": {k: int(v) for k, v in store.counts().items()}}
+    return await ctx.run(answer)
 
-    @router.get("/agencies/{agency_id}", response_model=m.AgencyDetail, responses=_NOT_FOUND, tags=["agencies"])
-    async def agency(agency_id: str, limit: int = limit_q, offset: int = offset_q) -> Any:
-        """An agency: aliases, 2025 lineage, the tasks it led or joined by year, and its predecessors' tasks
-        (`inherited`).  `limit`/`offset` page each year's list; `totals` gives the full counts."""
-        return await run(lambda: views.get().agency(agency_id, limit, offset))
 
-    @router.get("/fields", response_model=m.Page[m.FieldRow], tags=["search"])
-    async def fields(limit: int = limit_q, offset: int = offset_q) -> Any:
-        """The CCHC fields (values of /search's `field`) with their task counts."""
-        return await run(lambda: views.get().fields(limit, offset))
+async def search(ctx: Ctx,
+                 q: Annotated[str, Query(min_length=1, max_length=500, description="the question, in Vietnamese")],
+                 k: Annotated[int, Query(ge=1, description="results to return (at most Settings.max_k)")] = 10,
+                 year: Annotated[int | None, Query(ge=1900, le=2100, description="only the plans of this year")] = None,
+                 agency: Annotated[str | None, Query(max_length=100, description="only tasks this agency "
+                                                     "(registry id, see /agencies) leads or joins")] = None,
+                 field: Annotated[str | None, Query(max_length=100, description="only this CCHC field "
+                                                    "(id, see /fields)")] = None) -> Any:
+    """Hybrid search (contract §2): results with doc, line, section, no, score, text, why, plus `task`."""
+    def answer() -> dict[str, Any]:
+        v = ctx.views.get()
+        if k > ctx.settings.max_k:
+            raise ApiError(400, "bad_request", f"k: at most {ctx.settings.max_k}")
+        if agency is not None and agency not in ctx.agency_ids:
+            raise ApiError(400, "bad_request", f"agency: unknown agency id {agency!r} (see /agencies)")
+        if field is not None and field not in ctx.field_ids:
+            raise ApiError(400, "bad_request", f"field: unknown field {field!r}; one of {', '.join(ctx.field_ids)}")
+        filters = Filters(year=year, agency=agency, field=field) if (year or agency or field) else None
+        results = ctx.application.searcher.search(q, k=k, filters=filters)
+        return {"query": q, "results": [{**r.to_json(), "task": v.task_at(r.doc, r.line)} for r in results]}
+    return await ctx.run(answer)
 
-    @router.get("/documents", response_model=m.Page[m.DocumentRow], tags=["documents"])
-    async def documents(limit: int = limit_q, offset: int = offset_q) -> Any:
-        """The documents in the graph, with type, issuer, level, year and task count."""
-        return await run(lambda: views.get().documents(limit, offset))
 
-    @router.get("/documents/{document_id}", response_model=m.DocumentDetail, responses=_NOT_FOUND,
-                tags=["documents"])
-    async def document(document_id: str, limit: int = limit_q, offset: int = offset_q) -> Any:
-        """A document (file name without .txt): counts, relations to instruments and its tasks (paged)."""
-        return await run(lambda: views.get().document(document_id, limit, offset))
+def _history_of(ctx: ApiContext, v: GraphViews, task_id: str) -> list[dict[str, Any]]:
+    t = v.task_summary(task_id)
+    result = ctx.application.carryover
+    key = task_key(t["doc"], t["section"], t["no"], t["line"])
+    if key not in result.tasks:
+        return []  # not in a plan pair the carry-over links
+    return [{**step, "id": v.task_at(step["task"]["doc"], step["task"]["line"])} for step in history(result, key)]
 
-    @router.get("/carryover", response_model=m.CarryOverResponse, responses=_NOT_FOUND, tags=["carry-over"])
-    async def carryover(from_: str | None = Query(None, alias="from", max_length=200,
-                                                  description="earlier plan (file name, .txt optional)"),
-                        to: str | None = Query(None, max_length=200, description="later plan"),
-                        limit: int | None = Query(None, ge=1, le=settings.max_page_size,
-                                                  description="pairs per page (default: all, as the contract says)"),
-                        offset: int = offset_q) -> Any:
-        """Tasks of an earlier plan carried over into a later one (contract §3), optionally one plan pair."""
-        def answer() -> dict[str, Any]:
-            data = application.carryover.contract_json()
-            want = {k: v if v.endswith(".txt") else f"{v}.txt" for k, v in (("from", from_), ("to", to)) if v}
-            if want:
-                plans = [p for p in data["plans"] if all(p[k] == v for k, v in want.items())]
-                if not plans:
-                    known = ", ".join(f"{p['from']} -> {p['to']}" for p in data["plans"])
-                    raise ApiError(404, "not_found", f"no carry-over computed for "
-                                                     f"{' -> '.join(want.get(k, '*') for k in ('from', 'to'))}; "
-                                                     f"plan pairs: {known}")
-                keys = {(p["from"], p["to"]) for p in plans}
-                data = {"plans": plans,
-                        "pairs": [x for x in data["pairs"] if (x["from"]["doc"], x["to"]["doc"]) in keys]}
-            if limit is not None or offset:
-                data["pairs"] = data["pairs"][offset:offset + (limit or len(data["pairs"]))]
-            return jsonable_encoder(data)
-        return await run(answer)
 
-    return router
+async def task_history(ctx: Ctx, task_id: str) -> Any:
+    """The task across plans, earliest first: each step with the score and reasons of its link."""
+    def answer() -> dict[str, Any]:
+        v = ctx.views.get()
+        return {"task": v.task_summary(task_id)["task"], "history": _history_of(ctx, v, task_id)}
+    return await ctx.run(answer)
+
+
+async def task(ctx: Ctx, task_id: str) -> Any:
+    """A task: fields, deadline, agencies, citations, the source lines it came from, and its history."""
+    def answer() -> dict[str, Any]:
+        v = ctx.views.get()
+        return {**v.task(task_id), "history": _history_of(ctx, v, task_id)}
+    return await ctx.run(answer)
+
+
+async def instrument(ctx: Ctx, instrument_id: str, limit: Limit = None, offset: Offset = 0) -> Any:
+    """An instrument by its id (`118-2025-nd-cp`, or as printed: `118/2025/NĐ-CP`): metadata, conflicting
+    statements, mentions, and the tasks that trace back to it (`cites`, `via-plan`, `via-instrument`)
+    with the path that shows why.  `limit`/`offset` page both lists."""
+    n = ctx.check_page(limit)
+    return await ctx.run(lambda: ctx.views.get().instrument(instrument_id, n, offset))
+
+
+async def agencies(ctx: Ctx, limit: Limit = None, offset: Offset = 0) -> Any:
+    """Registry agencies with their task counts."""
+    n = ctx.check_page(limit)
+    return await ctx.run(lambda: ctx.views.get().agencies(n, offset))
+
+
+async def agency(ctx: Ctx, agency_id: str, limit: Limit = None, offset: Offset = 0) -> Any:
+    """An agency: aliases, 2025 lineage, the tasks it led or joined by year, and its predecessors' tasks
+    (`inherited`).  `limit`/`offset` page each year's list; `totals` gives the full counts."""
+    n = ctx.check_page(limit)
+    return await ctx.run(lambda: ctx.views.get().agency(agency_id, n, offset))
+
+
+async def fields(ctx: Ctx, limit: Limit = None, offset: Offset = 0) -> Any:
+    """The CCHC fields (values of /search's `field`) with their task counts."""
+    n = ctx.check_page(limit)
+    return await ctx.run(lambda: ctx.views.get().fields(n, offset))
+
+
+async def documents(ctx: Ctx, limit: Limit = None, offset: Offset = 0) -> Any:
+    """The documents in the graph, with type, issuer, level, year and task count."""
+    n = ctx.check_page(limit)
+    return await ctx.run(lambda: ctx.views.get().documents(n, offset))
+
+
+async def document(ctx: Ctx, document_id: str, limit: Limit = None, offset: Offset = 0) -> Any:
+    """A document (file name without .txt): counts, relations to instruments and its tasks (paged)."""
+    n = ctx.check_page(limit)
+    return await ctx.run(lambda: ctx.views.get().document(document_id, n, offset))
+
+
+def _carryover_answer(ctx: ApiContext, from_: str | None, to: str | None, limit: int | None,
+                      offset: int) -> dict[str, Any]:
+    data = ctx.application.carryover.contract_json()
+    want = {k: v if v.endswith(".txt") else f"{v}.txt" for k, v in (("from", from_), ("to", to)) if v}
+    if want:
+        plans = [p for p in data["plans"] if all(p[k] == v for k, v in want.items())]
+        if not plans:
+            known = ", ".join(f"{p['from']} -> {p['to']}" for p in data["plans"])
+            raise ApiError(404, "not_found", f"no carry-over computed for "
+                                             f"{' -> '.join(want.get(k, '*') for k in ('from', 'to'))}; "
+                                             f"plan pairs: {known}")
+        keys = {(p["from"], p["to"]) for p in plans}
+        data = {"plans": plans, "pairs": [x for x in data["pairs"] if (x["from"]["doc"], x["to"]["doc"]) in keys]}
+    if limit is not None or offset:
+        data["pairs"] = data["pairs"][offset:offset + (limit or len(data["pairs"]))]
+    return jsonable_encoder(data)
+
+
+async def carryover(ctx: Ctx,
+                    from_: Annotated[str | None, Query(alias="from", max_length=200,
+                                                       description="earlier plan (file name, .txt optional)")] = None,
+                    to: Annotated[str | None, Query(max_length=200, description="later plan")] = None,
+                    limit: Annotated[int | None, Query(ge=1, description="pairs per page (default: all, as the "
+                                                       "contract says)")] = None,
+                    offset: Offset = 0) -> Any:
+    """Tasks of an earlier plan carried over into a later one (contract §3), optionally one plan pair."""
+    if limit is not None:
+        ctx.check_page(limit)
+    return await ctx.run(_carryover_answer, ctx, from_, to, limit, offset)
+
+
+@dataclass(frozen=True)
+class Route:
+    path: str
+    handler: Callable[..., Any]
+    model: Any
+    tag: str
+    not_found: bool = False
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("/health", health, m.Health, "service"),
+    Route("/search", search, m.SearchResponse, "search"),
+    Route("/tasks/{task_id:path}/history", task_history, m.TaskHistory, "tasks", not_found=True),
+    Route("/tasks/{task_id:path}", task, m.TaskDetail, "tasks", not_found=True),
+    Route("/instruments/{instrument_id:path}", instrument, m.InstrumentDetail, "instruments", not_found=True),
+    Route("/agencies", agencies, m.Page[m.AgencyRow], "agencies"),
+    Route("/agencies/{agency_id}", agency, m.AgencyDetail, "agencies", not_found=True),
+    Route("/fields", fields, m.Page[m.FieldRow], "search"),
+    Route("/documents", documents, m.Page[m.DocumentRow], "documents"),
+    Route("/documents/{document_id}", document, m.DocumentDetail, "documents", not_found=True),
+    Route("/carryover", carryover, m.CarryOverResponse, "carry-over", not_found=True),
+)
+
+
+def install_api(app: FastAPI, application: Application, settings: Settings, views: Views) -> None:
+    """Every JSON route of `ROUTES` on `app`, reading one `ApiContext` from the app's state."""
+    app.state.api = ApiContext(application, settings, views, sorted(a.id for a in load_registry()),
+                               field_concepts())
+    router = APIRouter(responses=_ERRORS)
+    for r in ROUTES:
+        router.add_api_route(r.path, r.handler, methods=["GET"], response_model=r.model, tags=[r.tag],
+                             responses=_NOT_FOUND if r.not_found else None, name=r.handler.__name__)
+    app.include_router(router)

@@ -8,9 +8,11 @@ strict on names, so a renamed field fails the schema tests, not the page.
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from dataclasses import fields as dc_fields
+from typing import Any, Generic, TypeVar, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, Field
+from cchc.search.searcher import Result
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 T = TypeVar("T")
 
@@ -43,18 +45,16 @@ class Health(_Model):
 # ---------------------------------------------------------------- search
 
 
-class SearchResult(_Model):
-    doc: str
-    line: int
-    end_line: int
-    section: str | None
-    no: str | None
-    score: float
-    text: str
-    why: list[str]
-    key: str
-    kind: str
-    task: str | None = Field(description="id of the task this hit belongs to (for /tasks/{id}), else null")
+def _result_fields() -> dict[str, Any]:
+    """The fields of `cchc.search.searcher.Result`, so the API states what search returns, not a copy of it."""
+    return {f.name: (hints[f.name], ...) for hints in [get_type_hints(Result)] for f in dc_fields(Result)}
+
+
+SearchResult = create_model(
+    "SearchResult", __base__=_Model, __doc__="One search hit (`cchc.search.searcher.Result`) and its task id.",
+    **_result_fields(),
+    task=(str | None, Field(description="id of the task this hit belongs to (for /tasks/{id}), else null")),
+)
 
 
 class SearchResponse(_Model):

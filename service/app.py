@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from contextlib import asynccontextmanager
 
-from cchc.service.api import Views, api_router, install_error_handlers, install_openapi
+from cchc.service.api import Views, install_api, install_error_handlers, install_openapi
 from cchc.service.application import Application
 from cchc.service.settings import Settings
 from cchc.service.sparql_api import install_sparql
@@ -52,7 +52,7 @@ def create_app(settings: Settings | None = None, application: Application | None
     app.state.views = views
     install_error_handlers(app)
     install_openapi(app)
-    app.include_router(api_router(app_obj, settings, views))
+    install_api(app, app_obj, settings, views)
     install_sparql(app, app_obj, settings)  # /sparql
     app.include_router(web_router())  # / and /static: the web page
     return app

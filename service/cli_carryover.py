@@ -15,6 +15,8 @@ from typing import Any
 
 from cchc.service.settings import Settings
 
+# Commands import their library modules inside the handler: see `cchc.service.cli` for the measured reason.
+
 log = logging.getLogger(__name__)
 
 

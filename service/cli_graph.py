@@ -17,6 +17,8 @@ from pathlib import Path
 
 from cchc.service.settings import Settings
 
+# Commands import their library modules inside the handler: see `cchc.service.cli` for the measured reason.
+
 log = logging.getLogger(__name__)
 
 _DATA_HELP = "data directory (the store is DIR/store)"
@@ -132,12 +134,14 @@ def cmd_sparql(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    from cchc.graph.read.export import export
+
     store = _store(settings)
     if args.out:
-        store.export(args.format, Path(args.out))
+        export(store, args.format, Path(args.out))
         print(f"wrote {args.out}", file=sys.stderr)
     else:
-        sys.stdout.buffer.write(store.export(args.format) or b"")
+        sys.stdout.buffer.write(export(store, args.format) or b"")
     return 0
 
 
@@ -173,7 +177,7 @@ def cmd_trace(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from cchc.graph.rdf.store import EXPORT_FORMATS
+    from cchc.graph.read.export import EXPORT_FORMATS
 
     b = sub.add_parser("build", help="extract the corpus; build the graph store, search index and carry-over links")
     b.add_argument("--corpus", metavar="DIR", help="corpus directory (default: the embedded corpus)")

@@ -9,6 +9,7 @@ import pytest
 from cchc.graph.extract.citations import parse_reference
 from cchc.graph.extract.records import Span
 from cchc.graph.rdf.store import Store
+from cchc.graph.read.export import export
 from cchc.graph.read.projection import graphml_bytes, projection
 from cchc.graph.read.trace import PathStep, resolve_instruments, trace
 
@@ -105,7 +106,7 @@ def test_projection_and_graphml(store, tmp_path):
     assert g.has_edge(BASE + "agency/so-kh-cn", BASE + "agency/so-tt-tt", key="successorOf")
     assert g.has_edge(PLAN, BASE + "instrument/316-kh-ubnd", key="replaces")
     assert g[PLAN][BASE + "instrument/316-kh-ubnd"]["replaces"]["ev_line"] == 277
-    assert store.export("graphml", tmp_path / "kg.graphml") is None
+    assert export(store, "graphml", tmp_path / "kg.graphml") is None
     back = nx.read_graphml(tmp_path / "kg.graphml")
     assert back.number_of_nodes() == g.number_of_nodes() and back.number_of_edges() == g.number_of_edges()
     assert graphml_bytes(store).startswith(b"<?xml")

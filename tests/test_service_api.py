@@ -247,6 +247,14 @@ def test_app_lifespan_builds_a_missing_data_dir(tmp_path):
         assert c.get("/documents").json()["items"][0]["file"] == TANDOAN_2025
 
 
+def _cmdline(p: psutil.Process) -> list[str]:
+    """A child's command line; a child that has just exited (a recycled worker) has none."""
+    try:
+        return p.cmdline()
+    except (psutil.ZombieProcess, psutil.NoSuchProcess):
+        return []
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 def test_cchc_serve_builds_a_missing_data_dir(tmp_path, workers):
     """Built once by the command, then served by one process or by `--workers` processes on one socket."""
@@ -273,7 +281,7 @@ def test_cchc_serve_builds_a_missing_data_dir(tmp_path, workers):
         with httpx.Client(timeout=30) as client:  # keep-alive, as browsers and load generators do
             answers = [client.get(f"http://127.0.0.1:{port}/search", params={"q": "Đề án 06"}) for _ in range(6)]
         assert all(r.status_code == 200 and r.json()["results"] for r in answers)
-        children = [" ".join(p.cmdline()) for p in psutil.Process(proc.pid).children(recursive=True)]
+        children = [" ".join(_cmdline(p)) for p in psutil.Process(proc.pid).children(recursive=True)]
         servers = [c for c in children if "spawn_main" in c]  # uvicorn's processes (not SPARQL workers, trackers)
         assert len(servers) == (workers if workers > 1 else 0), children
     finally:

@@ -7,9 +7,10 @@ rows broken by a page break, agency cells wrapped over several lines.
 from __future__ import annotations
 
 import pytest
+from cchc.graph.extract.cells import segment_row
 from cchc.graph.extract.documents import extract_source
 from cchc.graph.extract.reading import SourceText, read_source
-from cchc.graph.extract.tables import raw_rows, segment_row, table_lines
+from cchc.graph.extract.tables import raw_rows, table_lines
 
 from .conftest import APPENDIX_2023, APPENDIX_2026, CORPUS
 

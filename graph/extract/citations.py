@@ -10,6 +10,10 @@ joined text, so an answer can always be traced back to the source lines.
 `issuer_source` is "text" when the issuer is printed ("của Chính phủ") and
 "code" when it is implied by the number's code (CP, TTg, QH15) or by the type
 (a Luật is passed by the Quốc hội).
+
+Kept as one module (~440 lines) on purpose: the instrument grammar (types,
+numbers, issuers, dates, titles) is one set of patterns built from
+`data/instruments.toml`, and every part reads the others' matches.
 """
 
 from __future__ import annotations

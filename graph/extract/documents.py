@@ -17,6 +17,7 @@ from pathlib import Path
 from cchc.graph.corpus import DocumentInfo
 from cchc.graph.extract.agencies import load_registry
 from cchc.graph.extract.articles import article_units
+from cchc.graph.extract.cells import segment_row
 from cchc.graph.extract.citations import document_lines, find_citations, reference_data, same_number
 from cchc.graph.extract.cues import assign_relations
 from cchc.graph.extract.deadlines import parse_deadline
@@ -24,7 +25,8 @@ from cchc.graph.extract.identity import read_identity
 from cchc.graph.extract.narrative import extract_narrative
 from cchc.graph.extract.reading import SourceError, SourceText, read_source, squash
 from cchc.graph.extract.records import Citation, Extraction, Identity, Span, Task
-from cchc.graph.extract.tables import COLUMNS, raw_rows, segment_row, table_lines
+from cchc.graph.extract.tables import COLUMNS, raw_rows, table_lines
+from cchc.graph.extract.targets import find_targets
 
 log = logging.getLogger(__name__)
 
@@ -111,8 +113,6 @@ def extract_plan(src: SourceText, info: DocumentInfo | None = None) -> Extractio
     for t in res.tasks:
         inside = tuple(c for c in ex.citations if t.span.line <= c.span.line <= t.span.end_line)
         ex.tasks.append(_with_agencies_and_deadline(replace(t, citations=inside), year))
-    from cchc.graph.extract.targets import find_targets
-
     ex.targets = find_targets(src, res.units)
     return ex
 

@@ -12,6 +12,10 @@ Tasks come from the "NHIỆM VỤ, GIẢI PHÁP" section.  The PAPI plan's block
 give lead and cooperating agencies; elsewhere the lead is the agency an item
 names as its subject, else the one "TỔ CHỨC THỰC HIỆN" makes chủ trì (or tham
 mưu) of the item's reform area.
+
+Kept as one module (~430 lines) on purpose: unit boundaries, the heading tree
+and the task rules read the same lines and markers; split, each half would
+re-derive them.
 """
 
 from __future__ import annotations

@@ -44,14 +44,15 @@ from cchc.graph.rdf.build import DocumentGraph, build_document, doc_stem
 from cchc.graph.rdf.shared import refresh_shared
 from cchc.graph.rdf.terms import GraphNames, Triple, from_ox, prefixes, py_value, to_quads
 from cchc.ontology import DEFAULT_BASE, IRIs, bind_namespaces
+from oxrdflib import OxigraphStore
 from rdflib import Dataset, Graph, URIRef
 from rdflib.query import Result
 
-__all__ = ["EXPORT_FORMATS", "DocumentRecord", "Store", "StoreError", "file_sha256"]
+__all__ = ["RDF_FORMATS", "DocumentRecord", "Store", "StoreError", "file_sha256"]
 
 _FORMATS = {"turtle": ox.RdfFormat.TURTLE, "trig": ox.RdfFormat.TRIG, "nquads": ox.RdfFormat.N_QUADS,
             "jsonld": ox.RdfFormat.JSON_LD, "ntriples": ox.RdfFormat.N_TRIPLES}
-EXPORT_FORMATS = (*_FORMATS, "graphml")
+RDF_FORMATS = tuple(_FORMATS)
 Apply = Callable[[ox.Store, dict], None]
 
 
@@ -120,8 +121,6 @@ class Store:
     def dataset(self) -> Dataset:
         """The rdflib view; its default graph is the union of the named graphs."""
         if self._dataset is None:
-            from oxrdflib import OxigraphStore
-
             self._dataset = bind_namespaces(Dataset(store=OxigraphStore(store=self._ox), default_union=True))
         return self._dataset
 
@@ -159,15 +158,11 @@ class Store:
         return out
 
     def export(self, fmt: str, out: str | Path | None = None) -> bytes | None:
-        """Serialise: turtle/ntriples merge the graphs, trig/nquads/jsonld keep them, graphml is the projection.
+        """Serialise: turtle/ntriples merge the graphs, trig/nquads/jsonld keep them (graphml: `read.export`).
 
         With `out`, writes a temporary file next to it and renames it into place; else returns the bytes.
         """
-        if fmt == "graphml":
-            from cchc.graph.read.projection import graphml_bytes
-
-            data = graphml_bytes(self)
-        elif fmt in ("turtle", "ntriples"):
+        if fmt in ("turtle", "ntriples"):
             merged = ox.Store()
             merged.extend(ox.Quad(q.subject, q.predicate, q.object) for q in self._ox)
             data = merged.dump(format=_FORMATS[fmt], from_graph=ox.DefaultGraph(),
@@ -175,7 +170,7 @@ class Store:
         elif fmt in _FORMATS:
             data = self._ox.dump(format=_FORMATS[fmt], prefixes=prefixes(self.iris) if fmt == "trig" else None)
         else:
-            raise ValueError(f"unknown export format {fmt!r}: use one of {', '.join(EXPORT_FORMATS)}")
+            raise ValueError(f"unknown export format {fmt!r}: use one of {', '.join(RDF_FORMATS)}")
         if out is None:
             return data
         gens.atomic_write(Path(out), data)

@@ -25,6 +25,7 @@ from typing import Any
 from cchc.embeddings.encoder import Encoder
 from cchc.graph.corpus import MANIFEST, corpus_files, load_manifest
 from cchc.graph.extract.agencies import DATA_FILE as AGENCY_REGISTRY
+from cchc.graph.extract.documents import extract_file
 from cchc.graph.extract.records import Extraction
 from cchc.search.carryover.compute import DEFAULT_THRESHOLD, compute_carryover, update_carryover
 from cchc.search.carryover.model import CarryOverResult
@@ -79,8 +80,6 @@ def save_carryover(result: CarryOverResult, data_dir: Path, key: dict[str, Any])
 
 
 def _extract(corpus_dir: Path) -> list[Extraction]:
-    from cchc.graph.extract.documents import extract_file
-
     manifest = load_manifest(corpus_dir)
     return [extract_file(p, manifest.get(p.name)) for p in corpus_files(corpus_dir)]
 
