@@ -114,3 +114,15 @@ def test_a_law_cited_by_name_elsewhere_is_the_same_instrument(store):
     name = _iri("Luật Ban hành văn bản quy phạm pháp luật")
     assert g.has_edge(name, _iri("64/2025/QH15"), key="sameAs")
     assert name not in {h.node for h in network(store, "64/2025/QH15")}
+
+
+def test_instrument_page_shows_basis_repeals_and_mentions(store):
+    from cchc.graph.read.views import GraphViews
+
+    page_ = GraphViews(store).instrument("97/2026/TT-BTC")
+    rels = {(r["relation"], r["direction"], r["label"]) for r in page_["relations"]}
+    assert ("basedOn", "out", "78/2025/NĐ-CP") in rels and ("repeals", "out", "55/2010/TT-BTC") in rels
+    assert any(r == "textOf" and d == "in" for r, d, _ in rels)  # its own text, the document
+    assert page_["date"] == "2026-07-06" and page_["type"] == "Thông tư"
+    law = GraphViews(store).instrument("125/2025/QH15")
+    assert ("guides", "in", "91/2026/NĐ-CP") in {(r["relation"], r["direction"], r["label"]) for r in law["relations"]}
