@@ -33,25 +33,30 @@ def _records(ex) -> list[dict]:
     rows += [u.to_json() for u in ex.units] + [t.to_json() for t in ex.targets]
     order = {"task": 0, "citation": 1, "unit": 2, "target": 3}
     rows.sort(key=lambda r: (order[r["kind"]], r["line"]))
-    return rows
+    return ([ex.identity.to_json()] if ex.identity else []) + rows
 
 
 def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
+    """Extract every file; a file that fails is reported on stderr and the others are still printed (exit 2)."""
     from cchc.graph.extract.documents import extract_file
 
-    extractions = []
+    extractions, failed = [], 0
     t0 = time.perf_counter()
     for name in args.files:
         path = Path(name)
-        manifest = load_manifest(path.parent) if path.parent.is_dir() else {}
-        extractions.append(extract_file(path, manifest.get(path.name)))
+        try:
+            manifest = load_manifest(path.parent) if path.parent.is_dir() else {}
+            extractions.append(extract_file(path, manifest.get(path.name)))
+        except (SourceError, ValueError) as exc:  # one file's problem never hides the others' records
+            print(f"cchc: error: {exc}", file=sys.stderr)
+            failed += 1
     log.info("extracted %d files in %.2fs", len(extractions), time.perf_counter() - t0)
+    status = 2 if failed else 0
     if args.jsonl:
         out = sys.stdout
         for ex in extractions:
-            for rec in _records(ex):
-                out.write(json.dumps(rec, ensure_ascii=False) + "\n")
-        return 0
+            out.write("".join(json.dumps(rec, ensure_ascii=False) + "\n" for rec in _records(ex)))
+        return status
     from rich.console import Console
     from rich.table import Table
 
@@ -66,7 +71,7 @@ def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
             table.add_row(str(t.span.line), key, t.content[:160], "; ".join(t.lead), "; ".join(t.cooperating),
                           t.timeline or "", ", ".join(t.cites))
         console.print(table)
-    return 0
+    return status
 
 
 # Settings fields that subcommands may set by flag (flag dest -> field): flags beat CCHC_* variables.

@@ -176,18 +176,21 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_trace(args: argparse.Namespace, settings: Settings) -> int:
     from cchc.graph.read.projection import projection
-    from cchc.graph.read.trace import resolve_instruments, trace
+    from cchc.graph.read.trace import network, resolve_instruments, trace
 
     store = _store(settings)
     targets = resolve_instruments(store, args.ref)
     if not targets:
         raise ValueError(f"no instrument in the graph matches {args.ref!r}")
-    hits = trace(store, args.ref)
+    hits = trace(store, args.ref, max_depth=args.max_depth)
+    basis = network(store, args.ref, max_depth=args.max_depth)
     g = projection(store)
     labels = {n: a.get("id") or a.get("stem") or a.get("label") or n for n, a in g.nodes(data=True)}
     if args.json:
         print(json.dumps({"query": args.ref, "instruments": [labels[t] for t in targets],
-                          "hits": [h.to_json() for h in hits]}, ensure_ascii=False, indent=2))
+                          "hits": [h.to_json() for h in hits],
+                          "network": [{"instrument": n.instrument_id, "why": n.why(g)} for n in basis]},
+                         ensure_ascii=False, indent=2))
         return 0
     print(f"{args.ref!r} -> {', '.join(g.nodes[t]['label'] for t in targets)}: {len(hits)} hits")
     for h in hits:
@@ -195,6 +198,10 @@ def cmd_trace(args: argparse.Namespace, settings: Settings) -> int:
         content = h.content if len(h.content) <= 100 else h.content[:99] + "…"
         print(f"{h.doc}:{h.line}  {where}  [{h.link}]  {content}")
         print(f"    why: {h.why(labels)}")
+    if basis:
+        print(f"instruments resting on it ({len(basis)}):")
+        for n in basis:
+            print(f"    {n.why(g)}")
     return 0
 
 
@@ -241,5 +248,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     t = sub.add_parser("trace", help="tasks that trace back to an instrument, and why")
     t.add_argument("ref", metavar="INSTRUMENT", help='e.g. "NĐ 118", "76/NQ-CP", "Luật Ngân sách nhà nước"')
     t.add_argument("--json", action="store_true")
+    t.add_argument("--max-depth", type=int, default=3, metavar="N",
+                   help="hops between instruments followed through the basis network (default 3)")
     t.add_argument("--data", metavar="DIR", help=_DATA_HELP)
     t.set_defaults(func=cmd_trace)

@@ -63,15 +63,17 @@ def _bad_inputs(tmp_path: Path) -> dict[str, tuple[Path, str]]:
 
 
 @pytest.mark.parametrize("case", ["empty", "binary", "undecodable", "no table", "directory", "missing"])
-def test_bad_input_one_line_exit_2_nothing_written(tmp_path, case):
+def test_bad_input_one_line_exit_2_others_still_written(tmp_path, case):
     path, problem = _bad_inputs(tmp_path)[case]
-    # A good file first: its records must not be printed when a later file fails.
+    # A good file first: one file's problem never hides the others' records, each printed whole.
     proc = subprocess.run(
         [sys.executable, "-m", "cchc.service.cli", "extract", str(CORPUS / APPENDIX_2026), str(path), "--jsonl"],
         capture_output=True, text=True,
     )
     assert proc.returncode == 2
-    assert proc.stdout == ""
+    rows = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert {r["doc"] for r in rows} == {APPENDIX_2026}
+    assert sum(1 for r in rows if r["kind"] == "task") == 49
     err = proc.stderr.strip().splitlines()
     assert len(err) == 1, err
     assert str(path) in err[0] and problem in err[0]

@@ -28,11 +28,13 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from cchc.graph.extract.ocr_ids import find_damaged, repair_assembly_code
 from cchc.graph.extract.reading import SourceText, fold, squash
 from cchc.graph.extract.records import Citation, Span
 
-__all__ = ["InstrumentRef", "document_lines", "find_citations", "join_numbered", "normalise_id",
-           "parse_reference"]
+__all__ = ["InstrumentRef", "canonical_issuer", "code_issuer", "code_type", "document_lines", "find_citations",
+           "front_matter_end", "join_numbered", "normalise_id", "parse_reference", "reference_data", "same_number",
+           "type_of_word"]
 
 # The repeated appendix-table header: layout, never part of a cell.
 TABLE_HEADER_LINES = frozenset({"STT NỘI DUNG SẢN PHẨM", "CƠ QUAN", "CHỦ TRÌ", "PHỐI HỢP", "THỜI GIAN",
@@ -44,7 +46,8 @@ _LOOKALIKES = {"Ð": "Đ", "ð": "đ"}  # Icelandic eth, typed for Đ
 _YEAR = r"(?:19|20)\d{2}"
 _CODE = r"[A-ZĐ][A-Za-zĐđ0-9]*(?:[-/][A-ZĐ][A-Za-zĐđ0-9]*)*"
 # "02  /KH-UBND" has a space before the slash; never around a hyphen ("năm 2021 - UBND ...").
-_ID_RE = re.compile(rf"(?<![\w/.\-])(?P<num>\d{{1,5}}[a-zA-Z]?)(?: ?/ ?(?P<year>{_YEAR}))?(?: ?/ ?|-)"
+# "66.22/2026/NQ-CP": a resolution numbered within a series
+_ID_RE = re.compile(rf"(?<![\w/.\-])(?P<num>\d{{1,5}}(?:\.\d{{1,3}})?[a-zA-Z]?)(?: ?/ ?(?P<year>{_YEAR}))?(?: ?/ ?|-)"
                     rf"(?P<code>{_CODE})(?!\w)")
 _DIRECT = re.compile(r" ?(?:số ?:? ?)?", re.I)  # between type word and number
 _GAP = re.compile(r"((?: [^\W\d_]+){1,8}) số ?:? ?", re.I)  # "Kế hoạch hành động số"
@@ -53,6 +56,8 @@ _SHARED_SEP = re.compile(r" ?(?:,|và|, và)? ?", re.I)
 _SO_BEFORE = re.compile(r"số ?:? ?$", re.I)
 _DATE = re.compile(r",? ?(?:ngày ?(?:(\d{1,2}) ?/ ?(\d{1,2}) ?/ ?(\d{4})"
                    r"|(\d{1,2}) tháng (\d{1,2}) năm (\d{4}))|(\d{1,2})/(\d{1,2})/(\d{4})(?!\d))", re.I)
+# "NĐ 187/2025": a number and year without the code, completed from the type's `default_code`
+_NO_CODE = re.compile(rf"(?<![\w/.\-])(?P<num>\d{{1,5}}) ?/ ?(?P<year>{_YEAR})(?![\w/\-])")
 _AMENDING = re.compile(r"sửa đổi, bổ sung(?: một số (?:điều|Điều))?(?: của)? (?:các )?Luật ")
 _NAME_YEAR = re.compile(rf"năm {_YEAR}(?!\w)")
 _DE_AN = re.compile(r"(?<!\w)Đề án (\d{1,3})(?![\w/-])")
@@ -86,6 +91,7 @@ class _Data:
     abbrs: dict[str, frozenset[str]] = field(default_factory=dict)  # type -> folded abbreviations
     type_issuer: dict[str, str] = field(default_factory=dict)
     code_issuer: dict[str, str] = field(default_factory=dict)  # folded code -> issuer
+    default_code: dict[str, str] = field(default_factory=dict)  # type -> code of every instrument of it
 
 
 @cache
@@ -99,6 +105,8 @@ def _data() -> _Data:
             d.canonical.setdefault(fold(a), t["name"])
         if t.get("issuer"):
             d.type_issuer[t["name"]] = t["issuer"]
+        if t.get("default_code"):
+            d.default_code[t["name"]] = t["default_code"]
     d.code_issuer.update({_key(k): v for k, v in raw["issuer_codes"].items()})
     return d
 
@@ -116,7 +124,9 @@ def _patterns() -> dict[str, re.Pattern[str]]:
         "type": re.compile(rf"(?<!\w)(?:{_alt(names)}|(?-i:{_alt(abbrs)}))(?!\w)", re.I),
         "issuer": re.compile(rf",? ?của (?P<who>(?:{issuer})(?: (?:khóa|khoá) [IVXL]+)?)(?!\w)", re.I),
         "title": re.compile(rf",? ?(?:(?:{dropped}) (?=\S)|(?=(?:{openers}) ))", re.I),
-        "title_stop": re.compile(rf";|\.(?: |$)|: |, (?=(?:{_alt(names)}) )"),
+        # a title ends at ";", a sentence end, a colon, a new instrument, or a new "Căn cứ" clause (Markdown
+        # copies print the title and the preamble as paragraphs without a final period)
+        "title_stop": re.compile(rf";|\.(?: |$)|: |, (?=(?:{_alt(names)}) )| (?=[*_]*Căn cứ\b)"),
         "named": re.compile(rf"(?<!\w)(?:{_alt(raw['named']['types'])})(?= \S)"),
         "name_stop": re.compile(rf"(?:{_alt(raw['named']['stop_words'])})(?!\w)|số \d"),
         "group_issuer": re.compile(rf"(?<!\w)các (?P<type>{_alt(names)}) của (?P<who>{issuer})(?!\w)[^.;]*?: ", re.I),
@@ -145,10 +155,54 @@ def join_numbered(lines: Sequence[tuple[int, str]]) -> tuple[str, list[int]]:
     return "".join(out), owner
 
 
+def front_matter_end(src: SourceText) -> int:
+    """Line number of the "---" closing a Markdown copy's YAML front matter, 0 when there is none.
+
+    The front matter is the collection's metadata, not the document's text: it is read for the
+    identity (identity.py) and never searched for citations.
+    """
+    if not src.lines or src.lines[0].strip() != "---":
+        return 0
+    return next((n for n, line in src.numbered(2) if line.strip() == "---"), 0)
+
+
 def document_lines(src: SourceText) -> list[tuple[int, str]]:
-    """A whole document's lines without blanks, lone page numbers and repeated table headers."""
-    return [(n, line) for n, line in src.numbered()
+    """A whole document's lines without front matter, blanks, lone page numbers and repeated table headers."""
+    return [(n, line) for n, line in src.numbered(front_matter_end(src) + 1)
             if (s := squash(line)) and not re.fullmatch(r"\d{1,3}", s) and s not in TABLE_HEADER_LINES]
+
+
+def reference_data() -> dict[str, Any]:
+    """The parsed `data/instruments.toml`."""
+    return _data().raw
+
+
+def type_of_word(word: str) -> str | None:
+    """The canonical type a type word or abbreviation names ("NGHỊ ĐỊNH", "NĐ" -> "Nghị định"), else None."""
+    return _data().canonical.get(fold(squash(word)))
+
+
+def code_type(code: str) -> str | None:
+    """The type a number's code names ("TT-BTC" -> Thông tư), or implies ("QH15" -> Luật)."""
+    return _code_type(code) or _implied_type(code)
+
+
+def code_issuer(code: str) -> str | None:
+    """The issuer a number's code names ("TT-BTC" -> Bộ Tài chính), None when no part is unambiguous."""
+    known = [p for p in _parts(code) if p in _data().code_issuer]
+    return _data().code_issuer[known[0]] if known else None
+
+
+@cache
+def _issuer_names() -> dict[str, str]:
+    raw = _data().raw
+    names = [*raw["issuer_codes"].values(), *raw["issuers"]["bodies"], *_data().type_issuer.values()]
+    return {fold(n): n for n in names}
+
+
+def canonical_issuer(name: str) -> str | None:
+    """An issuer as the reference data spells it ("BỘ TÀI CHÍNH" -> "Bộ Tài chính"), None when unknown."""
+    return _issuer_names().get(fold(squash(name)))
 
 
 @dataclass
@@ -169,6 +223,7 @@ class _Hit:
     issuer_source: str | None = None
     title: str | None = None
     title_span: tuple[int, int] = (0, 0)
+    printed: str | None = None
 
 
 def _code_type(code: str) -> str | None:
@@ -243,12 +298,58 @@ def _type_name(word: str) -> str:
     return next((t["name"] for t in _data().raw["types"] if t["name"].lower() == word.lower()), word)
 
 
+@dataclass(frozen=True)
+class _Number:
+    """An instrument number at text[start:end]: as printed, or repaired / completed (`printed` then set)."""
+
+    start: int
+    end: int
+    id: str
+    num: str
+    year: str | None
+    code: str
+    printed: str | None = None
+    type: str | None = None  # the type that completed an abbreviated number
+
+
+def _numbers(text: str) -> list[_Number]:
+    """Every instrument number in `text`, OCR damage repaired where unambiguous, in order."""
+    out = [_Number(d.start, d.end, d.id, d.num, d.year, d.code, text[d.start:d.end])
+           for d in find_damaged(text)]
+    taken = [(n.start, n.end) for n in out]
+    for m in _ID_RE.finditer(text):
+        if any(a < m.end() and m.start() < b for a, b in taken):
+            continue
+        printed = m.group().replace(" ", "")
+        code, year = m.group("code"), m.group("year")
+        fixed = repair_assembly_code(code, year)
+        if fixed:  # "118/2025/QH135"
+            out.append(_Number(m.start(), m.end(), f"{m.group('num')}/{year}/{fixed}", m.group("num"), year, fixed,
+                               printed))
+        else:
+            out.append(_Number(m.start(), m.end(), printed, m.group("num"), year, code))
+    for m in _NO_CODE.finditer(text):
+        found = _type_before(text, m.start(), None)
+        code = _data().default_code.get(found[0]) if found and found[2] is None else None
+        if code and not any(n.start < m.end() and m.start() < n.end for n in out):
+            out.append(_Number(m.start(), m.end(), f"{m.group('num')}/{m.group('year')}/{code}", m.group("num"),
+                               m.group("year"), code, m.group(), found[0]))
+    return sorted(out, key=lambda n: n.start)
+
+
+def _implied_type(code: str) -> str | None:
+    """The type a code implies when no type word is printed ("QH15" -> Luật)."""
+    m = re.match(r"[A-ZĐ]+", code)
+    return _data().raw.get("code_types", {}).get(m.group()) if m and m.end() == len(code.rstrip("0123456789")) \
+        else None
+
+
 def _numbered(text: str, owner: list[int]) -> list[_Hit]:
     hits: list[_Hit] = []
-    for m in _ID_RE.finditer(text):
-        code = m.group("code")
-        code_type = _code_type(code)
-        kind, start, name = code_type, m.start(), None
+    for m in _numbers(text):
+        code = m.code
+        code_type = m.type or _code_type(code)
+        kind, start, name = code_type, m.start, None
         prev = hits[-1] if hits else None
         found = _type_before(text, start, code_type)
         listed = _LIST_SEP.fullmatch(text, prev.end, start) if prev else None
@@ -263,8 +364,8 @@ def _numbered(text: str, owner: list[int]) -> list[_Hit]:
             start = so.start() if so else start
             if code_type and _starts_line(text, owner, start):
                 start = _dangling_type(text, owner, start, code_type, prev.end if prev else 0) or start
-        hit = _Hit(start, m.end(), m.end(), kind, m.group().replace(" ", ""), number=m.group("num"),
-                   year=m.group("year"), code=code)
+        hit = _Hit(start, m.end, m.end, kind or _implied_type(code), m.id, number=m.num, year=m.year, code=code,
+                   printed=m.printed)
         _read_tail(text, hit)
         if name and kind in _data().raw["named"]["types"] and not hit.title:
             hit.title = name  # "Luật Ban hành văn bản quy phạm pháp luật số 64/2025/QH15"
@@ -355,13 +456,29 @@ def find_citations(lines: Sequence[tuple[int, str]], doc: str) -> list[Citation]
         span = Span(doc, line, max(line, owner[h.id_end - 1]))
         out.append(Citation(span=span, id=h.id, type=h.type, issuer=h.issuer, date=h.date, title=h.title,
                             surface=text[h.start:h.id_end], numbered=h.numbered, number=h.number,
-                            year=h.year, code=h.code, issuer_source=h.issuer_source, parent=parent))
+                            year=h.year, code=h.code, issuer_source=h.issuer_source, parent=parent,
+                            printed=h.printed))
     return out
 
 
 def normalise_id(s: str) -> str:
     """An instrument id for comparison: case and Đ/D folded, spaces dropped ("118/2025/ND-CP")."""
     return fold(s).upper().replace(" ", "")
+
+
+def same_number(a: str, b: str) -> bool:
+    """Whether two ids name one instrument: equal, or equal but for a year printed in one only.
+
+    A non-normative resolution prints "14/NQ-CP" in its header while collections file it as
+    "14/2026/NQ-CP"; two different years never match.
+    """
+    ma, mb = (_ID_RE.fullmatch(squash(x)) for x in (a, b))
+    if not (ma and mb):
+        return normalise_id(a) == normalise_id(b)
+    if (ma.group("year") and mb.group("year")) and ma.group("year") != mb.group("year"):
+        return False
+    return (ma.group("num").lstrip("0"), normalise_id(ma.group("code"))) == \
+        (mb.group("num").lstrip("0"), normalise_id(mb.group("code")))
 
 
 @dataclass(frozen=True)

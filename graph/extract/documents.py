@@ -16,18 +16,22 @@ from pathlib import Path
 
 from cchc.graph.corpus import DocumentInfo
 from cchc.graph.extract.agencies import load_registry
+from cchc.graph.extract.articles import article_units
 from cchc.graph.extract.cells import segment_row
-from cchc.graph.extract.citations import document_lines, find_citations
+from cchc.graph.extract.citations import document_lines, find_citations, reference_data, same_number
+from cchc.graph.extract.cues import assign_relations
 from cchc.graph.extract.deadlines import parse_deadline
+from cchc.graph.extract.identity import read_identity
 from cchc.graph.extract.narrative import extract_narrative
 from cchc.graph.extract.reading import SourceError, SourceText, read_source, squash
-from cchc.graph.extract.records import Citation, Extraction, Span, Task
+from cchc.graph.extract.records import Citation, Extraction, Identity, Span, Task
 from cchc.graph.extract.tables import COLUMNS, raw_rows, table_lines
 from cchc.graph.extract.targets import find_targets
 
 log = logging.getLogger(__name__)
 
 _YEAR_IN_TITLE = re.compile(r"NĂM ((?:19|20)\d\d)")
+_ARTICLE = re.compile(r"^[#*\s]*Điều 1\.")
 
 
 def _agencies(cell: str) -> tuple[tuple[str, ...], tuple]:
@@ -103,7 +107,7 @@ def extract_plan(src: SourceText, info: DocumentInfo | None = None) -> Extractio
     res = extract_narrative(src)
     ex = Extraction(doc=src.doc, kind="narrative", header=dict(res.header), units=res.units,
                     warnings=list(res.warnings))
-    ex.citations = find_citations(document_lines(src), src.doc)
+    ex.citations = assign_relations(src, find_citations(document_lines(src), src.doc))
     year = info.start_year if info else None
     ex.header.setdefault("year", year)
     for t in res.tasks:
@@ -113,16 +117,41 @@ def extract_plan(src: SourceText, info: DocumentInfo | None = None) -> Extractio
     return ex
 
 
+def extract_instrument(src: SourceText, identity: Identity, info: DocumentInfo | None = None) -> Extraction:
+    """A legal instrument (Nghị định, Thông tư, Công văn, ...): citations with their relation, units, its identity.
+
+    Its own number in the site's heading or metadata is the document itself, not a citation.
+    """
+    citations = assign_relations(src, find_citations(document_lines(src), src.doc))
+    return Extraction(doc=src.doc, kind="instrument", identity=identity, units=article_units(src),
+                      header={"title": identity.title, "year": int(identity.date[:4]) if identity.date else None},
+                      citations=[c for c in citations
+                                 if not (identity.id and c.numbered and same_number(c.id, identity.id))])
+
+
+def _is_instrument(identity: Identity, src: SourceText) -> bool:
+    plan_types = reference_data()["identity"]["plan_types"]
+    if identity.type:
+        return identity.type not in plan_types
+    return bool(identity.id) or any(_ARTICLE.match(line) for line in src.lines)
+
+
 def extract_source(src: SourceText, info: DocumentInfo | None = None) -> Extraction:
-    """Extract one document, choosing the reader by what the text holds."""
+    """Extract one document, choosing the reader by what the text holds: task table, legal instrument or plan."""
     if table_lines(src)[0]:
         ex = extract_appendix(src, info)
         if not ex.tasks:
             raise SourceError(src.path, "task table header found but no rows could be read")
+        ex.identity = read_identity(src, "appendix", ex.header, info)
         return ex
+    identity = read_identity(src, "plan", None, info)
+    if _is_instrument(identity, src):
+        return extract_instrument(src, replace(identity, kind="instrument"), info)
     ex = extract_plan(src, info)
-    if not any(u.is_heading for u in ex.units) and not ex.tasks:
-        raise SourceError(src.path, "no task table and no plan headings (I., 1., ...) found")
+    if not any(u.is_heading for u in ex.units) and not ex.tasks and identity.is_empty:
+        raise SourceError(src.path, "no task table, no plan headings (I., 1., ...) and no document number or "
+                                    "type found")
+    ex.identity = identity
     return ex
 
 

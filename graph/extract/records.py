@@ -42,8 +42,11 @@ class Citation:
     code: str | None = None  # "NĐ-CP"
     issuer_source: str | None = None  # "text" or "code"
     parent: str | None = None  # id of the citation whose title holds this one
+    printed: str | None = None  # the number as printed when `id` repairs or completes it ("15/201 2/QI113")
+    relation: str | None = None  # what the citing document does with it: "based_on", "amends", ... (cues.py)
 
     def to_json(self) -> dict[str, Any]:
+        extra = {"printed": self.printed} if self.printed else {}
         return {
             "kind": "citation",
             "doc": self.span.doc,
@@ -60,6 +63,8 @@ class Citation:
             "year": self.year,
             "code": self.code,
             "parent": self.parent,
+            "relation": self.relation,
+            **extra,
         }
 
 
@@ -198,13 +203,39 @@ class Target:
         }
 
 
+@dataclass(frozen=True)
+class Identity:
+    """What a document says about itself; `line` is the first line after any front matter holding its number."""
+
+    doc: str
+    id: str | None
+    type: str | None
+    issuer: str | None
+    date: str | None
+    title: str | None
+    line: int
+    kind: str  # "instrument" | "plan" | "appendix"
+    sources: dict[str, str] = field(default_factory=dict)  # field -> "header" | "metadata" | "front-matter" | ...
+    part_of: str | None = None  # an appendix: the id of the plan it is attached to
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.id or self.type)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": "document", "doc": self.doc, "id": self.id, "type": self.type, "issuer": self.issuer,
+                "date": self.date, "title": self.title, "line": self.line, "document_kind": self.kind,
+                "part_of": self.part_of, "sources": dict(self.sources)}
+
+
 @dataclass
 class Extraction:
     """Everything extracted from one source document."""
 
     doc: str
-    kind: str  # "appendix" | "narrative"
+    kind: str  # "appendix" | "narrative" | "instrument"
     header: dict[str, Any] = field(default_factory=dict)
+    identity: Identity | None = None
     tasks: list[Task] = field(default_factory=list)
     citations: list[Citation] = field(default_factory=list)
     units: list[Unit] = field(default_factory=list)

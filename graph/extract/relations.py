@@ -24,7 +24,11 @@ from dataclasses import dataclass
 
 from cchc.graph.extract.records import Citation, Extraction
 
-__all__ = ["Relation", "document_relations", "find_relations", "instrument_relations", "own_number"]
+__all__ = ["PREDICATES", "Relation", "document_relations", "find_relations", "instrument_relations", "own_number"]
+
+# A citation's `relation` (contract field) -> the graph predicate (cchc:basedOn, cchc:repeals, ...)
+PREDICATES = {"based_on": "basedOn", "implements": "implements", "amends": "amends", "replaces": "replaces",
+              "repeals": "repeals", "guides": "guides"}
 
 # A preamble clause opens with its cue; the cue carries over a ";"-separated list of instruments.
 _DOC_CUES = (
@@ -38,8 +42,9 @@ _THIS_DOC = (
     (re.compile(r"\bnày\b[^;.]{0,40}?\bsửa\s+đổi,?\s+bổ\s+sung\b", re.I), "amends"),
 )
 # Inside a title: the last cue before the nested citation says how the two relate.
-_TITLE_CUES = re.compile(r"(thực\s+hiện|triển\s+khai)|(sửa\s+đổi,?\s+bổ\s+sung)|(thay\s+thế)|(căn\s+cứ)", re.I)
-_TITLE_PREDICATES = ("implements", "amends", "replaces", "basedOn")
+_TITLE_CUES = re.compile(r"(thực\s+hiện|triển\s+khai)|(sửa\s+đổi,?\s+bổ\s+sung)|(thay\s+thế)|(căn\s+cứ)"
+                         r"|(quy\s+định\s+chi\s+tiết|hướng\s+dẫn\s+thi\s+hành)", re.I)
+_TITLE_PREDICATES = ("implements", "amends", "replaces", "basedOn", "guides")
 # Between two sibling citations: "X, được sửa đổi, bổ sung bởi Y" (Y amends X).
 _AMENDED_BY = re.compile(r",?\s*(?:đã\s+)?được\s+sửa\s+đổi,?\s+bổ\s+sung(?:\s+một\s+số\s+điều)?\s+(?:bởi|theo|tại)\s+",
                          re.I)
@@ -57,7 +62,7 @@ class Relation:
     """
 
     subject: str | None
-    predicate: str  # "implements" | "basedOn" | "replaces" | "amends" | "cites" | "appendixOf"
+    predicate: str  # "implements" | "basedOn" | "replaces" | "amends" | "repeals" | "guides" | "cites" | "appendixOf"
     object: str
     evidence: Citation
     cue: str
@@ -145,19 +150,29 @@ def _this_document_relations(seg: _Segment) -> Iterator[Relation]:
 
 
 def own_number(ex: Extraction) -> str | None:
-    """The plan's own number when its header prints one ("Số: 29/KH-UBND"), else None."""
+    """The document's own number: a legal instrument's identity, a plan's "Số: 29/KH-UBND", else None."""
+    if ex.kind == "instrument":
+        return ex.identity.id if ex.identity else None
     m = _OWN_NUMBER.search(str(ex.header.get("number") or ""))
     return re.sub(r"\s+", "", m.group(1)) if m else None
 
 
+def _stated_relations(ex: Extraction) -> list[Relation]:
+    """A legal instrument's relations: each citation's `relation`, read from its clause (cues.py)."""
+    return [Relation(None, PREDICATES[c.relation], c.id, c, c.relation) for c in ex.citations
+            if c.relation and c.numbered]
+
+
 def document_relations(ex: Extraction) -> list[Relation]:
-    """What the document implements, is based on, replaces, and the plan an appendix belongs to."""
+    """What the document implements, is based on, replaces, amends, repeals or guides; an appendix's plan."""
     out: list[Relation] = []
     parent = ex.header.get("parent_plan")
     if parent:
         ev = next((c for c in ex.citations if c.id == parent["id"] and c.span.line == parent["line"]), None)
         if ev is not None:
             out.append(Relation(None, "appendixOf", ev.id, ev, "Kèm theo"))
+    if ex.kind == "instrument":
+        out.extend(_stated_relations(ex))
     for seg in _segments(ex) if ex.kind == "narrative" else ():
         if seg.preamble:
             out.extend(_preamble_relations(seg))

@@ -14,12 +14,14 @@ computed across documents in `shared.py`.
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from cchc.graph.corpus import DocumentInfo
 from cchc.graph.extract.deadlines import parse_deadline
-from cchc.graph.extract.records import Deadline, Extraction, Span, Task
+from cchc.graph.extract.reading import fold
+from cchc.graph.extract.records import Deadline, Extraction, Identity, Span, Task
 from cchc.graph.extract.relations import Relation, find_relations
 from cchc.graph.rdf.terms import GraphNames, Triple, bool_, date_, decimal_, int_, string, text_vi
 from cchc.ontology import CCHC, DCTERMS, PROV, TIME, IRIs, field_concept
@@ -30,6 +32,11 @@ __all__ = ["DocumentGraph", "build_document", "doc_stem"]
 
 _RECURRENCES = {"continuous", "yearly"}  # what the ontology's shapes allow; others keep only the text
 _PRECISIONS = {"day", "month", "quarter", "half", "year", "period"}
+
+
+def _name_key(name: str) -> str:
+    """A law's name for matching: folded, without "năm 2025" ("Luật Ban hành VBQPPL năm 2025")."""
+    return re.sub(r"\s+nam\s+(?:19|20)\d\d$", "", " ".join(fold(name).split()))
 
 
 def doc_stem(doc: str) -> str:
@@ -91,12 +98,42 @@ class _Builder:
     # ------------------------------------------------------------ document
     def document(self) -> None:
         ex, d = self.ex, self.doc
-        self.out += [(d, RDF.type, CCHC.Appendix if ex.kind == "appendix" else CCHC.Plan),
-                     (d, DCTERMS.identifier, string(self.stem)), (d, DCTERMS.source, string(ex.doc))]
+        cls = {"appendix": CCHC.Appendix, "instrument": CCHC.InstrumentText}.get(ex.kind, CCHC.Plan)
+        self.out += [(d, RDF.type, cls), (d, DCTERMS.identifier, string(self.stem)),
+                     (d, DCTERMS.source, string(ex.doc))]
+        ident = ex.identity if ex.kind == "instrument" else None
         title = (self.info.title if self.info else None) or ex.header.get("title") \
-            or " ".join(ex.header.get("title_lines") or ())
+            or " ".join(ex.header.get("title_lines") or ()) or (ident and ident.id and f"{ident.type} {ident.id}")
         if title:
             self.add(d, DCTERMS.title, text_vi(title))
+        if ident and ident.id:
+            self.own_identity(ident)
+
+    def own_identity(self, ident: Identity) -> None:
+        """The instrument this document is the text of, described by the document itself (its own citation).
+
+        Its node is the one every citation of the number reaches; shared.py lets this description win.
+        """
+        instrument = self.instrument(ident.id)
+        node = self.iris.citation(self.stem, ident.line, 0)
+        self.fact(node, CCHC.Citation, Span(self.ex.doc, ident.line, ident.line), part_of=False)
+        self.out += [(self.doc, CCHC.textOf, instrument), (node, CCHC.citedBy, self.doc),
+                     (node, CCHC.mentions, instrument), (node, CCHC.surface, string(ident.id)),
+                     (node, CCHC.numbered, bool_(True)), (node, CCHC.issuerSource, string("text"))]
+        for prop, value in ((CCHC.statedType, ident.type), (CCHC.statedIssuer, ident.issuer),
+                            (CCHC.statedTitle, ident.title)):
+            self.opt(node, prop, value)
+        if ident.date:
+            self.add(node, CCHC.statedDate, date_(ident.date))
+
+    def aliases(self) -> dict[str, str]:
+        """Unnumbered law names this document pairs with a number ("Luật Ban hành ... số 64/2025/QH15"):
+        name -> id, so that a later "Luật Ban hành ..." reaches the same instrument node."""
+        out: dict[str, str] = {}
+        for c in self.ex.citations:
+            if c.numbered and c.title and c.type in ("Luật", "Bộ luật", "Pháp lệnh") and c.surface.startswith(c.type):
+                out.setdefault(_name_key(f"{c.type} {c.title}"), c.id)
+        return out
 
     def deadline(self, dl: Deadline) -> URIRef:
         # A timeline without a year of its own ("Thường xuyên") means the document's year: key it with it,
@@ -185,10 +222,11 @@ class _Builder:
         nodes: dict[int, URIRef] = {}
         n_on_line: dict[int, int] = {}
         starts, unit_nodes, ends = units
+        aliases = self.aliases()
         for k, c in enumerate(self.ex.citations):
             n = n_on_line[c.span.line] = n_on_line.get(c.span.line, 0) + 1
             node = nodes[id(c)] = self.iris.citation(self.stem, c.span.line, n)
-            instrument = self.instrument(c.id)
+            instrument = self.instrument(c.id if c.numbered else aliases.get(_name_key(c.id), c.id))
             role = doc_roles.get(id(c))
             i = bisect.bisect_right(starts, c.span.line) - 1
             in_unit = unit_nodes[i] if i >= 0 and c.span.line <= ends[i] else None
@@ -215,12 +253,17 @@ class _Builder:
                 return
 
     def relations(self, relations: list[Relation]) -> None:
+        aliases = self.aliases()
+
+        def node(ident: str) -> URIRef:  # a law's name this document pairs with its number: one node
+            return self.instrument(aliases.get(_name_key(ident), ident))
+
         for r in relations:
-            obj = self.instrument(r.object)
+            obj = node(r.object)
             if r.predicate == "appendixOf" and r.subject is None:
                 self.add(self.doc, CCHC.appendixOf, obj)
-            elif r.subject is not None:
-                self.add(self.instrument(r.subject), CCHC[r.predicate], obj)
+            elif r.subject is not None and node(r.subject) != obj:
+                self.add(node(r.subject), CCHC[r.predicate], obj)
 
 
 def build_document(ex: Extraction, info: DocumentInfo | None = None, iris: IRIs | None = None) -> DocumentGraph:

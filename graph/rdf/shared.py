@@ -42,7 +42,7 @@ from cchc.ontology import (
 )
 from rdflib import URIRef
 from rdflib.compare import to_canonical_graph
-from rdflib.namespace import RDF, RDFS
+from rdflib.namespace import OWL, RDF, RDFS
 
 __all__ = ["MENTIONS_QUERY", "Mention", "agency_triples", "instrument_triples", "refresh_shared"]
 
@@ -53,7 +53,7 @@ _PRIMARY = ("merge", "rename", "abolish")
 MENTIONS_QUERY = """
 PREFIX cchc: <https://w3id.org/cchc/ontology#>
 PREFIX dcterms: <http://purl.org/dc/terms/>
-SELECT ?i ?doc ?line ?type ?issuer ?src ?date ?title ?numbered WHERE {
+SELECT ?i ?doc ?line ?type ?issuer ?src ?date ?title ?numbered ?own WHERE {
   ?c a cchc:Citation ; cchc:mentions ?i ; cchc:span ?s .
   ?s cchc:startLine ?line ; cchc:inDocument ?d .
   ?d dcterms:identifier ?doc .
@@ -63,6 +63,7 @@ SELECT ?i ?doc ?line ?type ?issuer ?src ?date ?title ?numbered WHERE {
   OPTIONAL { ?c cchc:statedDate ?date }
   OPTIONAL { ?c cchc:statedTitle ?title }
   OPTIONAL { ?c cchc:numbered ?numbered }
+  OPTIONAL { ?d cchc:textOf ?i . BIND(true AS ?own) }
 }
 """
 
@@ -80,6 +81,7 @@ class Mention:
     date: str | None = None
     title: str | None = None
     numbered: bool | None = None
+    own: bool | None = None  # said by the instrument's own text (its document is cchc:textOf it)
 
 
 # ---------------------------------------------------------------- agencies
@@ -177,46 +179,79 @@ def instrument_triples(ids: Mapping[str, Iterable[str]], mentions: Iterable[Ment
         node = URIRef(iri)
         ident = _choose_id(ids[iri])
         ms = sorted(by_instrument.get(iri, ()), key=lambda m: (m.doc, m.line))
+        own = [m for m in ms if m.own]
         parts = _ID_PARTS.fullmatch(ident)
         numbered = any(m.numbered for m in ms) if any(m.numbered is not None for m in ms) else bool(parts)
         types = list(dict.fromkeys(m.type for m in ms if m.type))
-        classes = {instrument_class(t) for t in types}
+        if own and own[0].type:  # its own text names its type: the class and label follow it
+            types = [own[0].type, *(t for t in types if t != own[0].type)]
+        classes = {instrument_class(t) for t in (types[:1] if own and own[0].type else types)}
         cls = classes.pop() if len(classes) == 1 else CCHC.LegalInstrument
         out += [(node, RDF.type, cls), (node, DCTERMS.identifier, string(ident)),
                 (node, CCHC.numbered, bool_(numbered))]
-        label = f"{types[0]} {ident}" if numbered and len(types) == 1 else ident
+        label = f"{types[0]} {ident}" if numbered and (len(types) == 1 or own) else ident
         out.append((node, RDFS.label, text_vi(label)))
         if numbered and parts:
             out += [(node, ELI.number, string(parts.group(1))), (node, CCHC.symbol, string(parts.group(3)))]
-        concept = instrument_type_concept(types[0]) if len(types) == 1 else None
+        concept = instrument_type_concept(types[0]) if len(types) == 1 or (own and own[0].type) else None
         if concept is not None and cls != CCHC.LegalInstrument:
             out.append((node, ELI.type_document, concept))
         out += [(node, CCHC.statedType, string(t)) for t in types]
-        out += _issuers(node, ms, same_issuer, registry, iris, agents)
+        out += _issuers(node, ms, same_issuer, registry, iris, agents, own)
         dates = sorted({m.date for m in ms if m.date})
         out += [(node, CCHC.statedDate, date_(d)) for d in dates]
-        if len(dates) == 1:
-            out.append((node, ELI.date_document, date_(dates[0])))
+        own_date = next((m.date for m in own if m.date), None)
+        if own_date or len(dates) == 1:  # its own text wins; other dates stay in cchc:statedDate
+            out.append((node, ELI.date_document, date_(own_date or dates[0])))
         titles = [_pick(g, lambda t: len(t)) for g in _clusters((m.title for m in ms if m.title), _same_title)]
         out += [(node, CCHC.statedTitle, string(t)) for t in sorted(titles)]
-        if len(titles) == 1:
-            out.append((node, ELI.title, string(titles[0])))
+        own_title = next((m.title for m in own if m.title), None)
+        if own_title or len(titles) == 1:
+            out.append((node, ELI.title, string(own_title or titles[0])))
+    out += _same_laws(out)
     for agent, names in sorted(agents.items()):
         out += [(agent, RDF.type, CCHC.Agency), (agent, SKOS.prefLabel, text_vi(min(names)))]
     return list(dict.fromkeys(out))
 
 
+def _law_name(text: str) -> str:
+    return re.sub(r"\s+nam\s+(?:19|20)\d\d$", "", " ".join(fold(text).split()))
+
+
+def _same_laws(triples: list[Triple]) -> list[Triple]:
+    """`owl:sameAs` from a law cited by name only to the numbered law of that name.
+
+    One document prints "Luật Ban hành văn bản quy phạm pháp luật số 64/2025/QH15", another only
+    "Luật Ban hành văn bản quy phạm pháp luật (năm 2025)": when exactly one numbered law carries the
+    name, the two nodes are one instrument.
+    """
+    numbered = {s for s, p, o in triples if p == CCHC.numbered and o.toPython() is True}
+    types = {s: str(o) for s, p, o in triples if p == CCHC.statedType}
+    names: dict[str, set[URIRef]] = defaultdict(set)
+    for s, p, o in triples:
+        if p == ELI.title and s in numbered and types.get(s) in ("Luật", "Bộ luật", "Pháp lệnh"):
+            names[_law_name(f"{types[s]} {o}")].add(s)
+    out: list[Triple] = []
+    for s, p, o in triples:
+        if p == DCTERMS.identifier and s not in numbered:
+            same = names.get(_law_name(str(o)), set())
+            if len(same) == 1:
+                out.append((s, OWL.sameAs, next(iter(same))))
+    return out
+
+
 def _issuers(node: URIRef, ms: list[Mention], same: Callable[[str, str], bool], registry: Registry, iris: IRIs,
-             agents: dict[URIRef, set[str]]) -> list[Triple]:
+             agents: dict[URIRef, set[str]], own: list[Mention] = ()) -> list[Triple]:
     printed = [m.issuer for m in ms if m.issuer and m.issuer_source == "text"]
     values = printed or [m.issuer for m in ms if m.issuer]
     reps = sorted(_pick(g, lambda v: -len(v)) for g in _clusters(values, same))
     out: list[Triple] = [(node, CCHC.statedIssuer, string(v)) for v in reps]
-    if len(reps) == 1:
-        known = registry.lookup(reps[0])
-        agent = iris.agency(known or slug(reps[0]))
+    chosen = next((m.issuer for m in own if m.issuer), None) or (reps[0] if len(reps) == 1 else None)
+    if chosen:  # its own text wins; otherwise only when the mentions agree
+        known = registry.lookup(chosen)
+        agent = iris.agency(known or slug(chosen))
         if known is None:  # an issuer outside the provincial registry (Chính phủ, Bộ Chính trị, ...)
-            agents[agent].add(reps[0])
+            agents[agent].add(chosen)
         out.append((node, ELI.passed_by, agent))
     return out
 

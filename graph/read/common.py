@@ -13,7 +13,7 @@ PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
 PREFIX time: <http://www.w3.org/2006/time#>
 PREFIX eli: <http://data.europa.eu/eli/ontology#>
 """
-DOC_RELATIONS = ("appendixOf", "implements", "basedOn", "replaces", "amends")
+DOC_RELATIONS = ("appendixOf", "implements", "basedOn", "replaces", "amends", "repeals", "guides", "textOf", "sameAs")
 
 
 class NotFound(LookupError):

@@ -27,12 +27,14 @@ if TYPE_CHECKING:
 
 __all__ = ["EDGE_RELATIONS", "graphml_bytes", "project", "projection"]
 
-EDGE_RELATIONS = ("cites", "implements", "basedOn", "replaces", "amends", "appendixOf", "partOf", "leadAgency",
+EDGE_RELATIONS = ("cites", "implements", "basedOn", "replaces", "amends", "repeals", "guides", "textOf", "appendixOf",
+                  "partOf", "leadAgency",
                   "cooperatingAgency", "successorOf", "continues")
 _PREFIXES = """PREFIX cchc: <https://w3id.org/cchc/ontology#>
 PREFIX dcterms: <http://purl.org/dc/terms/>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX eli: <http://data.europa.eu/eli/ontology#>
 """
 _TASKS = _PREFIXES + """SELECT ?n ?file ?line ?end ?section ?no ?content ?source WHERE {
   ?n a cchc:Task ; cchc:partOf ?d ; cchc:content ?content ; cchc:span ?s .
@@ -44,14 +46,17 @@ _UNITS = _PREFIXES + """SELECT ?n ?file ?line ?end ?marker ?content ?heading WHE
   ?s cchc:startLine ?line ; cchc:endLine ?end . ?d dcterms:source ?file .
   OPTIONAL { ?n cchc:marker ?marker } }"""
 _DOCS = _PREFIXES + """SELECT ?n ?stem ?file ?cls ?title WHERE {
-  ?n a ?cls ; dcterms:identifier ?stem ; dcterms:source ?file . FILTER (?cls IN (cchc:Plan, cchc:Appendix))
+  ?n a ?cls ; dcterms:identifier ?stem ; dcterms:source ?file .
+  FILTER (?cls IN (cchc:Plan, cchc:Appendix, cchc:InstrumentText))
   OPTIONAL { ?n dcterms:title ?title } }"""
-_INSTRUMENTS = _PREFIXES + """SELECT ?n ?id ?label ?type WHERE {
-  GRAPH <{graph}> { ?n dcterms:identifier ?id ; rdfs:label ?label . OPTIONAL { ?n cchc:statedType ?type } } }"""
+_INSTRUMENTS = _PREFIXES + """SELECT ?n ?id ?label ?type ?title WHERE {
+  GRAPH <{graph}> { ?n dcterms:identifier ?id ; rdfs:label ?label . OPTIONAL { ?n cchc:statedType ?type }
+  OPTIONAL { ?n eli:title ?title } } }"""
 _AGENCIES = _PREFIXES + """SELECT ?n ?name ?cls WHERE {
   ?n a ?cls ; skos:prefLabel ?name . FILTER (?cls IN (cchc:Agency, cchc:AgencyGroup)) }"""
 _EDGES = _PREFIXES + "SELECT DISTINCT ?g ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } FILTER (?p IN (" + ", ".join(
     f"cchc:{r}" for r in EDGE_RELATIONS) + ")) }"
+_SAME = _PREFIXES + "SELECT ?a ?b WHERE { ?a <http://www.w3.org/2002/07/owl#sameAs> ?b }"
 _CITATIONS = _PREFIXES + """SELECT ?g ?c ?i ?by ?role ?parent ?file ?line ?end WHERE { GRAPH ?g {
   ?c a cchc:Citation ; cchc:mentions ?i ; cchc:citedBy ?by ; cchc:span ?s .
   ?s cchc:startLine ?line ; cchc:endLine ?end ; cchc:inDocument/dcterms:source ?file .
@@ -81,8 +86,8 @@ def _nodes(store: Store, g: nx.MultiDiGraph) -> None:
     for n, stem, file, cls, title in store.select(_DOCS):
         g.add_node(n, **_attrs(kind="document", stem=stem, doc=file, type=cls.rsplit("#", 1)[-1], label=title or stem))
     types: dict[str, set[str]] = defaultdict(set)
-    for n, ident, label, typ in store.select(_INSTRUMENTS.replace("{graph}", str(store.names.instruments))):
-        g.add_node(n, kind="instrument", id=ident, label=label)
+    for n, ident, label, typ, title in store.select(_INSTRUMENTS.replace("{graph}", str(store.names.instruments))):
+        g.add_node(n, **_attrs(kind="instrument", id=ident, label=label, title=title))
         if typ:
             types[n].add(typ)
     for n, names in types.items():
@@ -100,9 +105,12 @@ def project(store: Store) -> nx.MultiDiGraph:
     nested: dict[tuple[str, str, str], tuple[str, int, int]] = {}  # (graph, enclosing instrument, instrument)
     any_ev: dict[tuple[str, str], tuple[str, int, int]] = {}  # (graph, instrument)
     by_doc: dict[str, list[tuple[int, int, str, tuple[str, int, int]]]] = defaultdict(list)
+    stated: dict[tuple[str, str, str], tuple[str, int, int]] = {}  # (graph, relation, instrument): the doc's own
     for gr, _c, inst, by, role, parent, file, line, end in sorted(store.select(_CITATIONS), key=lambda r: r[7]):
         ev = (file, line, end)
         role_ev.setdefault((by, (role or _CCHC + "cites")[len(_CCHC):], inst), ev)
+        if role:
+            stated.setdefault((gr, role[len(_CCHC):], inst), ev)
         any_ev.setdefault((gr, inst), ev)
         if parent:
             nested.setdefault((gr, parent, inst), ev)
@@ -114,13 +122,17 @@ def project(store: Store) -> nx.MultiDiGraph:
         kind = g.nodes[s]["kind"]
         if kind == "unit" and rel == "cites":
             continue  # units: by span containment, below
-        if kind == "instrument":
-            ev = nested.get((gr, s, o)) or any_ev.get((gr, o))
+        if kind == "instrument":  # stated by the instrument's own text, read in a title, or any mention
+            ev = stated.get((gr, rel, o)) or nested.get((gr, s, o)) or any_ev.get((gr, o))
         elif rel == "appendixOf":
             ev = role_ev.get((s, "cites", o))
         else:
             ev = role_ev.get((s, rel, o))
         g.add_edge(s, o, key=rel, relation=rel, **_evidence(ev))
+    for a, b in store.select(_SAME):  # a law cited by name only and the numbered law of that name
+        if a in g and b in g:
+            g.add_edge(a, b, key="sameAs", relation="sameAs")
+            g.add_edge(b, a, key="sameAs", relation="sameAs")
     _unit_edges(g, by_doc)
     return g
 

@@ -31,9 +31,10 @@ from cchc.graph.read.projection import projection
 if TYPE_CHECKING:
     from cchc.graph.rdf.store import Store
 
-__all__ = ["PathStep", "TraceHit", "resolve_instruments", "trace"]
+__all__ = ["NetworkHit", "PathStep", "TraceHit", "network", "resolve_instruments", "trace"]
 
-_CHAIN = ("implements", "basedOn")  # relations followed from a plan or an instrument towards X
+# relations followed from a plan or an instrument towards X: carrying out, resting on, detailing
+_CHAIN = ("implements", "basedOn", "guides")
 _RANK = {"cites": 0, "via-plan": 1, "via-instrument": 2}
 
 
@@ -101,31 +102,42 @@ def resolve_instruments(store: Store, ref: str | InstrumentRef) -> list[str]:
         refs = [ref]
     else:
         exact = [n for n, a in instruments if normalise_id(a["id"]) == normalise_id(ref)]
-        if exact:
+        if exact and any(ch.isdigit() for ch in ref):
             return exact
         refs = parse_reference(ref)
     found = [n for n, a in instruments if any(r.matches(a["id"], a.get("type")) for r in refs)]
     if not found and isinstance(ref, str) and len(fold(ref).strip()) >= 4:
-        found = [n for n, a in instruments if fold(ref).strip() in fold(a["id"])]  # unnumbered, by name
+        # by name: the unnumbered mentions, and the numbered law whose name it is ("Luật Ban hành ... số
+        # 64/2025/QH15"): one law, whichever way a document cites it
+        name = fold(ref).strip()
+        found = [n for n, a in instruments if name in fold(a["id"])
+                 or (a.get("title") and name == fold(f"{a.get('type') or ''} {a['title']}").strip())]
     return sorted(found, key=lambda n: g.nodes[n]["id"])
 
 
-def _reach(g: nx.MultiDiGraph, target: str) -> dict[str, list[PathStep]]:
-    """Instruments from which `target` is reached over implements/basedOn, with the shortest path (BFS)."""
+def _reach(g: nx.MultiDiGraph, target: str, max_depth: int | None = None) -> dict[str, list[PathStep]]:
+    """Instruments from which `target` is reached over implements/basedOn/guides, with the shortest path (BFS).
+
+    The basis network of national instruments has cycles (a law and the decree detailing it cite each
+    other): a node is entered once, and `max_depth` bounds the hops between instruments.
+    """
     paths = {target: [PathStep(target, None, None)]}
     queue = deque([target])
     while queue:
         cur = queue.popleft()
+        if max_depth is not None and len(paths[cur]) > max_depth:
+            continue
         for src, _, rel, attrs in g.in_edges(cur, keys=True, data=True):
-            if rel in _CHAIN and src not in paths and g.nodes[src].get("kind") == "instrument":
+            if rel in (*_CHAIN, "sameAs") and src not in paths and g.nodes[src].get("kind") == "instrument":
                 paths[src] = [PathStep(src, rel, _evidence(attrs)), *paths[cur]]
                 queue.append(src)
     return paths
 
 
-def _candidates(g: nx.MultiDiGraph, target: str) -> Iterable[tuple[str, str, list[PathStep]]]:
+def _candidates(g: nx.MultiDiGraph, target: str, max_depth: int | None = None
+                ) -> Iterable[tuple[str, str, list[PathStep]]]:
     """(node, link kind, path) for every way a task or unit reaches `target`."""
-    for inst, tail in _reach(g, target).items():
+    for inst, tail in _reach(g, target, max_depth).items():
         direct = inst == target
         for src, _, rel, attrs in g.in_edges(inst, keys=True, data=True):
             kind = g.nodes[src].get("kind")
@@ -141,16 +153,17 @@ def _candidates(g: nx.MultiDiGraph, target: str) -> Iterable[tuple[str, str, lis
                             PathStep(task, "partOf", None), PathStep(src, rel, ev), *tail]
 
 
-def trace(store: Store, instrument: str | InstrumentRef) -> list[TraceHit]:
+def trace(store: Store, instrument: str | InstrumentRef, max_depth: int | None = None) -> list[TraceHit]:
     """Tasks (and units mentioning it) that trace back to the instrument(s) named, direct links first.
 
-    Accepts a normalised id ("76/NQ-CP"), a loose user form ("NĐ 118", "nghi quyet 76") or an
-    `InstrumentRef`; when several instruments match, each task appears once, with its best link.
+    Accepts a normalised id ("76/NQ-CP"), a loose user form ("NĐ 118", "nghi quyet 76"), a law's name
+    or an `InstrumentRef`; when several instruments match, each task appears once, with its best link.
+    `max_depth` bounds the instrument-to-instrument hops of a path (None: no bound).
     """
     g = projection(store)
     best: dict[str, tuple[tuple[int, int], str, str, list[PathStep]]] = {}
     for target in resolve_instruments(store, instrument):
-        for node, link, path in _candidates(g, target):
+        for node, link, path in _candidates(g, target, max_depth):
             rank = (_RANK[link], len(path))
             if node not in best or rank < best[node][0]:
                 best[node] = (rank, link, target, path)
@@ -164,3 +177,38 @@ def trace(store: Store, instrument: str | InstrumentRef) -> list[TraceHit]:
                              a["end_line"], a.get("section"), a.get("no"), a["content"], tuple(path), a.get("source")))
     hits.sort(key=lambda h: (_RANK[h.link], h.kind != "task", h.doc, h.line))
     return hits
+
+
+@dataclass(frozen=True)
+class NetworkHit:
+    """An instrument that rests on `instrument` through the basis network, with the path that shows how."""
+
+    node: str
+    instrument_id: str
+    instrument: str  # IRI of the instrument traced to
+    path: tuple[PathStep, ...]
+
+    def why(self, g: nx.MultiDiGraph) -> str:
+        """"14/NQ-CP basedOn 78/2025/NĐ-CP (14-2026-nq-cp.md:44) -> guides 64/2025/QH15 (...)"."""
+        parts = [g.nodes[self.node]["id"]]
+        for step, nxt in zip(self.path, self.path[1:], strict=False):
+            where = f" ({step.evidence.doc}:{step.evidence.line})" if step.evidence else ""
+            parts.append(f"{step.relation} {g.nodes[nxt.node]['id']}{where}")
+        return " -> ".join(parts)
+
+
+def network(store: Store, instrument: str | InstrumentRef, max_depth: int | None = 3) -> list[NetworkHit]:
+    """Instruments that implement, rest on or detail the instrument(s) named, directly or through others.
+
+    The walk follows implements / basedOn / guides edges backwards from the instrument (breadth first, so
+    each instrument comes with its shortest path; cycles end there); nearest first.
+    """
+    g = projection(store)
+    best: dict[str, NetworkHit] = {}
+    for target in resolve_instruments(store, instrument):
+        for node, path in _reach(g, target, max_depth).items():
+            if all(step.relation in ("sameAs", None) for step in path):
+                continue  # the instrument itself under another name
+            if node not in best or len(path) < len(best[node].path):
+                best[node] = NetworkHit(node, g.nodes[node]["id"], target, tuple(path))
+    return sorted(best.values(), key=lambda h: (len(h.path), h.instrument_id))

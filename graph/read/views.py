@@ -41,7 +41,7 @@ __all__ = ["GraphViews", "NotFound", "page"]
 
 _CCHC = "https://w3id.org/cchc/ontology#"
 _ELI = "http://data.europa.eu/eli/ontology#"
-_INSTRUMENT_RELATIONS = ("implements", "basedOn", "replaces", "amends")
+_INSTRUMENT_RELATIONS = ("implements", "basedOn", "replaces", "amends", "repeals", "guides")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
 
 
