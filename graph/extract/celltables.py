@@ -63,6 +63,17 @@ def header_columns(row: Row) -> dict[str, int] | None:
     return cols
 
 
+def _repeats_header(row: Row, header: Row) -> bool:
+    """Whether `row` is the header printed again (on a new page), read with OCR slips ("SIT" for "STT")."""
+    if header_columns(row) is not None:
+        return True
+    if len(row.cells) != len(header.cells):
+        return False
+    sims = [difflib.SequenceMatcher(None, fold(a.text), fold(b.text)).ratio()
+            for a, b in zip(row.cells, header.cells, strict=True)]
+    return sum(sims) / len(sims) >= 0.7
+
+
 @dataclass
 class _Pending:
     """A task row being assembled (it may go on after a page break)."""
@@ -180,11 +191,12 @@ class _Builder:
 def extract_cell_tables(doc: ReadDocument, info: DocumentInfo | None = None) -> Extraction | None:
     """The appendix records of a document whose reader found a task table; None when it has none."""
     tables: dict[int, dict[str, int]] = {}
+    headers: dict[int, Row] = {}
     for b in doc.blocks:
         if isinstance(b, Row) and b.table not in tables:
             cols = header_columns(b)
             if cols:
-                tables[b.table] = cols
+                tables[b.table], headers[b.table] = cols, b
     if not tables:
         return None
     doc.render()
@@ -198,7 +210,7 @@ def extract_cell_tables(doc: ReadDocument, info: DocumentInfo | None = None) -> 
     ex.citations.extend(header_cites)
     builder = _Builder(doc, ex, year)
     for i, b in enumerate(doc.blocks):
-        if isinstance(b, Row) and b.table in tables and header_columns(b) is None:
+        if isinstance(b, Row) and b.table in tables and not _repeats_header(b, headers[b.table]):
             builder.row(i, b, tables[b.table])
     builder.finish()
     ex.citations.sort(key=lambda c: (c.span.line, c.span.end_line))

@@ -59,6 +59,12 @@ class _Numbering:
     def __init__(self, document) -> None:
         self.levels: dict[str, dict[int, tuple[str, str, int]]] = {}  # numId -> ilvl -> (fmt, text, start)
         self.counts: dict[str, list[int]] = {}
+        # paragraph styles that number their paragraphs ("List Number"): styleId -> numPr
+        self.styles = {}
+        for st in document.styles.element.findall(qn("w:style")):
+            num_pr = st.find(f"{qn('w:pPr')}/{qn('w:numPr')}")
+            if num_pr is not None:
+                self.styles[st.get(qn("w:styleId"))] = num_pr
         try:
             root = document.part.numbering_part.element
         except (NotImplementedError, KeyError):
@@ -84,6 +90,9 @@ class _Numbering:
     def label(self, p) -> str:
         """The number Word prints before paragraph element `p`, or ""."""
         num_pr = p.find(f"{qn('w:pPr')}/{qn('w:numPr')}")
+        if num_pr is None:
+            style = p.find(f"{qn('w:pPr')}/{qn('w:pStyle')}")
+            num_pr = self.styles.get(style.get(qn("w:val"))) if style is not None else None
         if num_pr is None:
             return ""
         nid, lvl = num_pr.find(qn("w:numId")), num_pr.find(qn("w:ilvl"))

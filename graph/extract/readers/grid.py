@@ -109,6 +109,16 @@ def find_cells(gray: np.ndarray) -> list[GridCell]:
     return sorted(out, key=lambda c: (c.row, c.col))
 
 
+def has_ink(crop: np.ndarray) -> bool:
+    """Whether a cell crop holds any letter-sized mark; an empty cell read by OCR gives only noise."""
+    if crop.size == 0:
+        return False
+    bw = binarize(cv2.medianBlur(crop, 3))
+    n, _, stats, _ = cv2.connectedComponentsWithStats(bw, connectivity=8)
+    min_h = max(crop.shape[0] // 40, 8) if crop.shape[0] < 200 else 8
+    return any(stats[i][3] >= min_h and stats[i][4] >= 25 for i in range(1, n))
+
+
 def table_box(cells: list[GridCell]) -> Box | None:
     if not cells:
         return None

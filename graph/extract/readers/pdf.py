@@ -23,6 +23,7 @@ import pypdfium2 as pdfium
 from cchc.graph.extract.readers.model import Block, Cell, Paragraph, ReadDocument, Row
 from cchc.graph.extract.readers.scan import ocr_pages
 from cchc.graph.extract.reading import SourceError
+from pdfminer.pdfdocument import PDFPasswordIncorrect
 from pdfplumber.utils.exceptions import PdfminerException
 
 log = logging.getLogger(__name__)
@@ -35,10 +36,25 @@ def _open(path: Path) -> pdfium.PdfDocument:
     try:
         return pdfium.PdfDocument(str(path))
     except pdfium.PdfiumError as exc:
-        msg = str(exc)
-        if "password" in msg.lower():
-            raise SourceError(path, "encrypted PDF (password required); save an unprotected copy") from None
-        raise SourceError(path, f"not a readable PDF ({msg})") from None
+        raise SourceError(path, _why_unreadable(path, str(exc))) from None
+
+
+def _why_unreadable(path: Path, pdfium_says: str) -> str:
+    """What is wrong with a PDF that PDFium would not open, in the user's words.
+
+    PDFium's error code is global state (a stale "password" error can follow a
+    later failure) and it refuses a document with no pages without a reason, so
+    pdfminer, which says which, makes the diagnosis.
+    """
+    try:
+        with pdfplumber.open(str(path)) as pdf:
+            if len(pdf.pages) == 0:
+                return "PDF has no pages"
+    except PdfminerException as exc:
+        if exc.args and isinstance(exc.args[0], PDFPasswordIncorrect):
+            return "encrypted PDF (password required); save an unprotected copy"
+        return f"not a readable PDF ({exc})"
+    return f"not a readable PDF ({pdfium_says})"
 
 
 def _text_pages(pdf: pdfium.PdfDocument) -> list[bool]:

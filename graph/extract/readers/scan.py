@@ -24,7 +24,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pypdfium2 as pdfium
-from cchc.graph.extract.readers.grid import GridCell, deskew, find_cells, table_box
+from cchc.graph.extract.readers.grid import GridCell, deskew, find_cells, has_ink, table_box
 from cchc.graph.extract.readers.model import Block, Cell, Paragraph, Row
 from cchc.graph.extract.reading import SourceError
 from tqdm import tqdm
@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 INSTALL_HINT = "apt-get install tesseract-ocr tesseract-ocr-vie"
 OCR_DPI = 300  # Tesseract reads best with capitals ~30 px high; scans are often 150-200 dpi
 INSET = 6  # pixels trimmed inside a cell's box so no ruling is read as a letter
+PAD = 20  # white margin put back around a crop: Tesseract misreads letters that touch the image edge
 
 
 def tesseract(path: Path) -> str:
@@ -137,9 +138,15 @@ def _read_page(exe: str, page_no: int, gray: np.ndarray) -> OcrPage:
         outside[box.y: box.y + box.h, box.x: box.x + box.w] = 255
     crops = [gray[c.box.y + INSET: c.box.y + c.box.h - INSET, c.box.x + INSET: c.box.x + c.box.w - INSET]
              for c in cells]
-    read = _run(exe, [outside, *crops])
+    inked = [i for i, crop in enumerate(crops) if has_ink(crop)]
+    padded = [cv2.copyMakeBorder(crops[i], PAD, PAD, PAD, PAD, cv2.BORDER_CONSTANT, value=255) for i in inked]
+    read = _run(exe, [outside, *padded])
     lines = [(ln.top, ln.text, _confidence([ln])) for ln in read[0]]
-    texts = [(gc, tuple(ln.text for ln in lns), _confidence(lns)) for gc, lns in zip(cells, read[1:], strict=True)]
+    found = dict(zip(inked, read[1:], strict=True))
+    texts = []
+    for i, gc in enumerate(cells):
+        lns = found.get(i, [])
+        texts.append((gc, tuple(ln.text for ln in lns), _confidence(lns)))
     return OcrPage(page_no, texts, lines)
 
 
