@@ -37,10 +37,17 @@ STT = re.compile(r"^(\d{1,3})\.?$")
 _ROMANS = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII", "XIII", "XIV", "XV")
 
 
-def _has_word(text: str, word: str) -> bool:
-    """Whether folded `text` holds `word`, allowing an OCR slip or two ("phoi hoop")."""
+def _upper(text: str) -> bool:
+    letters = [ch for ch in text if ch.isalpha()]
+    return bool(letters) and sum(ch.isupper() for ch in letters) >= 0.8 * len(letters)
+
+
+def _has_word(text: str, word: str, fuzzy: bool) -> bool:
+    """Whether folded `text` holds `word`, with `fuzzy` allowing an OCR slip or two ("phoi hoop")."""
     if word in text:
         return True
+    if not fuzzy or len(text) > 40:  # header cells are short and in capitals; anything else is a task's text
+        return False
     n = len(word)
     return any(difflib.SequenceMatcher(None, text[i:i + n + 1], word).ratio() >= 0.8
                for i in range(max(len(text) - n + 1, 1)))
@@ -50,9 +57,9 @@ def header_columns(row: Row) -> dict[str, int] | None:
     """Column of each field when `row` is the task table's header row (it names STT and NỘI DUNG), else None."""
     cols: dict[str, int] = {}
     for c in row.cells:
-        f = fold(c.text)
+        f, fuzzy = fold(c.text), _upper(c.text)
         for name, word in COLUMN_WORDS:
-            if name not in cols and _has_word(f, word):
+            if name not in cols and _has_word(f, word, fuzzy):
                 cols[name] = c.col
                 break
     if "no" not in cols or "content" not in cols:
@@ -119,9 +126,7 @@ class _Builder:
             title = squash(content_cell.text)
             others = [c for c in row.cells if c is not no_cell and c is not content_cell and squash(c.text)]
             merged = content_cell.span >= 2 or (not others and bool(stt))
-            letters = [ch for ch in title if ch.isalpha()]
-            upper = bool(letters) and sum(ch.isupper() for ch in letters) >= 0.8 * len(letters)
-            if not merged or not title or not (ROMAN.match(stt) or upper):
+            if not merged or not title or not (ROMAN.match(stt) or _upper(title)):
                 return False
             roman = stt.rstrip(".")
             if not ROMAN.match(roman):  # an OCR slip ("]" for "I"): the next numeral in sequence
