@@ -21,7 +21,6 @@ from pathlib import Path
 
 import pdfplumber
 import pypdfium2 as pdfium
-
 from cchc.graph.extract.documents import extract_document
 from cchc.graph.extract.readers import read_document
 

@@ -21,7 +21,6 @@ from pathlib import Path
 import pdfplumber
 import pypdfium2 as pdfium
 from cchc.graph.extract.readers.model import Block, Cell, Paragraph, ReadDocument, Row
-from cchc.graph.extract.readers.scan import ocr_pages
 from cchc.graph.extract.reading import SourceError
 from pdfminer.pdfdocument import PDFPasswordIncorrect
 from pdfplumber.utils.exceptions import PdfminerException
@@ -123,7 +122,12 @@ def read_pdf(path: Path) -> ReadDocument:
             raise SourceError(path, "PDF has no pages")
         has_text = _text_pages(pdf)
         scans = [i + 1 for i, t in enumerate(has_text) if not t]
-        ocr = ocr_pages(path, pdf, scans) if scans else {}
+        ocr = {}
+        if scans:
+            # OpenCV and numpy (~0.2 s to import) only for scans
+            from cchc.graph.extract.readers.scan import ocr_pages
+
+            ocr = ocr_pages(path, pdf, scans)
     finally:
         pdf.close()
     blocks: list[Block] = []
