@@ -121,6 +121,22 @@ def test_2026_table_reads_as_the_text_path_does(suffix):
     assert [key(t) for t in other.tasks] == [key(t) for t in text.tasks]
 
 
+def test_word_table_with_two_row_header_and_column_numbers(tmp_path):
+    """"CƠ QUAN THỰC HIỆN" spanning "CHỦ TRÌ" | "PHỐI HỢP", the other cells merged down, a "(1) ... (6)" row."""
+    sys.path.insert(0, str(FIXTURES))
+    try:
+        import make_fixtures
+    finally:
+        sys.path.remove(str(FIXTURES))
+    head, rows = make_fixtures.table_of(CORPUS / APPENDIX_2026)
+    path = tmp_path / APPENDIX_2026.replace(".txt", ".docx")
+    make_fixtures.write_docx(head, rows, path, two_row_header=True)
+    text = extract_file(CORPUS / APPENDIX_2026)
+    word = extract_file(path)
+    assert [(t.section, t.no, t.content, t.lead, t.cooperating, t.timeline) for t in word.tasks] == [
+        (t.section, t.no, t.content, t.lead, t.cooperating, t.timeline) for t in text.tasks]
+
+
 def test_pdf_row_broken_by_a_page_is_joined_and_the_header_not_repeated():
     doc = read_document(PDF_2023)
     ex = extract_file(PDF_2023)

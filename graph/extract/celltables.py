@@ -28,8 +28,11 @@ from cchc.graph.extract.taskrows import appendix_header, document_year, with_age
 log = logging.getLogger(__name__)
 
 # Header words of each column, folded; the order is the usual order of the columns.
-COLUMN_WORDS = (("no", "stt"), ("content", "noi dung"), ("product", "san pham"), ("lead", "chu tri"),
-                ("cooperating", "phoi hop"), ("timeline", "thoi gian"))
+COLUMN_WORDS = (
+    ("no", ("stt", "so tt")), ("content", ("noi dung", "nhiem vu")), ("product", ("san pham", "ket qua")),
+    ("lead", ("chu tri",)), ("cooperating", ("phoi hop",)), ("timeline", ("thoi gian", "thoi han", "tien do")),
+)
+COLUMN_NUMBER = re.compile(r"^\(?\d{1,2}\)?$")  # the "(1) (2) (3) ..." row some tables print under the header
 FIELDS = ("content", "product", "lead", "cooperating", "timeline")
 ROMAN = re.compile(r"^[IVX]{1,5}\.?$")
 ROMAN_TITLE = re.compile(r"^(?P<roman>[IVX]{1,5})[.\s]+(?P<title>\S.*)$")
@@ -53,15 +56,34 @@ def _has_word(text: str, word: str, fuzzy: bool) -> bool:
                for i in range(max(len(text) - n + 1, 1)))
 
 
-def header_columns(row: Row) -> dict[str, int] | None:
-    """Column of each field when `row` is the task table's header row (it names STT and NỘI DUNG), else None."""
+def _named_columns(row: Row) -> tuple[dict[str, int], int]:
+    """The fields that `row`'s cells name as headers, and how many non-empty cells name none."""
     cols: dict[str, int] = {}
+    unnamed = 0
     for c in row.cells:
         f, fuzzy = fold(c.text), _upper(c.text)
-        for name, word in COLUMN_WORDS:
-            if name not in cols and _has_word(f, word, fuzzy):
-                cols[name] = c.col
-                break
+        name = next((n for n, words in COLUMN_WORDS if n not in cols and any(_has_word(f, w, fuzzy) for w in words)),
+                    None)
+        if name is not None:
+            cols[name] = c.col
+        elif f.strip():
+            unnamed += 1
+    return cols, unnamed
+
+
+def subheader_columns(row: Row) -> dict[str, int] | None:
+    """The fields named by the second row of a two-row header ("CƠ QUAN THỰC HIỆN" over "CHỦ TRÌ" |
+    "PHỐI HỢP"), or {} for the row of column numbers; None when `row` is neither."""
+    texts = [squash(c.text) for c in row.cells if squash(c.text)]
+    if len(texts) >= 3 and all(COLUMN_NUMBER.match(t) for t in texts):
+        return {}
+    cols, unnamed = _named_columns(row)
+    return cols if cols and not unnamed else None
+
+
+def header_columns(row: Row) -> dict[str, int] | None:
+    """Column of each field when `row` is the task table's header row (it names STT and NỘI DUNG), else None."""
+    cols, _ = _named_columns(row)
     if "no" not in cols or "content" not in cols:
         return None
     if len(row.cells) == len(COLUMN_WORDS):  # a slip in one header word: the column is where it always is
@@ -214,9 +236,21 @@ def extract_cell_tables(doc: ReadDocument, info: DocumentInfo | None = None) -> 
     ex.header = appendix_header(head, header_cites, year)
     ex.citations.extend(header_cites)
     builder = _Builder(doc, ex, year)
+    in_header = False
     for i, b in enumerate(doc.blocks):
-        if isinstance(b, Row) and b.table in tables and not _repeats_header(b, headers[b.table]):
-            builder.row(i, b, tables[b.table])
+        if not isinstance(b, Row) or b.table not in tables:
+            continue
+        if b is headers[b.table] or _repeats_header(b, headers[b.table]):
+            tables[b.table].update(header_columns(b) or {})  # a second header row may name what the first spans
+            in_header = True
+            continue
+        if in_header:  # rows under a header may be more header: its second row, the column numbers
+            sub = subheader_columns(b)
+            if sub is not None:
+                tables[b.table].update(sub)
+                continue
+        in_header = False
+        builder.row(i, b, tables[b.table])
     builder.finish()
     ex.citations.sort(key=lambda c: (c.span.line, c.span.end_line))
     return ex
