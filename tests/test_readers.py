@@ -119,6 +119,8 @@ def test_2026_table_reads_as_the_text_path_does(suffix):
     text = extract_file(CORPUS / APPENDIX_2026)
     other = extract_file(FIXTURES / APPENDIX_2026.replace(".txt", suffix))
     assert [key(t) for t in other.tasks] == [key(t) for t in text.tasks]
+    assert [(c.id, c.date, c.issuer) for c in other.citations] == [(c.id, c.date, c.issuer) for c in text.citations]
+    assert other.header["parent_plan"]["id"] == "29/KH-UBND" and other.header["year"] == 2026
 
 
 def test_word_table_with_two_row_header_and_column_numbers(tmp_path):

@@ -23,6 +23,8 @@ import pypdfium2 as pdfium
 from cchc.graph.extract.readers.model import Block, Cell, Paragraph, ReadDocument, Row
 from cchc.graph.extract.reading import SourceError
 from pdfminer.pdfdocument import PDFPasswordIncorrect
+from pdfminer.pdfexceptions import PDFException
+from pdfminer.psexceptions import PSException
 from pdfplumber.utils.exceptions import PdfminerException
 
 log = logging.getLogger(__name__)
@@ -139,7 +141,10 @@ def read_pdf(path: Path) -> ReadDocument:
             if page_no in ocr:
                 page_blocks, table_no, prev_cols = ocr[page_no].blocks(table_no, prev_cols)
             else:
-                page_blocks, table_no, prev_cols = _page_blocks(pages[page_no], page_no, table_no, prev_cols)
+                try:
+                    page_blocks, table_no, prev_cols = _page_blocks(pages[page_no], page_no, table_no, prev_cols)
+                except (PdfminerException, PSException, PDFException, ValueError, KeyError, TypeError) as exc:
+                    raise SourceError(path, f"page {page_no} cannot be read ({type(exc).__name__}: {exc})") from None
             blocks.extend(page_blocks)
     finally:
         if plumber is not None:

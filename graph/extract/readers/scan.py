@@ -50,6 +50,13 @@ def tesseract(path: Path) -> str:
     return exe
 
 
+class OcrError(RuntimeError):
+    """Tesseract exited with an error; the message is its last line."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__(lines[0][:200])
+
+
 @dataclass(frozen=True)
 class OcrLine:
     top: int
@@ -93,7 +100,7 @@ def _run(exe: str, images: list[np.ndarray]) -> list[list[OcrLine]]:
         res = subprocess.run([exe, listing, "stdout", "-l", "vie", "--psm", "6", "--dpi", str(OCR_DPI), "tsv"],
                              capture_output=True, text=True, env=env, check=False)
     if res.returncode != 0:
-        raise RuntimeError(f"tesseract failed: {res.stderr.strip()[:200]}")
+        raise OcrError(res.stderr.strip().splitlines()[-1:] or ["no message"])
     return _parse_tsv(res.stdout, len(images))
 
 
@@ -164,5 +171,8 @@ def ocr_pages(path: Path, pdf: pdfium.PdfDocument, numbers: list[int]) -> dict[i
         # pdfium is not thread-safe: render here, OCR in the pool (Tesseract runs as its own process)
         futures = {n: pool.submit(_read_page, exe, n, _render(pdf[n - 1])) for n in numbers}
         for n, fut in tqdm(futures.items(), desc=f"OCR {path.name}", unit="page", disable=None):
-            out[n] = fut.result()
+            try:
+                out[n] = fut.result()
+            except OcrError as exc:
+                raise SourceError(path, f"page {n}: Tesseract failed: {exc}") from None
     return out
