@@ -124,6 +124,7 @@ class _Builder:
         self.section: str | None = None
         self.title: str | None = None
         self.open: _Pending | None = None
+        self.open_page: int | None = None  # page of the open row's last piece
         self.expected = 1
 
     def _cell_parts(self, i: int, row: Row, col: int | None) -> tuple[list[tuple[int, str]], float | None]:
@@ -165,7 +166,10 @@ class _Builder:
             return
         m = STT.match(stt)
         span = self.doc.spans[i]
-        if not stt and self.open is not None:  # the row goes on after a page break
+        ocr = any(c.confidence is not None for c in row.cells)
+        if not stt and self.open is not None and not (ocr and row.page == self.open_page):
+            # the row goes on after a page break (or a Word row split by its author); on a scanned page an
+            # empty STT in mid-page is more likely a number OCR missed, so that starts a row (flagged)
             pending = self.open
         else:
             if not any(squash(c.text) for c in row.cells if c.col != cols["no"]):
@@ -180,6 +184,7 @@ class _Builder:
             self.expected = int(no) + 1
             self.open = pending
         pending.end = span.last
+        self.open_page = row.page
         for name in FIELDS:
             parts, conf = self._cell_parts(i, row, cols.get(name))
             pending.parts[name].extend(parts)

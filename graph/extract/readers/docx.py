@@ -125,7 +125,7 @@ def _para_text(p, numbering: _Numbering) -> str:
 def _runs_text(p) -> str:
     out = []
     for el in p.iter(qn("w:t"), qn("w:tab"), qn("w:br")):
-        out.append(el.text or "" if el.tag == qn("w:t") else " ")
+        out.append((el.text or "") if el.tag == qn("w:t") else " ")  # a tab or line break reads as a space
     return "".join(out)
 
 
