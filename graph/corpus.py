@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cchc.graph.extract.readers import READERS
+
 MANIFEST = "manifest.toml"
 
 
@@ -57,5 +59,6 @@ def load_manifest(corpus_dir: Path) -> dict[str, DocumentInfo]:
 
 
 def corpus_files(corpus_dir: Path) -> list[Path]:
-    """The corpus's text files in a stable order."""
-    return sorted(p for p in corpus_dir.glob("*.txt") if p.is_file())
+    """The corpus's documents (every format a reader takes) in a stable order, by file name."""
+    return sorted((p for p in corpus_dir.iterdir() if p.suffix.lower() in READERS and p.is_file()),
+                  key=lambda p: p.name)

@@ -11,6 +11,22 @@ py="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
   "$py" -m venv .venv
 fi
+# Debian packages the readers need: Tesseract and its Vietnamese model read scanned PDFs.
+# Installed when missing, as root or through sudo; without them everything else still works
+# and a scanned PDF is refused with a message naming these packages.
+if ! command -v tesseract >/dev/null || [ -z "$(ls /usr/share/tesseract-ocr/*/tessdata/vie.traineddata 2>/dev/null)" ]; then
+  sudo=""
+  if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null; then sudo="sudo"; fi
+  if [ "$(id -u)" = 0 ] || [ -n "$sudo" ]; then
+    if ! { $sudo apt-get update -q &&
+           $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+             tesseract-ocr tesseract-ocr-vie; }; then
+      echo "bootstrap: could not install tesseract-ocr tesseract-ocr-vie; scanned PDFs will be refused" >&2
+    fi
+  else
+    echo "bootstrap: no root and no sudo: install tesseract-ocr tesseract-ocr-vie to read scanned PDFs" >&2
+  fi
+fi
 stamp=.venv/.cchc-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip

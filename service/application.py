@@ -30,7 +30,7 @@ def extract_corpus(corpus_dir: Path, *, progress: bool = False) -> list[Extracti
     manifest = load_manifest(corpus_dir)
     files = corpus_files(corpus_dir)
     if not files:
-        raise ValueError(f"{corpus_dir}: no .txt documents in the corpus directory")
+        raise ValueError(f"{corpus_dir}: no documents (.txt, .md, .docx, .pdf) in the corpus directory")
     if progress:
         from tqdm import tqdm
 

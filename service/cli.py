@@ -31,6 +31,10 @@ log = logging.getLogger("cchc")
 def _records(ex) -> list[dict]:
     rows = [t.to_json() for t in ex.tasks] + [c.to_json() for c in ex.citations]
     rows += [u.to_json() for u in ex.units] + [t.to_json() for t in ex.targets]
+    if ex.line_pages:  # Word and PDF: `line` counts the reader's text; say on which page it is
+        for r in rows:
+            if "page" not in r and ex.page_of(r["line"]) is not None:
+                r["page"] = ex.page_of(r["line"])
     order = {"task": 0, "citation": 1, "unit": 2, "target": 3}
     rows.sort(key=lambda r: (order[r["kind"]], r["line"]))
     return ([ex.identity.to_json()] if ex.identity else []) + rows
@@ -84,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-v info, -vv debug)")
     sub = p.add_subparsers(dest="command", required=True)
 
-    e = sub.add_parser("extract", help="extract tasks, citations, units and targets from text files")
+    e = sub.add_parser("extract", help="extract tasks, citations, units and targets from .txt, .md, .docx, .pdf")
     e.add_argument("files", nargs="+", metavar="FILE")
     e.add_argument("--jsonl", action="store_true", help="one JSON record per line on stdout")
     e.set_defaults(func=cmd_extract)

@@ -10,52 +10,27 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
 from cchc.graph.corpus import DocumentInfo
-from cchc.graph.extract.agencies import load_registry
 from cchc.graph.extract.articles import article_units
 from cchc.graph.extract.cells import segment_row
+from cchc.graph.extract.celltables import extract_cell_tables
 from cchc.graph.extract.citations import document_lines, find_citations, reference_data, same_number
 from cchc.graph.extract.cues import assign_relations
-from cchc.graph.extract.deadlines import parse_deadline
 from cchc.graph.extract.identity import read_identity
 from cchc.graph.extract.narrative import extract_narrative
-from cchc.graph.extract.reading import SourceError, SourceText, read_source, squash
+from cchc.graph.extract.readers import ReadDocument, read_document
+from cchc.graph.extract.reading import SourceError, SourceText
 from cchc.graph.extract.records import Citation, Extraction, Identity, Span, Task
 from cchc.graph.extract.tables import COLUMNS, raw_rows, table_lines
 from cchc.graph.extract.targets import find_targets
+from cchc.graph.extract.taskrows import appendix_header, document_year, with_agencies_and_deadline
 
 log = logging.getLogger(__name__)
 
-_YEAR_IN_TITLE = re.compile(r"NĂM ((?:19|20)\d\d)")
 _ARTICLE = re.compile(r"^[#*\s]*Điều 1\.")
-
-
-def _agencies(cell: str) -> tuple[tuple[str, ...], tuple]:
-    reg = load_registry()
-    names = tuple(n.lstrip("-–+• ").strip() for n in reg.split(cell) if n.strip("-–+• "))
-    return names, tuple(reg.resolve(n) for n in names)
-
-
-def _with_agencies_and_deadline(task: Task, year: int | None) -> Task:
-    lead, lead_ids = _agencies("; ".join(task.lead))
-    coop, coop_ids = _agencies("; ".join(task.cooperating))
-    deadline = parse_deadline(task.timeline, default_year=year) if task.timeline else None
-    return replace(task, lead=lead, cooperating=coop, lead_agencies=lead_ids,
-                   cooperating_agencies=coop_ids, deadline=deadline)
-
-
-def _document_year(src: SourceText, info: DocumentInfo | None, head: Sequence[tuple[int, str]]) -> int | None:
-    if info and info.start_year:
-        return info.start_year
-    for _, line in head:
-        m = _YEAR_IN_TITLE.search(squash(line).upper())
-        if m:
-            return int(m.group(1))
-    return None
 
 
 def extract_appendix(src: SourceText, info: DocumentInfo | None = None) -> Extraction:
@@ -64,15 +39,8 @@ def extract_appendix(src: SourceText, info: DocumentInfo | None = None) -> Extra
     ex = Extraction(doc=src.doc, kind="appendix")
     head = [(n, t) for n, t in src.numbered(1, table_start - 1) if t.strip()]
     header_cites = find_citations(head, src.doc)
-    year = _document_year(src, info, head)
-    ex.header = {
-        "title_lines": [squash(t) for _, t in head if not t.strip().startswith("(")],
-        "year": year,
-    }
-    parent = next((c for c in header_cites if c.type == "Kế hoạch" and c.numbered), None)
-    if parent:
-        ex.header["parent_plan"] = {"id": parent.id, "date": parent.date, "issuer": parent.issuer,
-                                    "line": parent.span.line}
+    year = document_year(info, head)
+    ex.header = appendix_header(head, header_cites, year)
     ex.citations.extend(header_cites)
     for row in raw_rows(lines, ex.warnings, src.doc):
         cells = segment_row(row)
@@ -92,7 +60,7 @@ def extract_appendix(src: SourceText, info: DocumentInfo | None = None) -> Extra
             if text["cooperating"] else (),
             timeline=text["timeline"] or None, citations=tuple(cites), source="table",
         )
-        ex.tasks.append(_with_agencies_and_deadline(task, year))
+        ex.tasks.append(with_agencies_and_deadline(task, year))
         ex.citations.extend(cites)
         for c in cells:
             if not c.text and c.column in (2, 4):
@@ -112,7 +80,7 @@ def extract_plan(src: SourceText, info: DocumentInfo | None = None) -> Extractio
     ex.header.setdefault("year", year)
     for t in res.tasks:
         inside = tuple(c for c in ex.citations if t.span.line <= c.span.line <= t.span.end_line)
-        ex.tasks.append(_with_agencies_and_deadline(replace(t, citations=inside), year))
+        ex.tasks.append(with_agencies_and_deadline(replace(t, citations=inside), year))
     ex.targets = find_targets(src, res.units)
     return ex
 
@@ -155,9 +123,24 @@ def extract_source(src: SourceText, info: DocumentInfo | None = None) -> Extract
     return ex
 
 
+def extract_document(doc: ReadDocument, info: DocumentInfo | None = None) -> Extraction:
+    """Extract what a reader read: plain text as always; a Word or PDF task table from its cells,
+    anything else from the reader's text (a Word plan reads as its paragraphs, numbered as printed)."""
+    if doc.format == "text":
+        return extract_source(doc.render(), info)
+    ex = extract_cell_tables(doc, info)
+    if ex is None:
+        ex = extract_source(doc.render(), info)
+        ex.format, ex.line_pages = doc.format, doc.line_pages
+    elif ex.identity is None:
+        ex.identity = read_identity(doc.render(), "appendix", ex.header, info)
+    ex.tasks = [t if t.page is not None else replace(t, page=ex.page_of(t.span.line)) for t in ex.tasks]
+    return ex
+
+
 def extract_file(path: str | Path, info: DocumentInfo | None = None) -> Extraction:
-    """Read and extract one file; SourceError names the file and the problem."""
-    ex = extract_source(read_source(path), info)
+    """Read (any format `read_document` takes) and extract one file; SourceError names the file and the problem."""
+    ex = extract_document(read_document(path), info)
     for w in ex.warnings:
         log.warning(w)
     return ex

@@ -291,13 +291,15 @@ def read_identity(src: SourceText, kind: str, header: dict[str, Any] | None = No
     code = re.split(r"\d+/", ident)[-1] if ident else ""
     issuer = pick("issuer", ("header", head.organ),
                   ("metadata", meta_value["issuer"]), ("front-matter", _field(yaml, "issuer")),
-                  ("manifest", info.issuer if info else None), ("code", code_issuer(code) if ident else None),
+                  ("manifest", info.issuer if info else None),
+                  ("appendix header", parent.get("issuer") if parent else None),
+                  ("code", code_issuer(code) if ident else None),
                   ("type", reference_data_issuer(typ)))
     passed = next((m for _, line in src.numbered(start) if (m := _PASSED.search(line))), None)
-    date = pick("date", ("header", head.date), ("metadata", _iso(meta_value["date"])),
+    date = pick("date", ("appendix header", parent.get("date") if parent else None),  # dated by its plan
+                ("header", head.date), ("metadata", _iso(meta_value["date"])),
                 ("passed", _iso(passed.group()) if passed else None),
-                ("front-matter", _iso(_field(yaml, "date"))),
-                ("appendix header", parent.get("date") if parent else None))
+                ("front-matter", _iso(_field(yaml, "date"))))
     title = pick("title", ("header", head.title), ("heading", heading[3] if heading else None),
                  ("metadata", meta_value["title"]), ("summary", _summary(src, start)),
                  ("front-matter", _title_from_name(_field(yaml, "title"), ident)),

@@ -118,6 +118,9 @@ class Task:
     deadline: Deadline | None = None
     heading_path: tuple[str, ...] = ()
     source: str = "table"  # "table" | "narrative"
+    page: int | None = None  # page of the row's first line, for formats with pages (PDF)
+    ocr_confidence: float | None = None  # least confident cell of an OCR-read row (Tesseract, 0-100)
+    low_confidence: tuple[str, ...] = ()  # columns read by OCR below the trust threshold: check by eye
 
     @property
     def cites(self) -> list[str]:
@@ -148,6 +151,9 @@ class Task:
             "deadline": self.deadline.to_json() if self.deadline else None,
             "heading_path": list(self.heading_path),
             "source": self.source,
+            **({"page": self.page} if self.page is not None else {}),
+            **({"ocr_confidence": self.ocr_confidence, "low_confidence": bool(self.low_confidence),
+                "low_confidence_cells": list(self.low_confidence)} if self.ocr_confidence is not None else {}),
         }
 
 
@@ -241,3 +247,8 @@ class Extraction:
     units: list[Unit] = field(default_factory=list)
     targets: list[Target] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    format: str = "text"  # the reader: "text" | "docx" | "pdf" | "scan"
+    line_pages: tuple[int | None, ...] = ()  # page of each line of the reader's text, where known
+
+    def page_of(self, line: int) -> int | None:
+        return self.line_pages[line - 1] if 1 <= line <= len(self.line_pages) else None

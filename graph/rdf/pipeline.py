@@ -27,7 +27,7 @@ def build_corpus(store: Store, corpus_dir: Path, progress: Callable[[str], None]
     """
     files = corpus_files(corpus_dir)
     if not files:
-        raise ValueError(f"{corpus_dir}: no .txt documents in the corpus directory")
+        raise ValueError(f"{corpus_dir}: no documents (.txt, .md, .docx, .pdf) in the corpus directory")
     manifest = load_manifest(corpus_dir)
     t0 = time.perf_counter()
     docs = []

@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 from cchc.graph.corpus import DocumentInfo
 from cchc.graph.extract.agencies import Registry, load_registry
-from cchc.graph.extract.reading import SourceError, SourceText, read_source
+from cchc.graph.extract.readers import read_document
+from cchc.graph.extract.reading import SourceError, SourceText
 from cchc.graph.read.common import DOC_RELATIONS as _DOC_RELATIONS
 from cchc.graph.read.common import PREFIXES as _PREFIXES
 from cchc.graph.read.common import NotFound, evidence, page
@@ -181,7 +182,8 @@ class GraphViews(ListingViews):
 
     # ---------------------------------------------------------------- source lines
     def source(self, doc: str) -> SourceText | None:
-        """The corpus file's text (NFC, line map), re-read when the file changes; None when it is not there."""
+        """The corpus file's text (NFC, line map; for Word and PDF the reader's text), re-read when the file
+        changes; None when it is not there."""
         if self.corpus_dir is None:
             return None
         path = self.corpus_dir / Path(doc).name
@@ -191,8 +193,8 @@ class GraphViews(ListingViews):
             return None
         hit = self._sources.get(doc)
         if hit is None or hit[:2] != (st.st_mtime, st.st_size):
-            try:
-                text: SourceText | None = read_source(path)
+            try:  # Word and PDF show the reader's text, whose lines their records count
+                text: SourceText | None = read_document(path).text
             except SourceError:
                 text = None
             hit = self._sources[doc] = (st.st_mtime, st.st_size, text)
