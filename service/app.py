@@ -16,7 +16,7 @@ from cchc.service.api import Views, install_api, install_error_handlers, install
 from cchc.service.application import Application
 from cchc.service.settings import Settings
 from cchc.service.sparql_api import install_sparql
-from cchc.service.web import web_router
+from cchc.service.web import docs_router, web_router
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
@@ -43,7 +43,7 @@ def create_app(settings: Settings | None = None, application: Application | None
         await run_in_threadpool(open_all)
         yield
 
-    app = FastAPI(title="cchc-graph", version="0.1.0", lifespan=lifespan,
+    app = FastAPI(title="cchc-graph", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Knowledge graph and Vietnamese search over CCHC plans and the instruments they cite."
                               "\n\nErrors answer `{\"error\": code, \"detail\": message}` (400 bad parameter, "
                               "404 unknown id, 503 timeout); lists answer `{\"total\", \"limit\", \"offset\", "
@@ -55,4 +55,5 @@ def create_app(settings: Settings | None = None, application: Application | None
     install_api(app, app_obj, settings, views)
     install_sparql(app, app_obj, settings)  # /sparql
     app.include_router(web_router())  # / and /static: the web page
+    app.include_router(docs_router(app.title))  # /docs, Swagger UI served from the package (offline)
     return app

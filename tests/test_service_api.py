@@ -287,3 +287,16 @@ def test_cchc_serve_builds_a_missing_data_dir(tmp_path, workers):
     finally:
         proc.terminate()
         proc.wait(20)
+
+
+def test_docs_load_nothing_from_other_hosts(client):
+    """/docs is Swagger UI served from the package: every script, style and icon it names is on this server."""
+    import re
+
+    page = client.get("/docs")
+    assert page.status_code == 200 and "SwaggerUIBundle" in page.text
+    urls = re.findall(r"""(?:src|href|url)\s*[:=]\s*['"]([^'"]+)['"]""", page.text)
+    assert urls and all(u.startswith("/") for u in urls), urls
+    for u in urls:
+        assert client.get(u).status_code == 200, u
+    assert client.get("/redoc").status_code == 404  # ReDoc would load from a CDN: not served
