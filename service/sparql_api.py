@@ -2,7 +2,7 @@
 
 The route only reads the request the three ways the protocol allows (GET
 `?query=`, POST form-encoded, POST `application/sparql-query`) and maps
-errors to statuses; `cchc.graph.sparql.SparqlService` refuses, runs (worker
+errors to statuses (`sparql_http`); `cchc.graph.sparql` refuses, runs (worker
 processes, time limit, row cap) and serialises.  The worker pool starts with
 the app and stops with it.
 
@@ -21,9 +21,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from contextlib import asynccontextmanager
 from urllib.parse import parse_qs
 
-from cchc.graph.sparql.runner import MAX_QUERY_CHARS, SparqlError, SparqlService
+from cchc.graph.sparql.model import SparqlError
+from cchc.graph.sparql.safety import MAX_QUERY_CHARS, UPDATE_REFUSED
 from cchc.service.application import Application
 from cchc.service.settings import Settings
+from cchc.service.sparql_http import STATUS, SparqlService, media_type
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -31,20 +33,17 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 log = logging.getLogger(__name__)
 
-_STATUS = {"bad_request": 400, "not_acceptable": 406, "unsupported_media_type": 415, "too_large": 413,
-           "timeout": 503, "busy": 503, "failed": 500}
-_UPDATE = "SPARQL Update is not allowed: this endpoint is read-only (use `cchc add` / `cchc build` to change the data)"
 
 
 def _error(kind: str, detail: str) -> JSONResponse:
     headers = {"Retry-After": "1"} if kind == "busy" else None
-    return JSONResponse(status_code=_STATUS.get(kind, 500), content={"error": kind, "detail": detail},
+    return JSONResponse(status_code=STATUS.get(kind, 500), content={"error": kind, "detail": detail},
                         headers=headers)
 
 
 def _one_query(fields: Mapping[str, Sequence[str]]) -> str:
     if fields.get("update"):
-        raise SparqlError("bad_request", _UPDATE)
+        raise SparqlError("bad_request", UPDATE_REFUSED)
     queries = fields.get("query") or []
     if len(queries) != 1:
         raise SparqlError("bad_request", "give the query in exactly one `query` parameter" if queries else
@@ -74,7 +73,7 @@ async def _read_request(request: Request) -> tuple[str, list[str], list[str]]:
         elif ctype == "application/sparql-query":
             fields = {**url, "query": [text]}
         elif ctype == "application/sparql-update":
-            raise SparqlError("bad_request", _UPDATE)
+            raise SparqlError("bad_request", UPDATE_REFUSED)
         else:
             raise SparqlError("unsupported_media_type",
                               f"POST /sparql takes application/x-www-form-urlencoded or application/sparql-query, "
@@ -146,7 +145,7 @@ def _sparql_routes(application: Application, settings: Settings) -> tuple[APIRou
                 log.warning("/sparql %s: %s", exc.kind, exc.detail)
             return _error(exc.kind, exc.detail)
         timing = f'query;dur={result.seconds * 1000:.2f};desc="{result.where}"'  # evaluation + serialisation, where
-        return Response(content=result.body, media_type=result.media_type,
+        return Response(content=result.body, media_type=media_type(result),
                         headers={"Vary": "Accept", "Server-Timing": timing})
 
     for method in ("GET", "POST"):  # one route per method: one OpenAPI operation id each

@@ -296,7 +296,7 @@ def test_expensive_query_times_out_and_service_keeps_answering(strict_url, query
 def test_a_cancelled_query_does_not_hold_its_worker(app):
     """`arun` cancelled mid-query (the server shutting down, a caller's own deadline): the worker still grinding
     through the cross product is killed and the spare answers the next query at once."""
-    from cchc.graph.sparql.runner import SparqlService
+    from cchc.service.sparql_http import SparqlService
 
     service = SparqlService(app.store, timeout=60, workers=1)
 
