@@ -19,10 +19,12 @@ import logging
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 from urllib.parse import parse_qs
 
 from cchc.graph.sparql.model import SparqlError
 from cchc.graph.sparql.safety import MAX_QUERY_CHARS, UPDATE_REFUSED
+from cchc.service.api_models import ErrorBody
 from cchc.service.application import Application
 from cchc.service.settings import Settings
 from cchc.service.sparql_http import STATUS, SparqlService, media_type
@@ -91,10 +93,14 @@ class SparqlFront:
         self.app, self.answer = app, answer
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] in ("GET", "POST"):
+        if scope["type"] == "http":
             path, root = scope["path"], scope.get("root_path", "")
             if (path[len(root):] if root and path.startswith(root) else path) == "/sparql":
-                response = await self.answer(Request(scope, receive))
+                if scope["method"] in ("GET", "POST"):
+                    response = await self.answer(Request(scope, receive))
+                else:
+                    response = JSONResponse({"error": "method_not_allowed", "detail": "/sparql takes GET and POST"},
+                                            status_code=405, headers={"Allow": "GET, HEAD, POST"})
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
@@ -149,12 +155,26 @@ def _sparql_routes(application: Application, settings: Settings) -> tuple[APIRou
                         headers={"Vary": "Accept", "Server-Timing": timing})
 
     for method in ("GET", "POST"):  # one route per method: one OpenAPI operation id each
-        router.add_api_route("/sparql", answer, methods=[method], response_class=Response,
+        router.add_api_route("/sparql", answer, methods=[method], response_class=Response, responses=_RESPONSES,
                              operation_id=f"sparql_{method.lower()}",
                              summary="SPARQL 1.1 Protocol query endpoint (read-only)", description=_DESCRIPTION)
     return router, answer
 
 
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The answer, in the negotiated type", "content": {
+        **{mt: {} for mt in ("application/sparql-results+json", "application/sparql-results+xml", "text/csv",
+                             "text/tab-separated-values", "text/turtle", "application/n-triples", "application/ld+json",
+                             "application/rdf+xml")}}},
+    **{status: {"model": ErrorBody, "description": why} for status, why in (
+        (400, "A syntax error, an update, SERVICE, a query too long or too deeply nested, a bad graph IRI"),
+        (403, "A cross-site browser request"),
+        (406, "No accepted media type fits the query's form"),
+        (413, "More rows, triples or bytes than the endpoint's caps"),
+        (415, "A POST body other than form-encoded or application/sparql-query"),
+        (500, "The query failed in the engine"),
+        (503, "Past the time limit, or every worker busy"))},
+}
 _DESCRIPTION = ("Query by GET ?query=, POST form-encoded or POST application/sparql-query; "
                 "default-graph-uri / named-graph-uri select the dataset (default: the union of "
                 "all named graphs). Results as SPARQL JSON/XML, CSV, TSV; graphs as Turtle, "

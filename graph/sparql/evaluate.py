@@ -17,6 +17,7 @@ from typing import Any
 import pyoxigraph as ox
 from cchc.graph.sparql.limits import BYTES_PER_ROW, RESULTS, AnswerTooBig, Sink, count_rows, too_many
 from cchc.graph.sparql.model import Answer, Job, SparqlError
+from cchc.graph.sparql.safety import service_refusal
 
 __all__ = ["execute", "serialize_boolean", "serialize_solutions", "serialize_triples"]
 
@@ -70,6 +71,8 @@ def execute(store: ox.Store, job: Job, prefixes: dict[str, str], deadline: float
 
 def _evaluate(store: ox.Store, job: Job, prefixes: dict[str, str], deadline: float | None,
               known_rows: int | None) -> Answer:
+    if why := service_refusal(job.query, prefixes):  # Oxigraph's own parser decides, before the query runs
+        raise SparqlError("bad_request", why)
     try:
         solutions = store.query(job.query, prefixes=prefixes, **dataset_args(job))
     except SyntaxError as exc:

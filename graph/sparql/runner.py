@@ -10,6 +10,10 @@ A query a worker has already answered quickly (under `INLINE_SECONDS`) on the
 store's current generation runs in the server process the next time: the same
 query on the same data does the same work in Oxigraph, so it cannot run away,
 and it skips the hand-off to a worker (1-3 ms, more than such a query costs).
+Only a short query without the word "service" is eligible: one that cannot
+hold a SERVICE clause (nothing in it waits on the outside, so it may run on
+the event loop) nor overflow the server thread's stack; the deadline is
+checked as its answer is written, as in a worker.
 Dashboards, notebooks and the API's own pages repeat their queries; a new
 query, or any query after the data changed, goes to a worker first.
 
@@ -31,7 +35,7 @@ from cchc.graph.rdf import generations as gens
 from cchc.graph.sparql.evaluate import execute
 from cchc.graph.sparql.limits import DEFAULT_MEMORY_MB
 from cchc.graph.sparql.model import GRAPH_FORMATS, RESULT_FORMATS, Answer, Job, SparqlError
-from cchc.graph.sparql.safety import refusal
+from cchc.graph.sparql.safety import INLINE_MAX_CHARS, mentions_service, refusal
 from cchc.graph.sparql.workers import WorkerPool
 
 __all__ = ["INLINE_SECONDS", "SparqlRunner"]
@@ -88,10 +92,7 @@ class SparqlRunner:
                    default_graphs: Sequence[str] = (), named_graphs: Sequence[str] = ()) -> Answer:
         """`run` for an event loop.  Cancelled (the client went away), the worker still busy with the query is
         killed and replaced."""
-        if "service" in query.lower():  # the SERVICE check parses the query with rdflib: slow, off the loop
-            job, deadline = await asyncio.to_thread(self.job, query, results, graph, default_graphs, named_graphs)
-        else:
-            job, deadline = self.job(query, results, graph, default_graphs, named_graphs)
+        job, deadline = self.job(query, results, graph, default_graphs, named_graphs)  # text checks only: cheap
         if self.pool is None:  # no workers: a test's in-memory store, of unknown cost, so off the loop
             return await asyncio.to_thread(execute, self.store._ox, job, self.prefixes, deadline, None, "server")
         # A proven job runs on the loop itself: on a thread of its own (a fresh malloc arena) Oxigraph was not
@@ -106,6 +107,8 @@ class SparqlRunner:
     def _proven_rows(self, job: Job) -> int | None:
         """How many rows a worker found for `job` when it proved it cheap on the generation this process has
         open, if that generation is still current; None: the job goes to a worker."""
+        if len(job.query) > INLINE_MAX_CHARS or mentions_service(job.query):  # see safety.py: the server's stack
+            return None
         rows = self._proven.get(job)
         gen = self.store._gen
         if rows is None or gen is None or gen != self._proven_gen or gens.current(self.root) != gen:

@@ -26,6 +26,7 @@ import pyoxigraph as ox
 from cchc.graph.rdf import generations as gens
 from cchc.graph.sparql.evaluate import execute
 from cchc.graph.sparql.model import Answer, Job, SparqlError
+from cchc.graph.sparql.safety import QUERY_STACK_MB
 
 __all__ = ["WorkerPool", "worker_main"]
 
@@ -52,7 +53,9 @@ def worker_main(fd: int) -> None:
 
     Started as `python -c ...` rather than through multiprocessing, so it never
     re-imports the server's main module (a script or notebook without a
-    `__main__` guard would start servers recursively).
+    `__main__` guard would start servers recursively).  Jobs run on a thread
+    with a `QUERY_STACK_MB` stack: Oxigraph's parser recurses, and a deep or
+    long query that would overflow the main thread's 8 MiB stays an answer.
     """
     conn = Connection(fd)
     parent, root, prefixes, memory_mb = conn.recv()
@@ -60,9 +63,15 @@ def worker_main(fd: int) -> None:
     if memory_mb:
         import resource
 
-        limit = memory_mb * 1024 * 1024
+        limit = (memory_mb + QUERY_STACK_MB) * 1024 * 1024  # the query thread's stack counts as data
         resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
-    path = Path(root)
+    threading.stack_size(QUERY_STACK_MB * 1024 * 1024)
+    serving = threading.Thread(target=_serve, args=(conn, Path(root), prefixes), name="cchc-sparql-query")
+    serving.start()
+    serving.join()
+
+
+def _serve(conn: Connection, path: Path, prefixes: dict[str, str]) -> None:
     try:
         gen, store = open_current(path)
     except Exception as exc:  # reported to the parent, which logs it
@@ -269,6 +278,9 @@ class WorkerPool:
             if code == -6:  # SIGABRT: Rust aborts when an allocation fails under the memory ceiling
                 raise SparqlError("too_large", "the query was stopped: it needed more memory than a SPARQL "
                                                "worker may use; narrow it or add a LIMIT") from None
+            if code == -11:  # SIGSEGV: the parser's recursion past even the query thread's stack
+                raise SparqlError("bad_request", "the query is too deeply nested or too long for the SPARQL "
+                                                 "parser; simplify it") from None
             raise SparqlError("failed", f"the SPARQL worker running the query died (exit code {code})") from None
         self._idle.put(w)
         if msg[0] == "ok":
