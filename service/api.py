@@ -44,7 +44,8 @@ log = logging.getLogger(__name__)
 R = TypeVar("R")
 
 _CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 406: "not_acceptable", 408: "timeout",
-          413: "too_large", 415: "unsupported_media_type", 422: "bad_request", 429: "too_many_requests",
+          413: "too_large", 414: "too_large", 415: "unsupported_media_type", 422: "bad_request",
+          429: "too_many_requests",
           500: "internal", 503: "unavailable", 504: "timeout"}
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": m.ErrorBody, "description": "A bad parameter (named in `detail`)"},

@@ -14,6 +14,8 @@ from contextlib import asynccontextmanager
 
 from cchc.service.api import Views, install_api, install_error_handlers, install_openapi
 from cchc.service.application import Application
+from cchc.service.http_guard import HttpGuard, trusted_hosts
+from cchc.service.http_server import GuardedH11
 from cchc.service.settings import Settings
 from cchc.service.sparql_api import install_sparql
 from cchc.service.web import docs_router, web_router
@@ -25,6 +27,7 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: Settings | None = None, application: Application | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
+    GuardedH11.header_timeout = settings.header_timeout  # a server process started by uvicorn's supervisor
     app_obj = application or Application(settings)
     views = Views(app_obj)
 
@@ -56,4 +59,6 @@ def create_app(settings: Settings | None = None, application: Application | None
     install_sparql(app, app_obj, settings)  # /sparql
     app.include_router(web_router())  # / and /static: the web page
     app.include_router(docs_router(app.title))  # /docs, Swagger UI served from the package (offline)
+    app.router.redirect_slashes = False  # a redirect would carry the client's Host header back to it
+    app.add_middleware(HttpGuard, hosts=trusted_hosts(settings.trusted_hosts, settings.host))  # outermost
     return app

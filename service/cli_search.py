@@ -40,11 +40,13 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
     from cchc.service.app import create_app
     from cchc.service.application import Application
+    from cchc.service.http_server import uvicorn_options
 
     app_obj = Application(settings)
     app_obj.ensure_built(progress=True)  # build on first start, with progress, before serving
     if settings.serve_workers == 1:
-        uvicorn.run(create_app(settings, app_obj), host=settings.host, port=settings.port, log_level="warning")
+        uvicorn.run(create_app(settings, app_obj), host=settings.host, port=settings.port, log_level="warning",
+                    **uvicorn_options(settings.header_timeout))
         return 0
     return _serve_processes(settings)
 
@@ -62,11 +64,13 @@ def _serve_processes(settings: Settings) -> int:
     import socket
 
     import uvicorn
+    from cchc.service.http_server import uvicorn_options
     from uvicorn.supervisors import Multiprocess
 
     os.environ.update(settings.to_env())
     config = uvicorn.Config("cchc.service.app:create_app", factory=True, host=settings.host, port=settings.port,
-                            workers=settings.serve_workers, log_level="warning")
+                            workers=settings.serve_workers, log_level="warning",
+                            **uvicorn_options(settings.header_timeout))
     family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -41,6 +41,11 @@ class Settings:
     max_page_size: int = 500  # API lists: the largest `limit` accepted
     request_timeout: float = 30.0  # seconds an API request may compute before it answers 503 "timeout"
     log_level: str = "WARNING"
+    # Host names the server answers for, comma-separated ("*": any); empty: the loopback names when bound to
+    # loopback (no DNS rebinding), else any (set it when serving behind a proxy under a public name)
+    trusted_hosts: str = ""
+    header_timeout: float = 10.0  # seconds a client has to send a request's headers before it is disconnected
+    max_source_mb: int = 64  # largest source file `cchc extract` / `cchc add` read (MiB)
 
     def __post_init__(self) -> None:
         if not self.base_iri.startswith(("http://", "https://")) or not self.base_iri.endswith(("/", "#")):
@@ -55,6 +60,9 @@ class Settings:
                              f"timeout in (0, 600] seconds: {self.page_size}, {self.request_timeout}")
         if not 0 < self.serve_workers <= 64:
             raise ValueError(f"server worker processes must be in (0, 64]: {self.serve_workers}")
+        if not 0 < self.header_timeout <= 300 or not 0 < self.max_source_mb <= 4096:
+            raise ValueError(f"header timeout must be in (0, 300] seconds and the source size limit in (0, 4096] "
+                             f"MiB: {self.header_timeout}, {self.max_source_mb}")
         if not 0 < self.port < 65536:
             raise ValueError(f"port out of range: {self.port}")
 

@@ -2,7 +2,7 @@
 
 The route only reads the request the three ways the protocol allows (GET
 `?query=`, POST form-encoded, POST `application/sparql-query`) and maps
-errors to statuses; `cchc.graph.sparql.SparqlService` refuses, runs (worker
+errors to statuses (`sparql_http`); `cchc.graph.sparql` refuses, runs (worker
 processes, time limit, row cap) and serialises.  The worker pool starts with
 the app and stops with it.
 
@@ -19,11 +19,15 @@ import logging
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 from urllib.parse import parse_qs
 
-from cchc.graph.sparql.runner import MAX_QUERY_CHARS, SparqlError, SparqlService
+from cchc.graph.sparql.model import SparqlError
+from cchc.graph.sparql.safety import MAX_QUERY_CHARS, UPDATE_REFUSED
+from cchc.service.api_models import ErrorBody
 from cchc.service.application import Application
 from cchc.service.settings import Settings
+from cchc.service.sparql_http import STATUS, SparqlService, media_type
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -31,20 +35,17 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 log = logging.getLogger(__name__)
 
-_STATUS = {"bad_request": 400, "not_acceptable": 406, "unsupported_media_type": 415, "too_large": 413,
-           "timeout": 503, "busy": 503, "failed": 500}
-_UPDATE = "SPARQL Update is not allowed: this endpoint is read-only (use `cchc add` / `cchc build` to change the data)"
 
 
 def _error(kind: str, detail: str) -> JSONResponse:
     headers = {"Retry-After": "1"} if kind == "busy" else None
-    return JSONResponse(status_code=_STATUS.get(kind, 500), content={"error": kind, "detail": detail},
+    return JSONResponse(status_code=STATUS.get(kind, 500), content={"error": kind, "detail": detail},
                         headers=headers)
 
 
 def _one_query(fields: Mapping[str, Sequence[str]]) -> str:
     if fields.get("update"):
-        raise SparqlError("bad_request", _UPDATE)
+        raise SparqlError("bad_request", UPDATE_REFUSED)
     queries = fields.get("query") or []
     if len(queries) != 1:
         raise SparqlError("bad_request", "give the query in exactly one `query` parameter" if queries else
@@ -74,7 +75,7 @@ async def _read_request(request: Request) -> tuple[str, list[str], list[str]]:
         elif ctype == "application/sparql-query":
             fields = {**url, "query": [text]}
         elif ctype == "application/sparql-update":
-            raise SparqlError("bad_request", _UPDATE)
+            raise SparqlError("bad_request", UPDATE_REFUSED)
         else:
             raise SparqlError("unsupported_media_type",
                               f"POST /sparql takes application/x-www-form-urlencoded or application/sparql-query, "
@@ -92,10 +93,14 @@ class SparqlFront:
         self.app, self.answer = app, answer
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] in ("GET", "POST"):
+        if scope["type"] == "http":
             path, root = scope["path"], scope.get("root_path", "")
             if (path[len(root):] if root and path.startswith(root) else path) == "/sparql":
-                response = await self.answer(Request(scope, receive))
+                if scope["method"] in ("GET", "POST"):
+                    response = await self.answer(Request(scope, receive))
+                else:
+                    response = JSONResponse({"error": "method_not_allowed", "detail": "/sparql takes GET and POST"},
+                                            status_code=405, headers={"Allow": "GET, HEAD, POST"})
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
@@ -146,16 +151,30 @@ def _sparql_routes(application: Application, settings: Settings) -> tuple[APIRou
                 log.warning("/sparql %s: %s", exc.kind, exc.detail)
             return _error(exc.kind, exc.detail)
         timing = f'query;dur={result.seconds * 1000:.2f};desc="{result.where}"'  # evaluation + serialisation, where
-        return Response(content=result.body, media_type=result.media_type,
+        return Response(content=result.body, media_type=media_type(result),
                         headers={"Vary": "Accept", "Server-Timing": timing})
 
     for method in ("GET", "POST"):  # one route per method: one OpenAPI operation id each
-        router.add_api_route("/sparql", answer, methods=[method], response_class=Response,
+        router.add_api_route("/sparql", answer, methods=[method], response_class=Response, responses=_RESPONSES,
                              operation_id=f"sparql_{method.lower()}",
                              summary="SPARQL 1.1 Protocol query endpoint (read-only)", description=_DESCRIPTION)
     return router, answer
 
 
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The answer, in the negotiated type", "content": {
+        **{mt: {} for mt in ("application/sparql-results+json", "application/sparql-results+xml", "text/csv",
+                             "text/tab-separated-values", "text/turtle", "application/n-triples", "application/ld+json",
+                             "application/rdf+xml")}}},
+    **{status: {"model": ErrorBody, "description": why} for status, why in (
+        (400, "A syntax error, an update, SERVICE, a query too long or too deeply nested, a bad graph IRI"),
+        (403, "A cross-site browser request"),
+        (406, "No accepted media type fits the query's form"),
+        (413, "More rows, triples or bytes than the endpoint's caps"),
+        (415, "A POST body other than form-encoded or application/sparql-query"),
+        (500, "The query failed in the engine"),
+        (503, "Past the time limit, or every worker busy"))},
+}
 _DESCRIPTION = ("Query by GET ?query=, POST form-encoded or POST application/sparql-query; "
                 "default-graph-uri / named-graph-uri select the dataset (default: the union of "
                 "all named graphs). Results as SPARQL JSON/XML, CSV, TSV; graphs as Turtle, "

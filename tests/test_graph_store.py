@@ -151,7 +151,7 @@ def test_put_graph_refuses_document_graphs(extractions):
 def test_sparql_runs_a_proven_cheap_query_in_process_until_the_data_changes(disk_store):
     """A query a worker answered quickly runs in the server next time, with the same answer; a new generation
     sends it back to a worker once (what was cheap on the old data is not proven on the new)."""
-    from cchc.graph.sparql.runner import SparqlService
+    from cchc.service.sparql_http import SparqlService
     from rdflib import RDF
 
     service = SparqlService(disk_store, workers=1)

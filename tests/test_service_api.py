@@ -23,7 +23,8 @@ ROW = "langson-2026-cchc-phuluc/III-9"
 def client(app):
     from cchc.service.app import create_app
 
-    with TestClient(create_app(app.settings, app)) as c:  # `with`: the lifespan runs, as under uvicorn
+    # `with`: the lifespan runs, as under uvicorn; localhost: a host the server trusts when bound to loopback
+    with TestClient(create_app(app.settings, app), base_url="http://localhost") as c:
         yield c
 
 
@@ -241,7 +242,7 @@ def test_app_lifespan_builds_a_missing_data_dir(tmp_path):
     corpus.mkdir()
     shutil.copy(CORPUS / TANDOAN_2025, corpus)
     settings = Settings(corpus_dir=corpus, data_dir=tmp_path / "data", model="hashing")
-    with TestClient(create_app(settings)) as c:
+    with TestClient(create_app(settings), base_url="http://localhost") as c:
         assert (tmp_path / "data" / "store").is_dir() and (tmp_path / "data" / "search").is_dir()
         assert c.get("/health").json()["documents"] == 1
         assert c.get("/documents").json()["items"][0]["file"] == TANDOAN_2025

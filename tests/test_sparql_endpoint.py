@@ -285,7 +285,13 @@ def test_expensive_query_times_out_and_service_keeps_answering(strict_url, query
     assert during.status_code == 200 and during.text == "no\r\n5\r\n"
     assert httpx.get(strict_url + "/health", timeout=10).status_code == 200
     thread.join(30)
-    _assert_error(outcome["response"], 503, "timeout", "1.5s time limit")
+    response = outcome["response"]
+    if query == EXPENSIVE_SORT and response.status_code == 413:
+        # sorting a cross product fills memory as fast as it eats time: a faster machine meets the
+        # worker's memory cap before the time limit, and either stop is the right answer
+        _assert_error(response, 413, "too_large", "more memory than a SPARQL worker may use")
+    else:
+        _assert_error(response, 503, "timeout", "1.5s time limit")
     assert outcome["seconds"] < 1.5 + 2.0
     # after: every later query is answered (the killed worker's place was taken by the spare)
     for _ in range(4):
@@ -296,7 +302,7 @@ def test_expensive_query_times_out_and_service_keeps_answering(strict_url, query
 def test_a_cancelled_query_does_not_hold_its_worker(app):
     """`arun` cancelled mid-query (the server shutting down, a caller's own deadline): the worker still grinding
     through the cross product is killed and the spare answers the next query at once."""
-    from cchc.graph.sparql.runner import SparqlService
+    from cchc.service.sparql_http import SparqlService
 
     service = SparqlService(app.store, timeout=60, workers=1)
 

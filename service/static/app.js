@@ -12,8 +12,18 @@ const main = document.getElementById("main");
 const backLink = document.getElementById("back-to-search");
 let lastSearch = "#/";
 
+// A malformed escape (#/task/%E0%A4%A, a truncated link) keeps its raw text: the page then says the id is
+// unknown instead of throwing before anything is drawn.
+function decodePart(part) {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
+}
+
 function decode(path) {
-  return path.split("/").map(decodeURIComponent).join("/");
+  return path.split("/").map(decodePart).join("/");
 }
 
 function parse(hash) {
@@ -22,7 +32,13 @@ function parse(hash) {
   for (const [prefix, view] of [["/task/", "task"], ["/instrument/", "instrument"], ["/agency/", "agency"]]) {
     if (path.startsWith(prefix) && path.length > prefix.length) return { view, id: decode(path.slice(prefix.length)) };
   }
-  return { view: "search", params: Object.fromEntries(new URLSearchParams(query)) };
+  let params = {};
+  try {
+    params = Object.fromEntries(new URLSearchParams(query));
+  } catch {
+    params = {};
+  }
+  return { view: "search", params };
 }
 
 async function route() {
@@ -44,6 +60,11 @@ async function route() {
     else await showAgency(main, r.id);
     main.focus({ preventScroll: true }); // screen readers start at the new page, not at the old link
     window.scrollTo(0, 0);
+  } catch (err) {
+    const p = document.createElement("p");
+    p.className = "message error";
+    p.textContent = "Không mở được trang này: " + (err && err.message ? err.message : String(err));
+    main.replaceChildren(p);
   } finally {
     main.removeAttribute("aria-busy");
   }
