@@ -1,6 +1,6 @@
 """Building and opening the search indexes of a data directory.
 
-Layout under `<data>/search/`: `units.jsonl` (the units), `bm25/` (bm25s),
+Layout under `<data>/search/`: `units.jsonl` (the units), `bm25/` (bm25s), `titles/` (bm25s, the titles),
 `vectors/` (FAISS + manifest with the model id), `docs.json` (titles),
 `restore.json` (syllable counts for putting diacritics back on queries),
 `instruments.json` (each cited id's type and the names it is known by).  The
@@ -77,7 +77,10 @@ def build_search_index(
     Restorer.build(texts).save(tmp / "restore.json")
     if encoder is not None:
         VectorIndex.build(encoder, keys, texts, progress=progress).save(tmp / "vectors")
-    (tmp / "docs.json").write_text(json.dumps(doc_titles(extractions, infos), ensure_ascii=False), "utf-8")
+    titles = doc_titles(extractions, infos)
+    (tmp / "docs.json").write_text(json.dumps(titles, ensure_ascii=False), "utf-8")
+    if titles:  # saved, so opening the index needs no bm25s
+        BM25Index.build(sorted(titles), [titles[d] for d in sorted(titles)]).save(tmp / "titles")
     (tmp / "instruments.json").write_text(json.dumps(instrument_info(extractions), ensure_ascii=False), "utf-8")
     old = search_dir.with_name(search_dir.name + ".old")
     if search_dir.exists():
@@ -103,5 +106,6 @@ def open_searcher(search_dir: Path, encoder: Encoder | None = None, tracer: Trac
     restorer = Restorer.load(restore) if restore.exists() else Restorer.build(u.index_text for u in units)
     info = search_dir / "instruments.json"
     instruments = json.loads(info.read_text("utf-8")) if info.exists() else {}
+    title_index = BM25Index.load(search_dir / "titles") if (search_dir / "titles").exists() else None
     return Searcher(units, bm25, vectors if encoder else None, encoder if vectors else None, tracer,
-                    doc_titles=titles, restorer=restorer, instruments=instruments)
+                    doc_titles=titles, restorer=restorer, instruments=instruments, title_index=title_index)

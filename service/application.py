@@ -58,7 +58,7 @@ class Application:
         from cchc.embeddings.encoder import make_encoder
 
         t0 = time.perf_counter()
-        enc = make_encoder(self.settings.model, self.settings.data_dir)
+        enc = make_encoder(self.settings.model, self.settings.data_dir, runtime=self.settings.encoder_runtime)
         log.info("encoder %s loaded in %.1fs", enc.model_id, time.perf_counter() - t0)
         return enc
 
