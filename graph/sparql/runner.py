@@ -418,7 +418,7 @@ def _worker_main(fd: int) -> None:
             conn.send(("error", "failed", f"the query failed: {type(exc).__name__}: {exc}"))
 
 
-_BOOT = "import sys; from cchc.graph.sparql import _worker_main; _worker_main(int(sys.argv[1]))"
+_BOOT = "import sys; from cchc.graph.sparql.runner import _worker_main; _worker_main(int(sys.argv[1]))"
 
 
 class _Worker:
