@@ -62,6 +62,13 @@ class Application:
         log.info("encoder %s loaded in %.1fs", enc.model_id, time.perf_counter() - t0)
         return enc
 
+    @functools.cached_property
+    def passage_encoder(self):
+        """The encoder with passage vectors cached per model and text under `<data>/cache` (what builds use)."""
+        from cchc.embeddings.passage_cache import CachedPassages
+
+        return CachedPassages(self.encoder, self.settings.data_dir / "cache")
+
     # ---------------------------------------------------------------- building
     def build(self, *, progress: bool = False, graph_only: bool = False) -> dict[str, Any]:
         """Everything the service answers from: graph store, search index, carry-over links (in the store too).
@@ -101,8 +108,8 @@ class Application:
         from cchc.search.index import build_search_index
 
         exs = extractions if extractions is not None else extract_corpus(self.settings.corpus_dir, progress=progress)
-        path = build_search_index(exs, load_manifest(self.settings.corpus_dir), self.search_dir, self.encoder,
-                                  progress=progress)
+        path = build_search_index(exs, load_manifest(self.settings.corpus_dir), self.search_dir,
+                                  self.passage_encoder, progress=progress)
         self.__dict__.pop("searcher", None)
         return path
 
@@ -113,7 +120,7 @@ class Application:
         from cchc.search.carryover.compute import DEFAULT_THRESHOLD
 
         return ensure_carryover(
-            self.settings.corpus_dir, self.settings.data_dir, lambda: self.encoder, self.model_id,
+            self.settings.corpus_dir, self.settings.data_dir, lambda: self.passage_encoder, self.model_id,
             threshold=DEFAULT_THRESHOLD if threshold is None else threshold,
             extract=lambda: extractions if extractions is not None else extract_corpus(self.settings.corpus_dir,
                                                                                         progress=progress))
