@@ -12,6 +12,7 @@ order bm25s uses, so the scores are bm25s's to the bit (a test pins it).
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -35,6 +36,9 @@ class BM25Index:
     def build(cls, keys: Sequence[str], texts: Sequence[str]) -> BM25Index:
         import bm25s  # lazy: only building needs it (and scipy behind it)
 
+        # bm25s sets its logger to DEBUG when imported, so its chatter reaches stderr whatever the CLI's level;
+        # back to NOTSET it follows the root logger (shown with -vv).
+        logging.getLogger("bm25s").setLevel(logging.NOTSET)
         r = bm25s.BM25(k1=1.2, b=0.75)
         r.index([tokens(t) or ["∅"] for t in texts], show_progress=False)
         return cls({name: np.asarray(r.scores[name]) for name in _ARRAYS}, r.vocab_dict, list(keys), r)
