@@ -122,6 +122,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     v.add_argument("--host", default=None, help="bind address (default 127.0.0.1)")
     v.add_argument("--port", type=int, default=None)
     v.add_argument("--workers", type=int, default=None, dest="serve_workers",
-                   help="server processes (default 1; the CPU count for throughput, ~1 GB each)")
+                   help="server processes (default 1; the CPU count for throughput, ~400 MB each)")
     add_data_options(v)
     v.set_defaults(func=cmd_serve)

@@ -39,7 +39,7 @@ class Settings:
     # encoder intra-op threads (ONNX Runtime or torch) while serving: one query is a small forward pass, and more
     # threads spin-wait under load (bench/http.md: 130-670 ms CPU per search with 2, ~55 ms with 1); 0 = all cores
     serve_threads: int = 1
-    # server processes: each holds the model and indexes (~1 GB) and its own SPARQL workers; N = CPUs for throughput
+    # server processes: each holds the model and indexes (~300 MB) and its own SPARQL workers; N = CPUs for throughput
     serve_workers: int = 1
     page_size: int = 50  # API lists: items per page when the caller gives no `limit`
     max_page_size: int = 500  # API lists: the largest `limit` accepted
