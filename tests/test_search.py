@@ -104,7 +104,8 @@ def test_e5_prompts_applied_once_matter(searcher, e5_encoder):
     def mrr(prefix: str) -> float:
         total = 0.0
         for query, key in cases.items():
-            q = e5_encoder.model.encode([prefix + query], prompt="", normalize_embeddings=True)
+            # the encoder's pipeline on exactly these tokens (no prefix of its own): ids, layers, pooling
+            q = e5_encoder._forward([e5_encoder.query_tokenizer.encode(prefix + query)])
             _, ids = vectors.index.search(np.asarray(q, dtype=np.float32), len(keys))
             rank = [keys[i] for i in ids[0]].index(key) + 1
             total += 1.0 / rank
