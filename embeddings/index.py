@@ -109,7 +109,10 @@ class VectorIndex:
         import faiss
 
         manifest = json.loads((path / MANIFEST).read_text("utf-8"))
-        index = faiss.read_index(str(path / INDEX))
+        try:  # flat vectors by memory map: server processes share the pages, and only what is read is resident
+            index = faiss.read_index(str(path / INDEX), faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY)
+        except RuntimeError:  # an index kind faiss cannot map (HNSW): read it into memory
+            index = faiss.read_index(str(path / INDEX))
         if index.ntotal != len(manifest["keys"]):
             raise ValueError(f"{path}: index holds {index.ntotal} vectors but the manifest {len(manifest['keys'])}")
         return cls(index, manifest["keys"], manifest["model_id"], manifest["dimension"])

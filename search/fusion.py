@@ -27,6 +27,11 @@ class FusionWeights:
     bm25_topic: float = 0.45
     dense_topic: float = 0.55
     doc_title: float = 0.05  # how much the document's title matching the query lifts its units
+    # A period asked together with a topic ("hạn chót hoàn thành [số hóa hồ sơ] năm 2023"): the topic ranks and
+    # the structured match (the period, and any agency) only lifts, by this much: enough to order passages on
+    # one topic by their deadlines, not enough for any task due that year to outrank the passage on the topic.
+    structured_mixed: float = 0.3
+    mixed_topic_words: int = 2  # content syllables a period query needs to count as a topic question
 
 
 def unit_scale(x: np.ndarray) -> np.ndarray:
@@ -39,9 +44,14 @@ def unit_scale(x: np.ndarray) -> np.ndarray:
     return (x - lo) / (hi - lo)
 
 
-def fuse(structured: np.ndarray | None, bm25: np.ndarray, dense: np.ndarray | None, w: FusionWeights) -> np.ndarray:
+def fuse(structured: np.ndarray | None, bm25: np.ndarray, dense: np.ndarray | None, w: FusionWeights,
+         *, mixed: bool = False) -> np.ndarray:
+    """One score per unit; `mixed`: the query asks a topic within a period (the topic leads, see above)."""
     b = unit_scale(bm25)
     d = unit_scale(dense) if dense is not None else None
+    if structured is not None and mixed:
+        text = w.bm25_topic * b + (w.dense_topic * d if d is not None else w.dense_topic * b)
+        return text + w.structured_mixed * structured
     if structured is not None:
         score = w.structured * structured + w.bm25_structured * b
         if d is not None:

@@ -1,6 +1,6 @@
 """Building and opening the search indexes of a data directory.
 
-Layout under `<data>/search/`: `units.jsonl` (the units), `bm25/` (bm25s),
+Layout under `<data>/search/`: `units.jsonl` (the units), `bm25/` (bm25s), `titles/` (bm25s, the titles),
 `vectors/` (FAISS + manifest with the model id), `docs.json` (titles),
 `restore.json` (syllable counts for putting diacritics back on queries),
 `instruments.json` (each cited id's type and the names it is known by) and
@@ -110,6 +110,8 @@ def _write(parts: IndexParts, search_dir: Path) -> Path:
     _dump(tmp / "docs.json", parts.titles)
     _dump(tmp / "instruments.json", merge_instrument_info(parts.instruments[d] for d in docs if d in parts.instruments))
     _dump(tmp / DOC_INSTRUMENTS, parts.instruments)
+    if parts.titles:  # saved, so opening the index needs no bm25s
+        BM25Index.build(sorted(parts.titles), [parts.titles[d] for d in sorted(parts.titles)]).save(tmp / "titles")
     old = search_dir.with_name(search_dir.name + ".old")
     if search_dir.exists():
         if old.exists():
@@ -203,5 +205,6 @@ def open_searcher(search_dir: Path, encoder: Encoder | None = None, tracer: Trac
     restorer = Restorer.load(restore) if restore.exists() else Restorer.build(u.index_text for u in units)
     info = search_dir / "instruments.json"
     instruments = json.loads(info.read_text("utf-8")) if info.exists() else {}
+    title_index = BM25Index.load(search_dir / "titles") if (search_dir / "titles").exists() else None
     return Searcher(units, bm25, vectors if encoder else None, encoder if vectors else None, tracer,
-                    doc_titles=titles, restorer=restorer, instruments=instruments)
+                    doc_titles=titles, restorer=restorer, instruments=instruments, title_index=title_index)

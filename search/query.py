@@ -25,6 +25,15 @@ from cchc.search.lexicon import name_key
 _LEAD = re.compile(r"\b(chu tri|chiu trach nhiem chinh|dau moi)\b")
 _COOP = re.compile(r"\b(phoi hop|tham gia)\b")
 _GENERIC = ("cai cach ", "cong tac ", "xay dung va phat trien ")
+# Words that ask about time or point at "the tasks" without naming a topic (folded): what a question that only
+# asks "what is due when" is made of. The rest of a query's words, outside its time, agency and instrument
+# spans, are its topic ("hạn chót hoàn thành [số hóa hồ sơ] năm 2023").
+_NOT_TOPIC = frozenset("""
+    han chot thoi gian hoan thanh khi nao cham nhat truoc sau trong ngay thang quy nam den tu xong phai lam gi
+    nhiem vu viec cac nhung co duoc cua va cho de la theo ve tai voi nao bao gio luc dau cuoi giai doan ky
+    thuc hien can muc tieu chi tieu dat ke hoach ban hanh cong viec chu tri phoi hop tham gia dau moi chiu trach
+    chinh co quan don vi giao
+    """.split())
 
 
 @dataclass
@@ -38,6 +47,7 @@ class ParsedQuery:
     year: int | None = None  # when the time expression is a whole year
     fields: list[str] = field(default_factory=list)  # CCHC field concept IRIs
     residual: str = ""  # the words left for lexical and dense matching
+    topic: list[str] = field(default_factory=list)  # folded content words outside time/agency/instrument/field spans
 
     @property
     def structured(self) -> bool:
@@ -128,7 +138,11 @@ def parse_query(text: str, known_named: Iterable[str] = ()) -> ParsedQuery:
                 and t[0].year == t[1].year:
             q.year = t[0].year
         spans.append(t[2])
-    q.fields, _ = _find_fields(folded)
+    q.fields, field_spans = _find_fields(folded)
+    # A field is a structured constraint too: "chuyển đổi số: việc phải xong năm 2023" asks for the field's tasks.
+    taken = spans + field_spans
+    outside = "".join(c if not any(a <= i < b for a, b in taken) else " " for i, c in enumerate(folded))
+    q.topic = [w for w in re.findall(r"[a-z]+", outside) if w not in _NOT_TOPIC]
     # Residual words: the query minus instrument and agency spans (fields and time stay: they are topical).
     keep = [c if not any(a <= i < b for a, b in instrument_spans) else " "
             for i, c in enumerate(text)]

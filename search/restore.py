@@ -74,18 +74,27 @@ class Restorer:
     def __init__(self, unigrams: Counter[str], bigrams: Counter[tuple[str, str]], *, lexicon: bool = True) -> None:
         self.unigrams = unigrams  # corpus counts: what `save` writes
         self.bigrams = bigrams
-        lex_uni, lex_pairs = _lexicon() if lexicon else (Counter(), frozenset())
-        self._uni: dict[str, float] = {w: float(c) for w, c in unigrams.items()}
-        for w, c in lex_uni.items():
-            self._uni[w] = self._uni.get(w, 0.0) + _LEX_UNIGRAM * c
-        self._lex_pairs = lex_pairs
-        self._forms: dict[str, list[str]] = defaultdict(list)
-        self._fold_total: dict[str, float] = defaultdict(float)
-        for w in sorted(self._uni, key=lambda w: -self._uni[w]):
-            self._forms[fold(w)].append(w)
-            self._fold_total[fold(w)] += self._uni[w]
+        self._with_lexicon = lexicon
         # The page searches as the user types and people re-run questions: keep recent answers (pure in `text`).
         self.restore = functools.lru_cache(maxsize=4096)(self.restore)  # type: ignore[method-assign]
+
+    @functools.cached_property
+    def _tables(self) -> tuple[dict[str, float], frozenset[tuple[str, str]], dict[str, list[str]], dict[str, float]]:
+        """Corpus counts merged with the dictionary: (form weights, dictionary pairs, forms by folding, totals).
+
+        Built on the first folded query, not when the index opens: reading
+        Viet74K takes ~0.5-1 s, and most queries carry their diacritics.
+        """
+        lex_uni, lex_pairs = _lexicon() if self._with_lexicon else (Counter(), frozenset())
+        uni: dict[str, float] = {w: float(c) for w, c in self.unigrams.items()}
+        for w, c in lex_uni.items():
+            uni[w] = uni.get(w, 0.0) + _LEX_UNIGRAM * c
+        forms: dict[str, list[str]] = defaultdict(list)
+        fold_total: dict[str, float] = defaultdict(float)
+        for w in sorted(uni, key=lambda w: -uni[w]):
+            forms[fold(w)].append(w)
+            fold_total[fold(w)] += uni[w]
+        return uni, lex_pairs, forms, fold_total
 
     # ------------------------------------------------------------ building
     @classmethod
@@ -113,8 +122,9 @@ class Restorer:
 
     # ------------------------------------------------------------ restoring
     def _emit(self, w: str) -> float:
-        total = self._fold_total.get(fold(w), 0.0)
-        return self._uni.get(w, 0.0) / total if total else 0.0
+        uni, _, _, fold_total = self._tables
+        total = fold_total.get(fold(w), 0.0)
+        return uni.get(w, 0.0) / total if total else 0.0
 
     def _step(self, prev: str | None, w: str) -> float:
         """Log share of the form among its spellings, plus a bonus when the pair with `prev` is attested.
@@ -129,13 +139,14 @@ class Restorer:
         score = math.log(self._emit(w) + _FLOOR)
         if prev is not None:
             count = self.bigrams[(prev, w)]
-            if count or (prev, w) in self._lex_pairs:
+            if count or (prev, w) in self._tables[1]:
                 score += _PAIR + _PAIR_COUNT * math.log1p(count)
         return score
 
     def _decode(self, words: list[str]) -> list[str]:
         """Viterbi over the candidate forms of each folded syllable."""
-        cands = [self._forms.get(w.lower()) or [w] for w in words]
+        forms = self._tables[2]
+        cands = [forms.get(w.lower()) or [w] for w in words]
         best = [{c: (self._step(None, c), [c]) for c in cands[0]}]
         for i in range(1, len(words)):
             layer = {}

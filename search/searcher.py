@@ -87,7 +87,7 @@ class Searcher:
         self, units: Sequence[SearchUnit], bm25: BM25Index, vectors: VectorIndex | None = None,
         encoder: Encoder | None = None, tracer: Tracer | None = None, weights: FusionWeights | None = None,
         doc_titles: dict[str, str] | None = None, restorer: Restorer | None = None,
-        instruments: dict[str, dict] | None = None,
+        instruments: dict[str, dict] | None = None, title_index: BM25Index | None = None,
     ) -> None:
         self.units = list(units)
         self.bm25 = bm25
@@ -102,7 +102,9 @@ class Searcher:
             raise ValueError("BM25 index and units disagree; rebuild the search index")
         self.doc_titles = dict(doc_titles or {})
         docs = sorted(self.doc_titles)
-        self._title_index = BM25Index.build(docs, [self.doc_titles[d] for d in docs]) if docs else None
+        if title_index is not None and title_index.keys != docs:
+            raise ValueError("the title index and the document titles disagree; rebuild the search index")
+        self._title_index = title_index or (BM25Index.build(docs, [self.doc_titles[d] for d in docs]) if docs else None)
         # Per-unit constants of the ranking, computed once rather than on every query.
         slot = {d: i for i, d in enumerate(docs)}
         self._unit_doc = np.array([slot.get(u.doc, len(docs)) for u in self.units], dtype=np.int64)  # len: no title
@@ -155,13 +157,16 @@ class Searcher:
         q = parse_query(query, self._named)
         ids = self.resolve_instruments(q)
         links = self._links(ids) if ids else {}
-        struct, why = structured_scores(q, self.units, links) if q.structured else (None, None)
+        # A period with a topic is a topic question; one naming an agency's role ("Sở X chủ trì ... năm 2026")
+        # or an instrument stays a structured one.
+        mixed = bool(q.period) and not ids and not q.role and len(q.topic) >= self.weights.mixed_topic_words
+        struct, why = structured_scores(q, self.units, links, plan_start=mixed) if q.structured else (None, None)
         text_query = expand(q.residual or query)
         bm25 = self.bm25.scores(text_query)
         dense = None
         if self.vectors is not None and self.encoder is not None and text_query.strip():
             dense = self.vectors.scores(self.encoder, text_query)
-        score = fuse(struct, bm25, dense, self.weights)
+        score = fuse(struct, bm25, dense, self.weights, mixed=mixed)
         if self._title_index is not None:
             # The plan a unit belongs to is evidence too: "nhiệm vụ CCHC năm 2023" is the 2023 task appendix.
             t = self._title_index.scores(query)

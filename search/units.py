@@ -10,13 +10,16 @@ their agencies attached, so one passage is never listed twice.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from dataclasses import field as dc_field
 from typing import Any
 
 from cchc.graph.corpus import DocumentInfo
 from cchc.graph.extract.agencies import find_agencies
+from cchc.graph.extract.deadlines import parse_deadline
+from cchc.graph.extract.reading import fold
 from cchc.graph.extract.records import Deadline, Extraction, Task, Unit
 from cchc.graph.extract.roles import stated_roles
 from cchc.ontology import field_concept
@@ -138,6 +141,41 @@ def _plan_year(ex: Extraction, info: DocumentInfo | None) -> int | None:
     return int(year) if isinstance(year, int) or (isinstance(year, str) and year.isdigit()) else None
 
 
+# A narrative plan's timeline paragraph ("4. Thời gian hoàn thành: Trước ngày 30 tháng 11 năm 2023, các cơ quan ...").
+_TIMELINE = re.compile(
+    r"^(?:\d+(?:\.\d+)*\.?\s*)?Thời (?:gian|hạn) (?:hoàn thành|thực hiện)\s*:\s*(.+?)(?:[,;]|\.\s|$)", re.I | re.S)
+# A narrative sentence that sets its own deadline ("Kế hoạch ... ban hành chậm nhất ngày 30/6/2023").
+_OWN_DEADLINE = re.compile(r"\b(?:cham nhat|truoc ngay|han chot|hoan thanh truoc|trong quy|quy (?:i|ii|iii|iv)\b|"
+                           r"trong thang)")
+
+
+def _narrative_deadlines(units: list[SearchUnit]) -> None:
+    """Deadlines narrative units state rather than a task row: what the plan's timeline paragraph governs.
+
+    The extractor gives the NHIỆM VỤ section's tasks the deadline of its
+    "Thời gian hoàn thành: ..." paragraph; the paragraph itself answers
+    "hạn chót hoàn thành ..." questions best, so it takes its deadline too.
+    (Giving it also to the section's label lines and criterion titles was
+    tried: they then crowd pure date questions, bench/search_eval.md.) A unit
+    whose own sentence sets a deadline ("ban hành chậm nhất ngày 30/6/2023",
+    "báo cáo ... Quý III") takes that one. Table rows keep their own cells.
+    """
+    for u in units:
+        if u.kind != "unit" or u.deadline is not None:
+            continue
+        if m := _TIMELINE.match(u.text):
+            dl = parse_deadline(m.group(1), u.year)
+            if dl.start is None and dl.end is None:
+                continue
+            u.deadline, u.timeline = dl, dl.text
+        elif cue := _OWN_DEADLINE.search(fold(u.text)):
+            dl = parse_deadline(u.text, u.year)
+            if dl.start is not None or dl.end is not None:
+                shown = u.text[cue.start():].split(". ")[0].rstrip(" .")  # the sentence from its cue on
+                u.deadline = replace(dl, text=shown if len(shown) <= 80 else shown[:79] + "…")
+                u.timeline = u.deadline.text
+
+
 def build_units(extractions: Iterable[Extraction], infos: Mapping[str, DocumentInfo] | None = None
                 ) -> list[SearchUnit]:
     """Every searchable unit of the given documents, in document and line order."""
@@ -159,4 +197,5 @@ def build_units(extractions: Iterable[Extraction], infos: Mapping[str, DocumentI
         u.mention_ids = _named_agencies(u.text)
         if u.kind == "unit" and not u.lead_ids and not u.coop_ids:
             u.lead_ids, u.coop_ids = stated_roles(u.text, u.heading_path, u.is_heading)
+    _narrative_deadlines(out)
     return out

@@ -32,10 +32,9 @@ def create_app(settings: Settings | None = None, application: Application | None
     views = Views(app_obj)
 
     def open_all() -> None:
-        if settings.serve_threads > 0:
-            import torch
-
-            torch.set_num_threads(settings.serve_threads)
+        set_threads = getattr(app_obj.encoder, "set_threads", None)  # the hashing encoder has no threads
+        if settings.serve_threads > 0 and set_threads is not None:
+            set_threads(settings.serve_threads)
         app_obj.ensure_built()  # a fresh data directory is built from the corpus before the first request
         app_obj.searcher  # noqa: B018  (indexes and model)
         app_obj.carryover  # noqa: B018  (the links, from their cache; recomputed here if the corpus changed)

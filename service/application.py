@@ -101,9 +101,16 @@ class Application:
         from cchc.embeddings.encoder import make_encoder
 
         t0 = time.perf_counter()
-        enc = make_encoder(self.settings.model, self.settings.data_dir)
+        enc = make_encoder(self.settings.model, self.settings.data_dir, runtime=self.settings.encoder_runtime)
         log.info("encoder %s loaded in %.1fs", enc.model_id, time.perf_counter() - t0)
         return enc
+
+    @functools.cached_property
+    def passage_encoder(self):
+        """The encoder with passage vectors cached per model and text under `<data>/cache` (what builds use)."""
+        from cchc.embeddings.passage_cache import CachedPassages
+
+        return CachedPassages(self.encoder, self.settings.data_dir / "cache")
 
     # ---------------------------------------------------------------- building
     def build(self, *, progress: bool = False, graph_only: bool = False) -> dict[str, Any]:
@@ -145,8 +152,8 @@ class Application:
         from cchc.search.index import build_search_index
 
         exs = extractions if extractions is not None else extract_corpus(self.settings.corpus_dir, progress=progress)
-        path = build_search_index(exs, load_manifest(self.settings.corpus_dir), self.search_dir, self.encoder,
-                                  progress=progress)
+        path = build_search_index(exs, load_manifest(self.settings.corpus_dir), self.search_dir,
+                                  self.passage_encoder, progress=progress)
         self.__dict__.pop("searcher", None)
         return path
 
@@ -158,7 +165,7 @@ class Application:
 
         corpus = self.live_corpus
         return ensure_carryover(
-            corpus, self.settings.data_dir, lambda: self.encoder, self.model_id,
+            corpus, self.settings.data_dir, lambda: self.passage_encoder, self.model_id,
             threshold=DEFAULT_THRESHOLD if threshold is None else threshold,
             extract=lambda: extractions if extractions is not None else extract_corpus(corpus, progress=progress))
 

@@ -41,7 +41,8 @@ def _requested(args: argparse.Namespace, settings: Settings, result):
         from cchc.service.application import extract_corpus
 
         log.info("%s -> %s is not a plan pair of the corpus: computing it", args.from_doc, args.to_doc)
-        fresh = compute_carryover(extract_corpus(settings.corpus_dir), make_encoder(settings.model, settings.data_dir),
+        encoder = make_encoder(settings.model, settings.data_dir, runtime=settings.encoder_runtime)
+        fresh = compute_carryover(extract_corpus(settings.corpus_dir), encoder,
                                   threshold=result.threshold, pairs=[(args.from_doc, args.to_doc)])
         return fresh.plans, fresh
 

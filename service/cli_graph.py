@@ -206,7 +206,7 @@ def cmd_trace(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from cchc.graph.read.export import EXPORT_FORMATS
+    from cchc.graph.rdf.formats import EXPORT_FORMATS  # not .store: every command would load rdflib (~0.3 s)
 
     b = sub.add_parser("build", help="extract the corpus; build the graph store, search index and carry-over links")
     b.add_argument("--corpus", metavar="DIR", help="corpus directory (default: the embedded corpus)")

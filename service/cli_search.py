@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sys
 
 from cchc.service.settings import Settings
 
@@ -13,15 +14,36 @@ from cchc.service.settings import Settings
 log = logging.getLogger(__name__)
 
 
-def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+def _ask_server(url: str, query: str, k: int) -> list[dict]:
+    """The results of a running `cchc serve` at `url` (GET /search): no model or index is opened here."""
+    from urllib.error import URLError
+    from urllib.parse import urlencode
+    from urllib.request import urlopen
+
+    target = f"{url.rstrip('/')}/search?{urlencode({'q': query, 'k': k})}"
+    try:
+        with urlopen(target, timeout=60) as response:
+            return json.loads(response.read().decode("utf-8"))["results"]
+    except (URLError, OSError, ValueError, KeyError) as exc:
+        raise ValueError(f"the search server {url} (CCHC_SEARCH_SERVER) did not answer: {exc}") from None
+
+
+def _search_here(settings: Settings, query: str, k: int) -> list[dict]:
     from cchc.service.application import Application
 
     app = Application(settings)
     app.ensure_built(progress=True)
-    results = app.searcher.search(args.query, k=args.k)
+    return [r.to_json() for r in app.searcher.search(query, k=k)]
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.search_server:
+        results = _ask_server(settings.search_server, args.query, args.k)
+        print(f"cchc: answered by the server at {settings.search_server}", file=sys.stderr)
+    else:
+        results = _search_here(settings, args.query, args.k)
     if args.json:
-        print(json.dumps({"query": args.query, "results": [r.to_json() for r in results]}, ensure_ascii=False,
-                         indent=2))
+        print(json.dumps({"query": args.query, "results": results}, ensure_ascii=False, indent=2))
         return 0
     from rich.console import Console
     from rich.table import Table
@@ -30,8 +52,8 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     for col in ("#", "source", "text", "why"):
         table.add_column(col, overflow="fold")
     for i, r in enumerate(results, 1):
-        where = f"{r.doc}:{r.line}" + (f"\n{r.section}.{r.no}" if r.section else "")
-        table.add_row(str(i), where, r.text[:240], "; ".join(r.why))
+        where = f"{r['doc']}:{r['line']}" + (f"\n{r['section']}.{r['no']}" if r["section"] else "")
+        table.add_row(str(i), where, r["text"][:240], "; ".join(r["why"]))
     Console().print(table)
     return 0
 
@@ -98,12 +120,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("query")
     s.add_argument("--k", type=int, default=10)
     s.add_argument("--json", action="store_true")
+    s.add_argument("--server", metavar="URL", dest="search_server",
+                   help="ask this running `cchc serve` instead of opening the indexes (or CCHC_SEARCH_SERVER)")
     s.set_defaults(func=cmd_search)
 
     v = sub.add_parser("serve", help="serve the HTTP API (builds graph and indexes on first start)")
     v.add_argument("--host", default=None, help="bind address (default 127.0.0.1)")
     v.add_argument("--port", type=int, default=None)
     v.add_argument("--workers", type=int, default=None, dest="serve_workers",
-                   help="server processes (default 1; the CPU count for throughput, ~1 GB each)")
+                   help="server processes (default 1; the CPU count for throughput, ~400 MB each)")
     add_data_options(v)
     v.set_defaults(func=cmd_serve)

