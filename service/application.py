@@ -17,13 +17,15 @@ from pathlib import Path
 from typing import Any
 
 from cchc.graph.corpus import MANIFEST, DocumentInfo, corpus_files, load_manifest
+from cchc.graph.extract.reading import DEFAULT_MAX_SOURCE_BYTES
 from cchc.graph.extract.records import Extraction
 from cchc.service.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
-def extract_corpus(corpus_dir: Path, *, progress: bool = False) -> list[Extraction]:
+def extract_corpus(corpus_dir: Path, *, progress: bool = False,
+                   max_bytes: int = DEFAULT_MAX_SOURCE_BYTES) -> list[Extraction]:
     """Extract every document of a corpus directory (with a progress bar on stderr)."""
     from cchc.graph.extract.documents import extract_file
 
@@ -35,7 +37,7 @@ def extract_corpus(corpus_dir: Path, *, progress: bool = False) -> list[Extracti
         from tqdm import tqdm
 
         files = tqdm(files, desc="extracting", unit="doc")
-    return [extract_file(p, manifest.get(p.name)) for p in files]
+    return [extract_file(p, manifest.get(p.name), max_bytes) for p in files]
 
 
 def _copy_sources(corpus: Path, files: list[Path], target: Path) -> None:
@@ -124,7 +126,7 @@ class Application:
         t0 = time.perf_counter()
         corpus = self.settings.corpus_dir
         manifest = load_manifest(corpus)
-        exs = extract_corpus(corpus, progress=progress)
+        exs = extract_corpus(corpus, progress=progress, max_bytes=self.settings.max_source_bytes)
         t1 = time.perf_counter()
         store = Store.open(self.store_dir, base=self.settings.base_iri, create=True)
         counts: dict[str, Any] = dict(store.build(
@@ -213,7 +215,7 @@ class Application:
         exs, infos = [], {}
         for path in paths:
             info = load_manifest(path.parent).get(path.name) or load_manifest(self.live_corpus).get(path.name)
-            exs.append(extract_file(path, info))
+            exs.append(extract_file(path, info, self.settings.max_source_bytes))
             if info is not None:
                 infos[path.name] = info
         store = Store.open(self.store_dir, base=self.settings.base_iri, create=False)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from cchc.graph.corpus import load_manifest
 from cchc.graph.extract.reading import SourceError
-from cchc.service.settings import Settings
+from cchc.service.settings import MAX_SOURCE_HELP, Settings
 
 log = logging.getLogger("cchc")
 
@@ -50,7 +50,7 @@ def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
         path = Path(name)
         try:
             manifest = load_manifest(path.parent) if path.parent.is_dir() else {}
-            extractions.append(extract_file(path, manifest.get(path.name)))
+            extractions.append(extract_file(path, manifest.get(path.name), settings.max_source_bytes))
         except (SourceError, ValueError) as exc:  # one file's problem never hides the others' records
             print(f"cchc: error: {exc}", file=sys.stderr)
             failed += 1
@@ -80,7 +80,8 @@ def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
 
 # Settings fields that subcommands may set by flag (flag dest -> field): flags beat CCHC_* variables.
 _SETTING_FLAGS = {"data_dir": "data", "corpus_dir": "corpus", "host": "host", "port": "port", "model": "model",
-                  "serve_workers": "serve_workers", "search_server": "search_server"}
+                  "serve_workers": "serve_workers", "search_server": "search_server",
+                  "max_source_mb": "max_source_mb"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -91,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("extract", help="extract tasks, citations, units and targets from .txt, .md, .docx, .pdf")
     e.add_argument("files", nargs="+", metavar="FILE")
     e.add_argument("--jsonl", action="store_true", help="one JSON record per line on stdout")
+    e.add_argument("--max-source-mb", type=int, metavar="MIB", help=MAX_SOURCE_HELP)
     e.set_defaults(func=cmd_extract)
 
     from cchc.service import cli_carryover, cli_graph, cli_search

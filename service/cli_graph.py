@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from cchc.service.settings import Settings
+from cchc.service.settings import MAX_SOURCE_HELP, Settings
 
 # Commands import their library modules inside the handler: see `cchc.service.cli` for the measured reason.
 
@@ -81,7 +81,7 @@ def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
     if not app.is_built():  # no search index here (a graph-only data directory): the store alone
         store = _store(settings, create=True)
         for path in paths:
-            rec = add_file(store, path)
+            rec = add_file(store, path, settings.max_source_bytes)
             print(f"added {rec.stem} ({rec.counts['tasks']} tasks, {rec.counts['citations']} citations)")
         print(f"store now {_summary(store.counts(), time.perf_counter() - t0)} (no search index here: "
               f"`cchc build` makes one)")
@@ -216,6 +216,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--graph-only", action="store_true",
                    help="only the graph store (no model, no search index, no carry-over links)")
     b.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    b.add_argument("--max-source-mb", type=int, metavar="MIB", help=MAX_SOURCE_HELP)
     b.set_defaults(func=cmd_build)
 
     a = sub.add_parser("add", help="add or replace documents: graph store, search index and carry-over, at once",
@@ -225,6 +226,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("files", nargs="+", metavar="FILE", help="documents to add, or folders of documents")
     a.add_argument("--data", metavar="DIR", help=_DATA_HELP)
     a.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    a.add_argument("--max-source-mb", type=int, metavar="MIB", help=MAX_SOURCE_HELP)
     a.set_defaults(func=cmd_add)
 
     r = sub.add_parser("remove", help="remove documents from the graph store, search index and carry-over")

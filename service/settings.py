@@ -20,6 +20,9 @@ def _default_data_dir() -> Path:
     return default_corpus_dir().parent.parent / "var"
 
 
+MAX_SOURCE_HELP = "largest source file read, in MiB (default 64, or CCHC_MAX_SOURCE_MB)"
+
+
 @dataclass(frozen=True)
 class Settings:
     corpus_dir: Path = field(default_factory=default_corpus_dir)
@@ -49,7 +52,8 @@ class Settings:
     # loopback (no DNS rebinding), else any (set it when serving behind a proxy under a public name)
     trusted_hosts: str = ""
     header_timeout: float = 10.0  # seconds a client has to send a request's headers before it is disconnected
-    max_source_mb: int = 64  # largest source file `cchc extract` / `cchc add` read (MiB)
+    # largest source file `cchc extract` / `build` / `add` read (MiB): /dev/zero or a 10 GB dump is refused, not read
+    max_source_mb: int = 64
 
     def __post_init__(self) -> None:
         if self.encoder_runtime not in ("auto", "onnx", "torch"):
@@ -73,6 +77,10 @@ class Settings:
             raise ValueError(f"search server must be an http(s) URL: {self.search_server!r}")
         if not 0 < self.port < 65536:
             raise ValueError(f"port out of range: {self.port}")
+
+    @property
+    def max_source_bytes(self) -> int:
+        return self.max_source_mb << 20
 
     def to_env(self) -> dict[str, str]:
         """These settings as the CCHC_* variables `from_env` reads back (for server processes started by uvicorn)."""

@@ -22,7 +22,7 @@ from cchc.graph.extract.cues import assign_relations
 from cchc.graph.extract.identity import read_identity
 from cchc.graph.extract.narrative import extract_narrative
 from cchc.graph.extract.readers import ReadDocument, read_document
-from cchc.graph.extract.reading import SourceError, SourceText
+from cchc.graph.extract.reading import DEFAULT_MAX_SOURCE_BYTES, SourceError, SourceText
 from cchc.graph.extract.records import Citation, Extraction, Identity, Span, Task
 from cchc.graph.extract.tables import COLUMNS, raw_rows, table_lines
 from cchc.graph.extract.targets import find_targets
@@ -138,9 +138,10 @@ def extract_document(doc: ReadDocument, info: DocumentInfo | None = None) -> Ext
     return ex
 
 
-def extract_file(path: str | Path, info: DocumentInfo | None = None) -> Extraction:
+def extract_file(path: str | Path, info: DocumentInfo | None = None,
+                 max_bytes: int = DEFAULT_MAX_SOURCE_BYTES) -> Extraction:
     """Read (any format `read_document` takes) and extract one file; SourceError names the file and the problem."""
-    ex = extract_document(read_document(path), info)
+    ex = extract_document(read_document(path, max_bytes), info)
     for w in ex.warnings:
         log.warning(w)
     return ex

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import bisect
 import codecs
+import os
+import stat
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -139,21 +141,62 @@ class SourceText:
             yield n, self.lines[n - 1]
 
 
-def read_source(path: str | Path) -> SourceText:
-    """Read a text file (UTF-8, UTF-8 with BOM, UTF-16) into a SourceText.
+MIB = 1 << 20
+DEFAULT_MAX_SOURCE_BYTES = 64 * MIB  # the CLI and the app pass Settings.max_source_mb instead
 
-    Raises SourceError for a missing path, a directory, an empty, binary or
-    undecodable file, so the CLI can print one line and exit 2.
+
+def check_source(path: str | Path, max_bytes: int = DEFAULT_MAX_SOURCE_BYTES) -> int:
+    """Refuse what is not a regular file of at most `max_bytes` before any reader opens it; its size.
+
+    `/dev/zero` would be read until memory runs out and a named pipe would block
+    the reader forever: devices, pipes and sockets are refused by their type,
+    without opening them.
     """
     p = Path(path)
-    if not p.exists():
-        raise SourceError(p, "no such file")
-    if p.is_dir():
-        raise SourceError(p, "is a directory, expected a text file")
     try:
-        data = p.read_bytes()
+        st = os.stat(p)
+    except FileNotFoundError:
+        raise SourceError(p, "no such file") from None
     except OSError as exc:
         raise SourceError(p, f"cannot read: {exc.strerror}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise SourceError(p, "is a directory, expected a document file")
+    if not stat.S_ISREG(st.st_mode):
+        raise SourceError(p, f"not a regular file ({_file_type(st.st_mode)}); only document files are read")
+    if st.st_size > max_bytes:
+        raise SourceError(p, f"{st.st_size / MIB:.1f} MiB is over the {max_bytes / MIB:g} MiB limit for a source "
+                             "file (raise it with --max-source-mb or CCHC_MAX_SOURCE_MB)")
+    return st.st_size
+
+
+def _file_type(mode: int) -> str:
+    for test, name in ((stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "a special file"
+
+
+def read_source(path: str | Path, max_bytes: int = DEFAULT_MAX_SOURCE_BYTES) -> SourceText:
+    """Read a text file (UTF-8, UTF-8 with BOM, UTF-16) into a SourceText.
+
+    Raises SourceError for a missing path, a directory, a device or pipe, a file
+    over `max_bytes`, an empty, binary or undecodable file, so the CLI can print
+    one line and exit 2.  The type is checked again on the open descriptor
+    (opened non-blocking), so a pipe swapped in after the check cannot hang us.
+    """
+    p = Path(path)
+    check_source(p, max_bytes)
+    try:
+        fd = os.open(p, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                raise SourceError(p, "not a regular file; only document files are read")
+            data = fh.read(max_bytes + 1)
+    except OSError as exc:
+        raise SourceError(p, f"cannot read: {exc.strerror}") from None
+    if len(data) > max_bytes:
+        raise SourceError(p, f"grew over the {max_bytes / MIB:g} MiB limit for a source file while being read")
     text = _decode(p, data)
     if not text.strip():
         raise SourceError(p, "empty file (no text)")

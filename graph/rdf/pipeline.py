@@ -13,6 +13,7 @@ from pathlib import Path
 
 from cchc.graph.corpus import corpus_files, load_manifest
 from cchc.graph.extract.documents import extract_file
+from cchc.graph.extract.reading import DEFAULT_MAX_SOURCE_BYTES
 from cchc.graph.rdf.store import DocumentRecord, Store, file_sha256
 
 __all__ = ["add_file", "build_corpus"]
@@ -43,8 +44,8 @@ def build_corpus(store: Store, corpus_dir: Path, progress: Callable[[str], None]
     return counts
 
 
-def add_file(store: Store, path: Path) -> DocumentRecord:
+def add_file(store: Store, path: Path, max_bytes: int = DEFAULT_MAX_SOURCE_BYTES) -> DocumentRecord:
     """Extract one file (with its directory's manifest entry, if any) and add or replace it in `store`."""
     manifest = load_manifest(path.parent) if path.parent.is_dir() else {}
-    extraction = extract_file(path, manifest.get(path.name))
+    extraction = extract_file(path, manifest.get(path.name), max_bytes)
     return store.add_document(extraction, manifest.get(path.name), file_sha256(path))

@@ -12,7 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from cchc.graph.extract.readers.model import LOW_CONFIDENCE, Cell, Paragraph, ReadDocument, Row
-from cchc.graph.extract.reading import SourceError
+from cchc.graph.extract.readers.text import read_text
+from cchc.graph.extract.reading import DEFAULT_MAX_SOURCE_BYTES, SourceError, check_source
 
 Reader = Callable[[Path], ReadDocument]
 
@@ -38,13 +39,11 @@ def reader_for(path: Path) -> Reader:
     return getattr(importlib.import_module(f"{__name__}.{module}"), func)
 
 
-def read_document(path: str | Path) -> ReadDocument:
-    """Read any supported file; the reader's text is rendered and ready."""
+def read_document(path: str | Path, max_bytes: int = DEFAULT_MAX_SOURCE_BYTES) -> ReadDocument:
+    """Read any supported file (a regular file of at most `max_bytes`); the reader's text is rendered and ready."""
     p = Path(path)
-    if not p.exists():
-        raise SourceError(p, "no such file")
-    if p.is_dir():
-        raise SourceError(p, "is a directory, expected a document file")
-    doc = reader_for(p)(p)
+    check_source(p, max_bytes)
+    reader = reader_for(p)
+    doc = read_text(p, max_bytes) if reader is read_text else reader(p)
     doc.render()
     return doc
