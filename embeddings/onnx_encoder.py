@@ -24,17 +24,16 @@ import functools
 import json
 import logging
 import struct
-from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from cchc.embeddings.query_cache import QueryCache, as_text_list
 from cchc.embeddings.unigram import UnigramTokenizer
 
 log = logging.getLogger(__name__)
 
-QUERY_CACHE_SIZE = 4096  # query vectors kept (1.5 KB each for e5-small)
 _DTYPES = {"F32": np.float32, "F16": np.float16}
 
 
@@ -103,7 +102,7 @@ class OnnxEncoder:
         # Rust one, bench/lean.md); passages come in hundreds, so they take the Rust one, loaded when first needed.
         # Both give the same ids (a test pins it).
         self.query_tokenizer = UnigramTokenizer.load(folder, self.max_length)
-        self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._query_cache = QueryCache()
         self._session: Any = None
         self._threads = -1
         self.set_threads(threads)  # fail at load time, not at the first query
@@ -137,25 +136,12 @@ class OnnxEncoder:
 
     # ---------------------------------------------------------------- Encoder
     def encode_queries(self, texts: list[str]) -> np.ndarray:
-        """Embed search queries (e5 ``query:`` side); the last QUERY_CACHE_SIZE vectors are kept (queries repeat)."""
-        texts = _as_list(texts)
-        if not texts:
-            return np.zeros((0, self.dimension), np.float32)
-        cache = self._query_cache
-        found = {t: cache[t] for t in texts if t in cache}
-        missing = [t for t in dict.fromkeys(texts) if t not in found]
-        if missing:
-            found.update(zip(missing, self._encode(missing, "query"), strict=True))
-        for t in dict.fromkeys(texts):
-            cache[t] = found[t]
-            cache.move_to_end(t)
-        while len(cache) > QUERY_CACHE_SIZE:
-            cache.popitem(last=False)
-        return np.stack([found[t] for t in texts])
+        """Embed search queries (e5 ``query:`` side), through the query-vector cache."""
+        return self._query_cache.encode(texts, lambda missing: self._encode(missing, "query"), self.dimension)
 
     def encode_passages(self, texts: list[str]) -> np.ndarray:
         """Embed documents/chunks (e5 ``passage:`` side)."""
-        return self._encode(_as_list(texts), "passage")
+        return self._encode(as_text_list(texts), "passage")
 
     # ---------------------------------------------------------------- the pipeline
     def token_ids(self, texts: Sequence[str], side: str) -> list[list[int]]:
@@ -199,8 +185,3 @@ class OnnxEncoder:
         return np.ascontiguousarray((x - mean) / np.sqrt(var + self.eps) * self._ln_w + self._ln_b, np.float32)
 
 
-def _as_list(texts: Sequence[str]) -> list[str]:
-    """Reject a bare ``str`` (it would silently be encoded character by character)."""
-    if isinstance(texts, str):
-        raise TypeError("encode_* expects a list of strings, not a single str")
-    return list(texts)

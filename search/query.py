@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from cchc.graph.extract.agencies import load_registry
-from cchc.graph.extract.citations import InstrumentRef, parse_reference
 from cchc.graph.extract.deadlines import parse_time_expression
 from cchc.graph.extract.reading import fold
+from cchc.graph.extract.references import InstrumentRef, parse_reference
 from cchc.ontology import FIELD, SKOS, load_ontology
 from cchc.search.lexicon import name_key
 

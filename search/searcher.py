@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 from cchc.embeddings.encoder import Encoder
 from cchc.embeddings.index import VectorIndex
-from cchc.graph.extract.citations import InstrumentRef, normalise_id, parse_reference
 from cchc.graph.extract.records import Deadline
+from cchc.graph.extract.references import InstrumentRef, normalise_id, parse_reference
 from cchc.search.bm25 import BM25Index
 from cchc.search.fusion import FusionWeights, fuse
 from cchc.search.lexicon import expand, name_key

@@ -11,15 +11,9 @@ import re
 from pathlib import Path
 
 import pytest
-from cchc.graph.extract.citations import (
-    InstrumentRef,
-    document_lines,
-    find_citations,
-    join_numbered,
-    normalise_id,
-    parse_reference,
-)
+from cchc.graph.extract.citations import document_lines, find_citations, join_numbered
 from cchc.graph.extract.reading import join_lines, read_source
+from cchc.graph.extract.references import InstrumentRef, normalise_id, parse_reference
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

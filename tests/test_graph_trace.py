@@ -6,8 +6,8 @@ import dataclasses
 
 import networkx as nx
 import pytest
-from cchc.graph.extract.citations import parse_reference
 from cchc.graph.extract.records import Span
+from cchc.graph.extract.references import parse_reference
 from cchc.graph.rdf.store import Store
 from cchc.graph.read.export import export
 from cchc.graph.read.projection import graphml_bytes, projection

@@ -1,4 +1,4 @@
-"""Citations of legal instruments in plan text, and loose references in user queries.
+"""Citations of legal instruments in document text, with their line spans.
 
 A citation is found from its number outward: the number ("118/2025/NĐ-CP") is
 the reliable anchor in PDF-extracted text, while the type word before it may
@@ -11,9 +11,8 @@ joined text, so an answer can always be traced back to the source lines.
 "code" when it is implied by the number's code (CP, TTg, QH15) or by the type
 (a Luật is passed by the Quốc hội).
 
-Kept as one module (~440 lines) on purpose: the instrument grammar (types,
-numbers, issuers, dates, titles) is one set of patterns built from
-`data/instruments.toml`, and every part reads the others' matches.
+The vocabulary (types, codes, issuers) is in instrument_terms.py; loose
+references in user queries are read by references.py.
 """
 
 from __future__ import annotations
@@ -21,34 +20,31 @@ from __future__ import annotations
 import bisect
 import datetime
 import re
-import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from functools import cache
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass
 
+from cchc.graph.extract.instrument_terms import (
+    _ID_RE,
+    _YEAR,
+    _code_type,
+    _data,
+    _implied_type,
+    _parts,
+    _patterns,
+    _type_name,
+)
 from cchc.graph.extract.ocr_ids import find_damaged, repair_assembly_code
 from cchc.graph.extract.reading import SourceText, fold, squash
 from cchc.graph.extract.records import Citation, Span
 
-__all__ = ["InstrumentRef", "canonical_issuer", "code_issuer", "code_type", "document_lines", "find_citations",
-           "front_matter_end", "join_numbered", "normalise_id", "parse_reference", "reference_data", "same_number",
-           "type_of_word"]
+__all__ = ["document_lines", "find_citations", "front_matter_end", "join_numbered"]
+
 
 # The repeated appendix-table header: layout, never part of a cell.
 TABLE_HEADER_LINES = frozenset({"STT NỘI DUNG SẢN PHẨM", "CƠ QUAN", "CHỦ TRÌ", "PHỐI HỢP", "THỜI GIAN",
                                 "THỰC HIỆN", "CƠ QUAN CHỦ TRÌ", "CƠ QUAN PHỐI HỢP", "THỜI GIAN THỰC HIỆN"})
-# Old and new tone placement ("uỷ"/"ủy", "hoá"/"hóa") both occur in the corpus.
-_TONES = {"ủy": "uỷ", "úy": "uý", "ùy": "uỳ", "ụy": "uỵ", "óa": "oá", "òa": "oà", "ỏa": "oả", "õa": "oã",
-          "ọa": "oạ"}
-_LOOKALIKES = {"Ð": "Đ", "ð": "đ"}  # Icelandic eth, typed for Đ
-_YEAR = r"(?:19|20)\d{2}"
-_CODE = r"[A-ZĐ][A-Za-zĐđ0-9]*(?:[-/][A-ZĐ][A-Za-zĐđ0-9]*)*"
-# "02  /KH-UBND" has a space before the slash; never around a hyphen ("năm 2021 - UBND ...").
-# "66.22/2026/NQ-CP": a resolution numbered within a series
-_ID_RE = re.compile(rf"(?<![\w/.\-])(?P<num>\d{{1,5}}(?:\.\d{{1,3}})?[a-zA-Z]?)(?: ?/ ?(?P<year>{_YEAR}))?(?: ?/ ?|-)"
-                    rf"(?P<code>{_CODE})(?!\w)")
+
+
 _DIRECT = re.compile(r" ?(?:số ?:? ?)?", re.I)  # between type word and number
 _GAP = re.compile(r"((?: [^\W\d_]+){1,8}) số ?:? ?", re.I)  # "Kế hoạch hành động số"
 _LIST_SEP = re.compile(r" ?(?:,|và|, và) (?P<so>số ?:? ?)?", re.I)
@@ -56,82 +52,13 @@ _SHARED_SEP = re.compile(r" ?(?:,|và|, và)? ?", re.I)
 _SO_BEFORE = re.compile(r"số ?:? ?$", re.I)
 _DATE = re.compile(r",? ?(?:ngày ?(?:(\d{1,2}) ?/ ?(\d{1,2}) ?/ ?(\d{4})"
                    r"|(\d{1,2}) tháng (\d{1,2}) năm (\d{4}))|(\d{1,2})/(\d{1,2})/(\d{4})(?!\d))", re.I)
+
+
 # "NĐ 187/2025": a number and year without the code, completed from the type's `default_code`
 _NO_CODE = re.compile(rf"(?<![\w/.\-])(?P<num>\d{{1,5}}) ?/ ?(?P<year>{_YEAR})(?![\w/\-])")
 _AMENDING = re.compile(r"sửa đổi, bổ sung(?: một số (?:điều|Điều))?(?: của)? (?:các )?Luật ")
 _NAME_YEAR = re.compile(rf"năm {_YEAR}(?!\w)")
 _DE_AN = re.compile(r"(?<!\w)Đề án (\d{1,3})(?![\w/-])")
-
-
-def _alt(words: Sequence[str]) -> str:
-    """Regex alternation, longest first, accepting both tone placements."""
-    out = []
-    for w in sorted(set(words), key=len, reverse=True):
-        pat = re.escape(w)
-        for new, old in _TONES.items():
-            pat = pat.replace(new, f"(?:{new}|{old})")
-        out.append(pat)
-    return "|".join(out)
-
-
-def _key(s: str) -> str:
-    return fold(s).upper()
-
-
-def _parts(code: str | None) -> list[str]:
-    return [_key(p) for p in re.split(r"[-/\s]+", code or "") if p]
-
-
-@dataclass(frozen=True)
-class _Data:
-    """The reference data, indexed."""
-
-    raw: dict[str, Any]
-    canonical: dict[str, str] = field(default_factory=dict)  # folded name or abbreviation -> type
-    abbrs: dict[str, frozenset[str]] = field(default_factory=dict)  # type -> folded abbreviations
-    type_issuer: dict[str, str] = field(default_factory=dict)
-    code_issuer: dict[str, str] = field(default_factory=dict)  # folded code -> issuer
-    default_code: dict[str, str] = field(default_factory=dict)  # type -> code of every instrument of it
-
-
-@cache
-def _data() -> _Data:
-    raw = tomllib.loads((Path(__file__).parent.parent / "data" / "instruments.toml").read_text("utf-8"))
-    d = _Data(raw)
-    for t in raw["types"]:
-        d.canonical[fold(t["name"])] = t["name"]
-        d.abbrs[t["name"]] = frozenset(_key(a) for a in t["abbr"])
-        for a in t["abbr"]:
-            d.canonical.setdefault(fold(a), t["name"])
-        if t.get("issuer"):
-            d.type_issuer[t["name"]] = t["issuer"]
-        if t.get("default_code"):
-            d.default_code[t["name"]] = t["default_code"]
-    d.code_issuer.update({_key(k): v for k, v in raw["issuer_codes"].items()})
-    return d
-
-
-@cache
-def _patterns() -> dict[str, re.Pattern[str]]:
-    raw = _data().raw
-    names = [t["name"] for t in raw["types"]]
-    abbrs = [a for t in raw["types"] for a in t["abbr"]]
-    iss, dropped, openers = raw["issuers"], _alt(raw["titles"]["dropped"]), _alt(raw["titles"]["openers"])
-    ministries = [v for v in raw["issuer_codes"].values() if v.startswith("Bộ ")]
-    issuer = (rf"(?:(?:{_alt(iss['ministry_prefixes'])}) )?(?:{_alt(ministries)})|(?:{_alt(iss['local'])})"
-              rf"(?: (?:{_alt(iss['levels'])})(?!\w))?|{_alt(iss['bodies'])}")
-    return {
-        "type": re.compile(rf"(?<!\w)(?:{_alt(names)}|(?-i:{_alt(abbrs)}))(?!\w)", re.I),
-        "issuer": re.compile(rf",? ?của (?P<who>(?:{issuer})(?: (?:khóa|khoá) [IVXL]+)?)(?!\w)", re.I),
-        "title": re.compile(rf",? ?(?:(?:{dropped}) (?=\S)|(?=(?:{openers}) ))", re.I),
-        # a title ends at ";", a sentence end, a colon, a new instrument, or a new "Căn cứ" clause (Markdown
-        # copies print the title and the preamble as paragraphs without a final period)
-        "title_stop": re.compile(rf";|\.(?: |$)|: |, (?=(?:{_alt(names)}) )| (?=[*_]*Căn cứ\b)"),
-        "named": re.compile(rf"(?<!\w)(?:{_alt(raw['named']['types'])})(?= \S)"),
-        "name_stop": re.compile(rf"(?:{_alt(raw['named']['stop_words'])})(?!\w)|số \d"),
-        "group_issuer": re.compile(rf"(?<!\w)các (?P<type>{_alt(names)}) của (?P<who>{issuer})(?!\w)[^.;]*?: ", re.I),
-        "not_type": re.compile(rf"(?:{_alt(raw['not_types']['phrases'])})$", re.I),
-    }
 
 
 def join_numbered(lines: Sequence[tuple[int, str]]) -> tuple[str, list[int]]:
@@ -172,39 +99,6 @@ def document_lines(src: SourceText) -> list[tuple[int, str]]:
             if (s := squash(line)) and not re.fullmatch(r"\d{1,3}", s) and s not in TABLE_HEADER_LINES]
 
 
-def reference_data() -> dict[str, Any]:
-    """The parsed `data/instruments.toml`."""
-    return _data().raw
-
-
-def type_of_word(word: str) -> str | None:
-    """The canonical type a type word or abbreviation names ("NGHỊ ĐỊNH", "NĐ" -> "Nghị định"), else None."""
-    return _data().canonical.get(fold(squash(word)))
-
-
-def code_type(code: str) -> str | None:
-    """The type a number's code names ("TT-BTC" -> Thông tư), or implies ("QH15" -> Luật)."""
-    return _code_type(code) or _implied_type(code)
-
-
-def code_issuer(code: str) -> str | None:
-    """The issuer a number's code names ("TT-BTC" -> Bộ Tài chính), None when no part is unambiguous."""
-    known = [p for p in _parts(code) if p in _data().code_issuer]
-    return _data().code_issuer[known[0]] if known else None
-
-
-@cache
-def _issuer_names() -> dict[str, str]:
-    raw = _data().raw
-    names = [*raw["issuer_codes"].values(), *raw["issuers"]["bodies"], *_data().type_issuer.values()]
-    return {fold(n): n for n in names}
-
-
-def canonical_issuer(name: str) -> str | None:
-    """An issuer as the reference data spells it ("BỘ TÀI CHÍNH" -> "Bộ Tài chính"), None when unknown."""
-    return _issuer_names().get(fold(squash(name)))
-
-
 @dataclass
 class _Hit:
     """A citation being assembled; offsets index the joined text, `end` is after date and issuer."""
@@ -224,10 +118,6 @@ class _Hit:
     title: str | None = None
     title_span: tuple[int, int] = (0, 0)
     printed: str | None = None
-
-
-def _code_type(code: str) -> str | None:
-    return _data().canonical.get(fold(re.split(r"[-/]", code)[0]))
 
 
 def _type_before(text: str, pos: int, code_type: str | None) -> tuple[str, int, str | None] | None:
@@ -293,11 +183,6 @@ def _read_tail(text: str, hit: _Hit) -> None:
 _SENTENCE_END = re.compile(r"\.(?: |$)")
 
 
-def _type_name(word: str) -> str:
-    """The canonical type name for a type word as written ("kế hoạch" -> "Kế hoạch")."""
-    return next((t["name"] for t in _data().raw["types"] if t["name"].lower() == word.lower()), word)
-
-
 @dataclass(frozen=True)
 class _Number:
     """An instrument number at text[start:end]: as printed, or repaired / completed (`printed` then set)."""
@@ -335,13 +220,6 @@ def _numbers(text: str) -> list[_Number]:
             out.append(_Number(m.start(), m.end(), f"{m.group('num')}/{m.group('year')}/{code}", m.group("num"),
                                m.group("year"), code, m.group(), found[0]))
     return sorted(out, key=lambda n: n.start)
-
-
-def _implied_type(code: str) -> str | None:
-    """The type a code implies when no type word is printed ("QH15" -> Luật)."""
-    m = re.match(r"[A-ZĐ]+", code)
-    return _data().raw.get("code_types", {}).get(m.group()) if m and m.end() == len(code.rstrip("0123456789")) \
-        else None
 
 
 def _numbered(text: str, owner: list[int]) -> list[_Hit]:
@@ -459,99 +337,3 @@ def find_citations(lines: Sequence[tuple[int, str]], doc: str) -> list[Citation]
                             year=h.year, code=h.code, issuer_source=h.issuer_source, parent=parent,
                             printed=h.printed))
     return out
-
-
-def normalise_id(s: str) -> str:
-    """An instrument id for comparison: case and Đ/D folded, spaces dropped ("118/2025/ND-CP")."""
-    return fold(s).upper().replace(" ", "")
-
-
-def same_number(a: str, b: str) -> bool:
-    """Whether two ids name one instrument: equal, or equal but for a year printed in one only.
-
-    A non-normative resolution prints "14/NQ-CP" in its header while collections file it as
-    "14/2026/NQ-CP"; two different years never match.
-    """
-    ma, mb = (_ID_RE.fullmatch(squash(x)) for x in (a, b))
-    if not (ma and mb):
-        return normalise_id(a) == normalise_id(b)
-    if (ma.group("year") and mb.group("year")) and ma.group("year") != mb.group("year"):
-        return False
-    return (ma.group("num").lstrip("0"), normalise_id(ma.group("code"))) == \
-        (mb.group("num").lstrip("0"), normalise_id(mb.group("code")))
-
-
-@dataclass(frozen=True)
-class InstrumentRef:
-    """An instrument named in a user query ("NĐ 118", "nghi dinh 118/2025", "ND-CP 118").
-
-    `start`/`end` are offsets of the reference in the query.  A missing year or
-    code is a wildcard in `matches`.
-    """
-
-    type: str | None
-    number: str
-    year: str | None
-    code: str | None
-    start: int
-    end: int
-
-    def matches(self, citation_id: str, citation_type: str | None = None) -> bool:
-        """Whether a citation id (and type, when known) is the instrument this reference names."""
-        m = _ID_RE.fullmatch(_key(squash(citation_id)))
-        if not m or m.group("num").lstrip("0") != self.number.upper().lstrip("0"):
-            return False
-        if self.year and m.group("year") and self.year != m.group("year"):
-            return False
-        parts = set(_parts(m.group("code")))
-        if self.code and not set(_parts(self.code)) <= parts:
-            return False
-        if self.type is None:
-            return True
-        if citation_type:
-            return fold(citation_type) == fold(self.type)
-        abbrs = _data().abbrs.get(self.type, frozenset())  # "NĐ 118" needs an NĐ code
-        return not abbrs or bool(abbrs & parts)
-
-
-@cache
-def _query_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
-    """Patterns over a folded query: type then number, code then number, bare number with code or year."""
-    kind = rf"(?<![a-z0-9])(?P<type>{_alt(list(_data().canonical))})(?![a-z])".replace(r"\ ", r"\s+")
-    code = r"[a-z][a-z0-9]*(?:[-/][a-z][a-z0-9]*)*"
-    ref = (rf"(?P<num>\d{{1,5}}[a-z]?)(?!\d)(?:\s*/\s*(?P<year>{_YEAR}))?(?:\s*[/-]\s*(?P<code>{code}))?"
-           rf"(?:\s+nam\s+(?P<year2>{_YEAR}))?(?![a-z0-9])")
-    return (re.compile(rf"{kind}\s*(?:so\s*:?\s*)?{ref}"),
-            re.compile(rf"(?<![a-z0-9/])(?P<code>[a-z]+[-/]{code})\s+(?:so\s+)?(?P<num>\d{{1,5}})(?![0-9/])"),
-            re.compile(rf"(?<![a-z0-9/.-]){ref}"))
-
-
-def parse_reference(query: str) -> list[InstrumentRef]:
-    """Instrument references in a loose user query, in order; [] when there is none.
-
-    The query is folded (lower case, no diacritics, Đ -> D) one character at a
-    time, so offsets in the folded text map back onto the query.
-    """
-    folded, where = [], []
-    for i, ch in enumerate(query):
-        f = fold(_LOOKALIKES.get(ch, ch))
-        folded.append(f)
-        where.extend([i] * len(f))
-    text, found = "".join(folded), []
-    typed, code_first, bare = _query_patterns()
-
-    def add(m: re.Match[str], kind: str | None, year: str | None) -> None:
-        a, b = where[m.start()], where[m.end() - 1] + 1
-        if not any(r.start < b and a < r.end for r in found):
-            code = query[where[m.start("code")]:where[m.end("code") - 1] + 1] if m.group("code") else None
-            code = code.replace(" ", "") if code else None
-            found.append(InstrumentRef(kind or _code_type(code or ""), m.group("num"), year, code, a, b))
-
-    for m in typed.finditer(text):
-        add(m, _data().canonical.get(m.group("type")), m.group("year") or m.group("year2"))
-    for m in code_first.finditer(text):
-        add(m, None, None)
-    for m in bare.finditer(text):
-        if m.group("code") or m.group("year"):
-            add(m, None, m.group("year") or m.group("year2"))
-    return sorted(found, key=lambda r: r.start)

@@ -24,7 +24,8 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
-from cchc.graph.extract.citations import front_matter_end, join_numbered, reference_data
+from cchc.graph.extract.citations import front_matter_end, join_numbered
+from cchc.graph.extract.instrument_terms import reference_data
 from cchc.graph.extract.reading import SourceText, fold
 from cchc.graph.extract.records import Citation
 

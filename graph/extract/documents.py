@@ -17,13 +17,15 @@ from cchc.graph.corpus import DocumentInfo
 from cchc.graph.extract.articles import article_units
 from cchc.graph.extract.cells import segment_row
 from cchc.graph.extract.celltables import extract_cell_tables
-from cchc.graph.extract.citations import document_lines, find_citations, reference_data, same_number
+from cchc.graph.extract.citations import document_lines, find_citations
 from cchc.graph.extract.cues import assign_relations
 from cchc.graph.extract.identity import read_identity
+from cchc.graph.extract.instrument_terms import reference_data
 from cchc.graph.extract.narrative import extract_narrative
 from cchc.graph.extract.readers import ReadDocument, read_document
 from cchc.graph.extract.reading import DEFAULT_MAX_SOURCE_BYTES, SourceError, SourceText
 from cchc.graph.extract.records import Citation, Extraction, Identity, Span, Task
+from cchc.graph.extract.references import same_number
 from cchc.graph.extract.tables import COLUMNS, raw_rows, table_lines
 from cchc.graph.extract.targets import find_targets
 from cchc.graph.extract.taskrows import appendix_header, document_year, with_agencies_and_deadline

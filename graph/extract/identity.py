@@ -19,18 +19,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from cchc.graph.corpus import DocumentInfo
-from cchc.graph.extract.citations import (
-    canonical_issuer,
-    code_issuer,
-    code_type,
-    find_citations,
-    front_matter_end,
-    normalise_id,
-    reference_data,
-    type_of_word,
-)
+from cchc.graph.extract.citations import find_citations, front_matter_end
+from cchc.graph.extract.instrument_terms import canonical_issuer, code_issuer, code_type, reference_data, type_of_word
 from cchc.graph.extract.reading import SourceText, fold, squash
 from cchc.graph.extract.records import Identity
+from cchc.graph.extract.references import normalise_id
 
 __all__ = ["Identity", "read_identity"]
 

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import networkx as nx
-from cchc.graph.extract.citations import InstrumentRef, normalise_id, parse_reference
 from cchc.graph.extract.reading import fold
 from cchc.graph.extract.records import Span
+from cchc.graph.extract.references import InstrumentRef, normalise_id, parse_reference
 from cchc.graph.read.projection import projection
 
 if TYPE_CHECKING:

@@ -15,7 +15,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from cchc.graph.extract.documents import extract_file
 from cchc.graph.extract.reading import SourceError, read_source
 
