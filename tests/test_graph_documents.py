@@ -126,3 +126,39 @@ def test_instrument_page_shows_basis_repeals_and_mentions(store):
     assert page_["date"] == "2026-07-06" and page_["type"] == "Thông tư"
     law = GraphViews(store).instrument("125/2025/QH15")
     assert ("guides", "in", "91/2026/NĐ-CP") in {(r["relation"], r["direction"], r["label"]) for r in law["relations"]}
+
+
+# ----------------------------------------------------------------------------- article links
+PLAN_2027 = "ke-hoach-phat-ngon-2027.txt"
+ARTICLE_LINKS = """PREFIX cchc: <https://w3id.org/cchc/ontology#>
+    SELECT ?line ?marker WHERE { ?c cchc:citesArticle ?u ; cchc:span/cchc:startLine ?line . ?u cchc:marker ?marker }
+    ORDER BY ?line"""
+
+
+def test_a_task_citing_an_article_links_to_it_while_the_instrument_is_present() -> None:
+    """ "khoản 1 Điều 5 Nghị định số 244/2026/NĐ-CP" reaches Điều 5 of 244's own text, in either order of adding."""
+    st = Store(None)
+    st.add_document(extract_file(DOCS / PLAN_2027))
+    assert st.select(ARTICLE_LINKS) == []  # the instrument's text is not here yet
+    st.add_document(extract_file(DOCS / "244-2026-nd-cp.md"))
+    assert st.select(ARTICLE_LINKS) == [(22, "Điều 5."), (26, "Điều 4.")]
+    locators = st.select("""PREFIX cchc: <https://w3id.org/cchc/ontology#>
+        SELECT ?line ?loc ?no WHERE { ?c cchc:locator ?loc ; cchc:citedArticle ?no ; cchc:span/cchc:startLine ?line }
+        ORDER BY ?line""")
+    assert locators == [(22, "khoản 1 Điều 5", "5"), (26, "Điều 4", "4")]
+    st.remove_document("244-2026-nd-cp.md")
+    assert st.select(ARTICLE_LINKS) == []  # derived links go with the instrument's text
+
+
+def test_task_view_shows_the_cited_article_with_its_source_line() -> None:
+    from cchc.graph.read.views import GraphViews
+
+    st = Store(None)
+    st.add_document(extract_file(DOCS / "244-2026-nd-cp.md"))
+    st.add_document(extract_file(DOCS / PLAN_2027))
+    views = GraphViews(st, DOCS)
+    task = views.task(views.task_at(PLAN_2027, 21))
+    (cite,) = [c for c in task["citations"] if c["line"] == 22]
+    assert cite["locator"] == "khoản 1 Điều 5"
+    assert cite["articles"] == [{"doc": "244-2026-nd-cp.md", "line": 112, "end_line": 112,
+                                 "text": "Điều 5. Hình thức phát ngôn và cung cấp thông tin cho báo chí"}]

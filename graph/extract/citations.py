@@ -58,6 +58,10 @@ _DATE = re.compile(r",? ?(?:ngày ?(?:(\d{1,2}) ?/ ?(\d{1,2}) ?/ ?(\d{4})"
 _NO_CODE = re.compile(rf"(?<![\w/.\-])(?P<num>\d{{1,5}}) ?/ ?(?P<year>{_YEAR})(?![\w/\-])")
 _AMENDING = re.compile(r"sửa đổi, bổ sung(?: một số (?:điều|Điều))?(?: của)? (?:các )?Luật ")
 _NAME_YEAR = re.compile(rf"năm {_YEAR}(?!\w)")
+# "điểm a khoản 2 Điều 3 của", "Điều 104 và Điều 105", "các Điều 5, 6": the articles a citation's number is read with
+_ARTICLE_NO = r"\d{1,3}[a-z]?"
+_LOCATOR = re.compile(rf"(?:(?:điểm [a-zđ]\d?|khoản \d{{1,2}}[a-z]?)(?:,| và|, và)? )*(?:các )?[ĐđD]iều {_ARTICLE_NO}"
+                      rf"(?:(?:,| và|, và) (?:[ĐđD]iều )?{_ARTICLE_NO})*(?: của)? $")
 _DE_AN = re.compile(r"(?<!\w)Đề án (\d{1,3})(?![\w/-])")
 
 
@@ -312,6 +316,17 @@ def _unnumbered(text: str, taken: list[_Hit]) -> list[_Hit]:
     return out
 
 
+def _articles(m: re.Match[str] | None) -> tuple[str, ...]:
+    if m is None:
+        return ()
+    words = m.group().split("iều ", 1)[1]  # the article numbers follow the first "Điều"
+    return tuple(dict.fromkeys(re.findall(_ARTICLE_NO, words)))
+
+
+def _locator_text(m: re.Match[str] | None) -> str | None:
+    return re.sub(r" của $|\s+$", "", m.group()) if m else None
+
+
 def find_citations(lines: Sequence[tuple[int, str]], doc: str) -> list[Citation]:
     """Every mention of a legal instrument in `lines`: (line number, text) pairs in reading order.
 
@@ -332,8 +347,9 @@ def find_citations(lines: Sequence[tuple[int, str]], doc: str) -> list[Citation]
             open_titles.append(h)
         line = max(1, owner[h.start])
         span = Span(doc, line, max(line, owner[h.id_end - 1]))
+        locator = _LOCATOR.search(text, max(0, h.start - 120), h.start)
         out.append(Citation(span=span, id=h.id, type=h.type, issuer=h.issuer, date=h.date, title=h.title,
                             surface=text[h.start:h.id_end], numbered=h.numbered, number=h.number,
                             year=h.year, code=h.code, issuer_source=h.issuer_source, parent=parent,
-                            printed=h.printed))
+                            printed=h.printed, articles=_articles(locator), locator=_locator_text(locator)))
     return out

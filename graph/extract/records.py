@@ -44,9 +44,14 @@ class Citation:
     parent: str | None = None  # id of the citation whose title holds this one
     printed: str | None = None  # the number as printed when `id` repairs or completes it ("15/201 2/QI113")
     relation: str | None = None  # what the citing document does with it: "based_on", "amends", ... (cues.py)
+    # "khoản 2 Điều 3 Nghị định ...": the articles cited ("3",) and the locator as printed ("khoản 2 Điều 3")
+    articles: tuple[str, ...] = ()
+    locator: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        extra = {"printed": self.printed} if self.printed else {}
+        extra: dict[str, Any] = {"printed": self.printed} if self.printed else {}
+        if self.articles:
+            extra.update(articles=list(self.articles), locator=self.locator)
         return {
             "kind": "citation",
             "doc": self.span.doc,

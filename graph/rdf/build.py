@@ -242,6 +242,8 @@ class _Builder:
                 self.opt(node, prop, value)
             if c.date:
                 self.add(node, CCHC.statedDate, date_(c.date))
+            self.opt(node, CCHC.locator, c.locator)
+            self.out += [(node, CCHC.citedArticle, string(a)) for a in c.articles]
             self.within(k, node, nodes)
 
     def within(self, k: int, node: URIRef, nodes: dict[int, URIRef]) -> None:

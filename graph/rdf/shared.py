@@ -259,6 +259,23 @@ def _issuers(node: URIRef, ms: list[Mention], same: Callable[[str, str], bool], 
 # ---------------------------------------------------------------- in the store
 
 
+# A citation of "Điều 5 Nghị định X" reaches the article unit of X's own text, when that text is in the store.
+ARTICLE_LINKS_QUERY = """
+PREFIX cchc: <https://w3id.org/cchc/ontology#>
+SELECT DISTINCT ?c ?unit WHERE {
+  ?c cchc:citedArticle ?no ; cchc:mentions ?i .
+  ?doc cchc:textOf ?i .
+  ?unit cchc:partOf ?doc ; a cchc:Unit ; cchc:marker ?marker .
+  FILTER (?marker = CONCAT("Điều ", ?no, ".") || ?marker = CONCAT("Điều ", ?no))
+}"""
+
+
+def article_links(st: ox.Store) -> list[Triple]:
+    """`cchc:citesArticle` from citations to the article units they name (recomputed with the shared graphs)."""
+    rows = st.query(ARTICLE_LINKS_QUERY, use_default_graph_as_union=True)
+    return [(URIRef(c.value), CCHC.citesArticle, URIRef(u.value)) for c, u in rows]  # type: ignore[union-attr]
+
+
 @lru_cache(maxsize=1)
 def _ontology_triples() -> tuple:
     """The ontology with canonical blank-node labels, so that every build stores the same quads."""
@@ -278,8 +295,9 @@ def refresh_shared(st: ox.Store, manifest: dict, names: GraphNames) -> None:
     for d in manifest["documents"].values():
         for iri, ident in d["instruments"].items():
             ids.setdefault(iri, []).append(ident)
+    instruments = instrument_triples(ids, mentions, registry, names.iris) + article_links(st)
     shared = [(names.ontology, _ontology_triples()), (names.agencies, agency_triples(registry, names.iris)),
-              (names.instruments, instrument_triples(ids, mentions, registry, names.iris))]
+              (names.instruments, instruments)]
     for graph, triples in shared:
         st.remove_graph(ox.NamedNode(str(graph)))
         st.extend(to_quads(triples, graph))

@@ -247,13 +247,15 @@ class GraphViews(ListingViews):
             _PREFIXES + f"""SELECT ?f ?label WHERE {{ {node} cchc:field ?f .
               OPTIONAL {{ ?f skos:prefLabel ?label FILTER (lang(?label) = "vi") }} }} ORDER BY ?f""")]
         citations = [{"instrument": self.instrument_id(i), "id": ident, "label": label or ident, "line": line,
-                      "end_line": end, "surface": surface}
-                     for i, ident, label, line, end, surface in sorted(self.store.select(
-                         _PREFIXES + f"""SELECT ?i ?id ?label ?line ?end ?surface WHERE {{
+                      "end_line": end, "surface": surface, "locator": locator,
+                      "articles": self._articles(c)}
+                     for c, i, ident, label, line, end, surface, locator in sorted(self.store.select(
+                         _PREFIXES + f"""SELECT ?c ?i ?id ?label ?line ?end ?surface ?locator WHERE {{
               ?c cchc:citedBy {node} ; cchc:mentions ?i ; cchc:span ?s ; cchc:surface ?surface .
               ?s cchc:startLine ?line ; cchc:endLine ?end .
+              OPTIONAL {{ ?c cchc:locator ?locator }}
               OPTIONAL {{ ?i dcterms:identifier ?id }} OPTIONAL {{ ?i rdfs:label ?label }} }}"""),
-                         key=lambda r: (r[3], r[0]))]
+                         key=lambda r: (r[4], r[1]))]
         doc = self.index.docs.get(t.stem, {})
         return {
             "id": t.id, "iri": t.iri, "doc": t.file,
@@ -266,6 +268,13 @@ class GraphViews(ListingViews):
             "deadline": deadline, "fields": fields, "citations": citations,
             "provenance": self.provenance(t.file, t.line, t.end_line),
         }
+
+    def _articles(self, citation: str) -> list[dict[str, Any]]:
+        """The article units a citation names ("Điều 5 Nghị định ..."), when the instrument's text is here."""
+        rows = self.store.select(_PREFIXES + f"""SELECT ?file ?line ?end ?text WHERE {{
+              {_iri_ref(citation)} cchc:citesArticle ?u . ?u cchc:content ?text ; cchc:span ?s .
+              ?s cchc:startLine ?line ; cchc:endLine ?end ; cchc:inDocument/dcterms:source ?file }}""")
+        return [{"doc": file, "line": line, "end_line": end, "text": text} for file, line, end, text in sorted(rows)]
 
     def task_summary(self, task_id: str) -> dict[str, Any]:
         return self._task(task_id).summary()
