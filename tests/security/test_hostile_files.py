@@ -9,7 +9,6 @@ freezing the suite.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -51,16 +50,15 @@ def test_symlink_to_a_device_is_refused(tmp_path: Path) -> None:
 
 
 def test_size_limit_is_configurable(tmp_path: Path) -> None:
-    big = tmp_path / PLAN.name
-    shutil.copy(PLAN, big)
-    with big.open("ab") as fh:  # the real plan, grown past 1 MiB with its own text
-        while fh.tell() < (1 << 20) + 1:
-            fh.write(PLAN.read_bytes())
+    big = tmp_path / "dump.txt"
+    with big.open("wb") as fh:  # 1.5 MiB of NUL bytes: refused on size under 1 MiB, read (and found binary) under 2
+        fh.truncate(3 << 19)
     proc = _cchc("extract", "--max-source-mb", "1", str(big), "--jsonl")
     assert proc.returncode == 2 and proc.stdout == ""
-    assert "over the 1 MiB limit for a source file" in proc.stderr and str(big) in proc.stderr
+    assert proc.stderr.strip() == (f"cchc: error: {big}: 1.5 MiB is over the 1 MiB limit for a source file "
+                                   "(raise it with --max-source-mb or CCHC_MAX_SOURCE_MB)")
     proc = _cchc("extract", str(big), "--jsonl", env={"CCHC_MAX_SOURCE_MB": "2"})
-    assert proc.returncode == 0 and '"kind": "task"' in proc.stdout
+    assert proc.returncode == 2 and "over the" not in proc.stderr and "binary" in proc.stderr
 
 
 def test_size_limit_holds_for_word_and_pdf_too(tmp_path: Path) -> None:
