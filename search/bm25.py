@@ -40,7 +40,9 @@ class BM25Index:
         # back to NOTSET it follows the root logger (shown with -vv).
         logging.getLogger("bm25s").setLevel(logging.NOTSET)
         r = bm25s.BM25(k1=1.2, b=0.75)
-        r.index([tokens(t) or ["∅"] for t in texts], show_progress=False)
+        seen: dict[str, list[str]] = {}  # repeated rows (plans copying a template) are tokenised once
+        r.index([seen[t] if t in seen else seen.setdefault(t, tokens(t) or ["∅"]) for t in texts],
+                show_progress=False)
         return cls({name: np.asarray(r.scores[name]) for name in _ARRAYS}, r.vocab_dict, list(keys), r)
 
     def scores(self, query: str) -> np.ndarray:
@@ -61,8 +63,10 @@ class BM25Index:
         (path / "keys.json").write_text(json.dumps(self.keys, ensure_ascii=False), "utf-8")
 
     @classmethod
-    def load(cls, path: Path) -> BM25Index:
+    def load(cls, path: Path, keys: Sequence[str] | None = None) -> BM25Index:
+        """The saved index by memory map; `keys`: the units' keys when the caller has them (keys.json unread)."""
         arrays = {name: np.load(path / f"{name}.csc.index.npy", mmap_mode="r") for name in _ARRAYS}
         vocab = json.loads((path / "vocab.index.json").read_text("utf-8"))
-        keys = json.loads((path / "keys.json").read_text("utf-8"))
-        return cls(arrays, vocab, keys)
+        if keys is None:
+            keys = json.loads((path / "keys.json").read_text("utf-8"))
+        return cls(arrays, vocab, keys)  # type: ignore[arg-type]

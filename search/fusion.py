@@ -47,8 +47,26 @@ def unit_scale(x: np.ndarray) -> np.ndarray:
 def fuse(structured: np.ndarray | None, bm25: np.ndarray, dense: np.ndarray | None, w: FusionWeights,
          *, mixed: bool = False) -> np.ndarray:
     """One score per unit; `mixed`: the query asks a topic within a period (the topic leads, see above)."""
-    b = unit_scale(bm25)
-    d = unit_scale(dense) if dense is not None else None
+    return combine(structured, unit_scale(bm25), unit_scale(dense) if dense is not None else None, w, mixed=mixed)
+
+
+def scale_by(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """`unit_scale` with the collection's min and max given: a candidate subset scaled as the whole would be."""
+    if x.size == 0:
+        return x
+    if hi - lo < 1e-9:
+        return np.zeros_like(x)
+    return (x - lo) / (hi - lo)
+
+
+def dense_weight(w: FusionWeights, structured: bool, mixed: bool) -> float:
+    """How much a scaled dense score in [0, 1] can add to a unit's fused score (a bound for pruning)."""
+    return w.dense_topic if mixed or not structured else w.dense_structured
+
+
+def combine(structured: np.ndarray | None, b: np.ndarray, d: np.ndarray | None, w: FusionWeights,
+            *, mixed: bool = False) -> np.ndarray:
+    """`fuse` on scores already scaled to [0, 1] (by the whole collection, whatever subset they are)."""
     if structured is not None and mixed:
         text = w.bm25_topic * b + (w.dense_topic * d if d is not None else w.dense_topic * b)
         return text + w.structured_mixed * structured

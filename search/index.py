@@ -26,10 +26,12 @@ from cchc.embeddings.index import ModelMismatch, VectorIndex
 from cchc.graph.corpus import DocumentInfo
 from cchc.graph.extract.records import Extraction
 from cchc.search.bm25 import BM25Index
+from cchc.search.candidates import file_sha256, open_columnar, tune_ann
 from cchc.search.restore import Restorer
 from cchc.search.searcher import Searcher
 from cchc.search.structured import Tracer
 from cchc.search.units import SearchUnit, build_units
+from cchc.search.unitstore import UnitStore, write_unit_store
 
 log = logging.getLogger(__name__)
 
@@ -104,12 +106,19 @@ def _write(parts: IndexParts, search_dir: Path) -> Path:
     keys, texts = [u.key for u in units], [u.index_text for u in units]
     BM25Index.build(keys, texts).save(tmp / "bm25")
     Restorer.build(texts).save(tmp / "restore.json")
+    ann: dict = {}
     if parts.vectors is not None and parts.model_id is not None:
-        VectorIndex.from_vectors(parts.vectors, keys, parts.model_id).save(tmp / "vectors")
+        vindex = VectorIndex.from_vectors(parts.vectors, keys, parts.model_id)
+        ann = tune_ann(vindex)  # issue 16: HNSW efSearch for recall@10 >= 0.98, before saving it
+        vindex.save(tmp / "vectors")
+        del vindex
     docs = list(dict.fromkeys([*(u.doc for u in units), *parts.instruments]))
     _dump(tmp / "docs.json", parts.titles)
     _dump(tmp / "instruments.json", merge_instrument_info(parts.instruments[d] for d in docs if d in parts.instruments))
     _dump(tmp / DOC_INSTRUMENTS, parts.instruments)
+    write_unit_store(units, tmp, model_id=parts.model_id if parts.vectors is not None else None,  # issue 16
+                     dimension=int(parts.vectors.shape[1]) if parts.vectors is not None else None,
+                     extra={**ann, "bm25_keys_sha256": file_sha256(tmp / "bm25" / "keys.json")})
     if parts.titles:  # saved, so opening the index needs no bm25s
         BM25Index.build(sorted(parts.titles), [parts.titles[d] for d in sorted(parts.titles)]).save(tmp / "titles")
     old = search_dir.with_name(search_dir.name + ".old")
@@ -122,6 +131,11 @@ def _write(parts: IndexParts, search_dir: Path) -> Path:
         shutil.rmtree(old)
     log.info("search index: %d units in %s", len(units), search_dir)
     return search_dir
+
+
+def write_index(parts: IndexParts, search_dir: Path) -> Path:
+    """Write an index from parts already in memory (a bench's synthetic units, or a build elsewhere)."""
+    return _write(parts, search_dir)
 
 
 def _dump(path: Path, data: object) -> None:
@@ -197,6 +211,8 @@ def open_searcher(search_dir: Path, encoder: Encoder | None = None, tracer: Trac
     """The searcher over a built index; dense scoring only when vectors and an encoder are both there."""
     if not (search_dir / "units.jsonl").exists():
         raise FileNotFoundError(f"{search_dir}: no search index; run `cchc build` first")
+    if UnitStore.exists(search_dir):  # issue 16: columns by memory map, the candidate query path
+        return open_columnar(search_dir, encoder, tracer)
     units = Searcher.load_units(search_dir)
     bm25 = BM25Index.load(search_dir / "bm25")
     vectors = VectorIndex.load(search_dir / "vectors") if (search_dir / "vectors").exists() else None

@@ -89,7 +89,12 @@ class Searcher:
         doc_titles: dict[str, str] | None = None, restorer: Restorer | None = None,
         instruments: dict[str, dict] | None = None, title_index: BM25Index | None = None,
     ) -> None:
-        self.units = list(units)
+        # ---- issue 16: a UnitStore (columns by memory map) takes the candidate path of search/candidates.py
+        from cchc.search.unitstore import UnitStore
+
+        self._ranker = None
+        self.units = units if isinstance(units, UnitStore) else list(units)
+        # ---- end issue 16
         self.bm25 = bm25
         self.vectors = vectors
         self.encoder = encoder
@@ -98,8 +103,8 @@ class Searcher:
         self.restorer = restorer
         if vectors is not None and encoder is not None:
             vectors.check_encoder(encoder)
-        if bm25.keys != [u.key for u in self.units]:
-            raise ValueError("BM25 index and units disagree; rebuild the search index")
+        if not isinstance(self.units, UnitStore) and bm25.keys != [u.key for u in self.units]:
+            raise ValueError("BM25 index and units disagree; rebuild the search index")  # a store checks at open
         self.doc_titles = dict(doc_titles or {})
         docs = sorted(self.doc_titles)
         if title_index is not None and title_index.keys != docs:
@@ -107,9 +112,15 @@ class Searcher:
         self._title_index = title_index or (BM25Index.build(docs, [self.doc_titles[d] for d in docs]) if docs else None)
         # Per-unit constants of the ranking, computed once rather than on every query.
         slot = {d: i for i, d in enumerate(docs)}
-        self._unit_doc = np.array([slot.get(u.doc, len(docs)) for u in self.units], dtype=np.int64)  # len: no title
-        self._heading = np.array([u.is_heading for u in self.units], dtype=np.float32)
-        self._cited = sorted({c for u in self.units for c in u.cites})
+        if isinstance(self.units, UnitStore):  # issue 16: the same constants from the store's columns
+            store = self.units
+            self._unit_doc = np.array([slot.get(d, len(docs)) for d in store.docs], dtype=np.int64)[store.doc]
+            self._heading = np.asarray(store.heading, dtype=np.float32)
+            self._cited = sorted(store.vocabulary("cites"))
+        else:
+            self._unit_doc = np.array([slot.get(u.doc, len(docs)) for u in self.units], dtype=np.int64)  # no title
+            self._heading = np.array([u.is_heading for u in self.units], dtype=np.float32)
+            self._cited = sorted({c for u in self.units for c in u.cites})
         info = instruments or {}
         unnumbered = [c for c in self._cited if not normalise_id(c)[:1].isdigit()]
         self._cited_type = {c: info.get(c, {}).get("type") or _type_of(c) for c in self._cited if c not in unnumbered}
@@ -117,6 +128,10 @@ class Searcher:
         aliases = [(c, n) for c in self._cited_type for n in info.get(c, {}).get("names", ())]
         self._named = list(dict.fromkeys([*unnumbered, *(n for _, n in aliases)]))
         self._name_keys = [(c, name_key(c)) for c in unnumbered] + [(c, name_key(n)) for c, n in aliases]
+        if isinstance(self.units, UnitStore):  # issue 16
+            from cchc.search.candidates import Ranker
+
+            self._ranker = Ranker(self.units, bm25, self.vectors, self.encoder)
 
     # ---------------------------------------------------------------- instruments
     def resolve_instruments(self, q: ParsedQuery) -> list[str]:
@@ -152,6 +167,8 @@ class Searcher:
         return self.restorer.restore(query) if self.restorer is not None and is_folded(query) else query
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None) -> list[Result]:
+        if self._ranker is not None:  # issue 16: candidates from inverted lists (search/candidates.py)
+            return self._ranker.search(self, query, k, filters)
         typed = query
         query = self.read(typed)
         q = parse_query(query, self._named)

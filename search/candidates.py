@@ -1,0 +1,431 @@
+"""The query path over a unit store: candidates from inverted lists, scores on candidates only.
+
+Why: the first query path scored every unit on every query (structured
+scores in a Python loop per unit, BM25 and dense arrays over the whole
+collection, a sort of all of them, filters after ranking): at 1.19M units a
+search took 5.7 s (issue 16).  Here a query touches
+
+* the units its structured constraints name, from the store's inverted lists
+  (instruments cited, plus the graph's trace; agencies with their lineage and
+  groups, by role; deadline-year lists for a period; fields), scored with
+  numpy on those units only, by the rules of `structured.structured_scores`
+  (same numbers, float32 as there);
+* the BM25 top `top_bm25` (BM25 over the query terms' posting lists, then a
+  partial sort) and the ANN top `top_dense` (FAISS HNSW at the efSearch the
+  writer tuned); dense scores of the other candidates exactly, from the
+  index's stored vectors;
+* filters (year, agency, field, documents) as a mask over candidates before
+  ranking, and the ANN asked with the same mask, so a filter never empties a
+  page that has matching units.
+
+Fusion is `fusion.combine` on the union, scaled by the collection's BM25 min
+and max (exact: the BM25 accumulator covers every unit) and the dense max and
+a min estimated on a fixed sample of units.  Candidates that cannot reach the
+k-th score even with the best dense score are dropped before their dense
+scores are computed.  Below `exact_below` units every unit is a candidate and
+dense scores come from the exact index, so results equal the first path's
+(tests pin it); the strings of a result (text, reasons) are read only for
+the k units returned.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from cchc.embeddings.encoder import Encoder
+from cchc.embeddings.index import VectorIndex
+from cchc.search.ann import stored_vectors, tune_ef
+from cchc.search.bm25 import BM25Index
+from cchc.search.fusion import FusionWeights, combine, dense_weight, scale_by
+from cchc.search.lexicon import expand
+from cchc.search.query import ParsedQuery, parse_query
+from cchc.search.structured import _KIND_SCORE, Link, Tracer, _related, structured_scores
+from cchc.search.unitstore import (
+    DAY_MAX,
+    DAY_MIN,
+    HAS_DEADLINE,
+    HAS_END,
+    HAS_START,
+    STANDING,
+    UnitStore,
+)
+
+if TYPE_CHECKING:
+    from cchc.search.searcher import Filters, Result, Searcher
+
+log = logging.getLogger(__name__)
+
+EXACT_BELOW = 50_000  # units: below, every unit is a candidate (the index is flat there too)
+TOP_BM25 = 1000
+TOP_DENSE = 200
+EXACT_DENSE_BELOW = 20_000  # a filter leaving fewer units: their dense scores exactly, no ANN
+SAMPLE = 2048  # units whose dense scores estimate the collection's minimum
+_EMPTY = np.zeros(0, dtype=np.int64)
+
+
+@dataclass
+class Structured:
+    """Structured scores on the units a query's constraints name: unit numbers (ascending) and scores."""
+
+    idx: np.ndarray
+    score: np.ndarray  # float32, aligned with idx
+    traced: dict[int, Link]  # unit -> the graph's link, for units reaching an instrument without citing it
+
+
+def _merge(parts: Sequence[np.ndarray]) -> np.ndarray:
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return _EMPTY
+    return np.unique(np.concatenate(parts)).astype(np.int64)
+
+
+class Ranker:
+    """The candidate query path of a `Searcher` whose units are a `UnitStore`."""
+
+    def __init__(self, store: UnitStore, bm25: BM25Index, vectors: VectorIndex | None, encoder: Encoder | None, *,
+                 exact_below: int = EXACT_BELOW, top_bm25: int = TOP_BM25, top_dense: int = TOP_DENSE) -> None:
+        self.store = store
+        self.bm25 = bm25
+        self.vectors = vectors if encoder is not None else None
+        self.encoder = encoder if vectors is not None else None
+        self.exact = store.n < exact_below
+        self.top_bm25, self.top_dense = top_bm25, top_dense
+        self._vecs = stored_vectors(vectors.index) if self.vectors is not None else None
+        n = store.n
+        self._sample = np.unique(np.linspace(0, n - 1, min(SAMPLE, n)).astype(np.int64)) if n else _EMPTY
+
+    # ------------------------------------------------------------ structured
+    def structured(self, s: Searcher, q: ParsedQuery, ids: list[str], plan_start: bool) -> Structured:
+        """`structured_scores` on the units the constraints name (same rules and float32 arithmetic)."""
+        st = self.store
+        parts: list[tuple[np.ndarray, np.ndarray]] = []  # (units, float32 additions), in the original's order
+        traced: dict[int, Link] = {}
+        weight = 0.0
+        if q.instruments or q.named:
+            weight += 1.0
+            cited = st.union("cites", ids).astype(np.int64)
+            parts.append((cited, np.ones(len(cited), np.float32)))
+            if s.tracer is not None and ids:
+                by_key: dict[str, Link] = {}
+                for iid in ids:
+                    for link in s.tracer(iid):
+                        by_key.setdefault(link.key, link)
+                keys = list(by_key)
+                pos = st.index_of_keys(keys)
+                cited_set = set(cited.tolist()) if len(pos) else set()
+                for key, p in zip(keys, pos.tolist(), strict=True):
+                    if p >= 0 and p not in cited_set and p not in traced:
+                        traced[p] = by_key[key]
+                if traced:
+                    tidx = np.fromiter(traced, dtype=np.int64)
+                    order = np.argsort(tidx)
+                    vals = np.array([_KIND_SCORE.get(traced[int(i)].kind, 0.5) for i in tidx], dtype=np.float32)
+                    parts.append((tidx[order], vals[order]))
+        if q.agencies:
+            weight += 1.0
+            related: dict[str, str] = {}
+            for a in q.agencies:
+                for key, v in _related(a).items():
+                    related.setdefault(key, v)
+            main_role = q.role or "lead"
+            units, vals = [], []
+            for role, post in (("lead", "lead"), ("cooperating", "coop")):
+                for a, how in related.items():
+                    p = st.postings(post, a)
+                    if len(p):
+                        v = 1.0 if role == main_role else (0.35 if q.role else 0.5)
+                        if how:
+                            v *= 0.9
+                        units.append(p)
+                        vals.append(np.full(len(p), v))
+            roles = _merge(units)
+            best = np.zeros(len(roles))
+            for p, v in zip(units, vals, strict=True):
+                pos = np.searchsorted(roles, p)
+                np.maximum.at(best, pos, v)
+            named = st.union("mention", related)
+            named = np.setdiff1d(named, roles, assume_unique=True).astype(np.int64)
+            idx = _merge([roles, named])
+            add = np.zeros(len(idx))
+            add[np.searchsorted(idx, roles)] = best
+            add[np.searchsorted(idx, named)] = 0.4
+            parts.append((idx, add.astype(np.float32)))
+        year_rule = None
+        if q.period:
+            start, end = q.period
+            if q.year is None or not q.agencies:
+                weight += 1.0
+                idx = st.deadline_candidates(start, end).astype(np.int64)
+                score = self._time_scores(idx, start, end, plan_start)
+                keep = score > 0
+                parts.append((idx[keep], score[keep].astype(np.float32)))
+            year_rule = q.year
+        if q.fields:
+            idx = st.union("field", q.fields).astype(np.int64)
+            field_part = (idx, np.full(len(idx), 0.5, np.float32))
+        idx = _merge([p for p, _ in parts] + ([field_part[0]] if q.fields else []))
+        total = np.zeros(len(idx), dtype=np.float32)
+        for p, v in parts:
+            total[np.searchsorted(idx, p)] += v
+        if year_rule is not None and len(idx):
+            y = np.asarray(st.year[idx])
+            total[(y != 0) & (y != year_rule)] *= 0.5
+        if q.fields:
+            weight += 0.5
+            total[np.searchsorted(idx, field_part[0])] += field_part[1]
+        if weight:
+            total /= weight
+        return Structured(idx, total, traced)
+
+    def _time_scores(self, idx: np.ndarray, start: date | None, end: date | None, plan_start: bool) -> np.ndarray:
+        """`structured._time_score` on units `idx`, vectorised over day ordinals (float64, as there)."""
+        st = self.store
+        flags = np.asarray(st.flags[idx])
+        hs, he = (flags & HAS_START) > 0, (flags & HAS_END) > 0
+        ds = np.where(hs, np.asarray(st.dl_start[idx], dtype=np.int64), DAY_MIN)
+        de = np.where(he, np.asarray(st.dl_end[idx], dtype=np.int64), DAY_MAX)
+        if plan_start:
+            year = np.asarray(st.year[idx], dtype=np.int64)
+            jan1 = np.array([date(int(y), 1, 1).toordinal() if y > 0 else DAY_MAX for y in year], dtype=np.int64)
+            adj = ~hs & (year > 0) & (jan1 <= de)
+            ds = np.where(adj, jan1, ds)
+        qs = start.toordinal() if start else DAY_MIN
+        qe = end.toordinal() if end else DAY_MAX
+        standing = (flags & STANDING) > 0
+        inside = (qs <= ds) & (de <= qe)
+        score = np.where(inside, np.where(standing, 0.5, 1.0), 0.0)
+        ins, ine = np.asarray(st.in_start[idx], dtype=np.int64), np.asarray(st.in_end[idx], dtype=np.int64)
+        named = ~inside & (ins > 0) & (ine > 0) & (qs <= ins) & (ine <= qe)
+        score = np.where(named, 0.9, score)
+        over = ~inside & ~named & (ds <= qe) & (qs <= de)
+        both = hs & he
+        lo, hi = np.maximum(ds, qs), np.minimum(de, qe)
+        span = np.where(both, de - ds + 1, 1)
+        share = np.where(both, (hi - lo + 1) / span, 0.5)
+        partial = np.maximum(0.6 * share * np.where(standing, 0.5, 1.0), 0.02)
+        score = np.where(over, partial, score)
+        return np.where((flags & HAS_DEADLINE) > 0, score, 0.0)
+
+    # ------------------------------------------------------------ filters
+    def allowed(self, filters: Filters | None) -> np.ndarray | None:
+        """Unit numbers (ascending) the filters accept; None without filters."""
+        if filters is None:
+            return None
+        st = self.store
+        sets: list[np.ndarray] = []
+        if filters.year is not None:
+            sets.append(st.postings("year", str(filters.year)))
+        if filters.agency:
+            sets.append(_merge([st.postings("lead", filters.agency), st.postings("coop", filters.agency)]))
+        if filters.field:
+            sets.append(st.union("field", [f for f in st.fields if f.endswith(filters.field)]))
+        if filters.docs:
+            sets.append(st.union("doc", filters.docs))
+        if not sets:
+            return None
+        out = np.asarray(sets[0], dtype=np.int64)
+        for other in sets[1:]:
+            out = np.intersect1d(out, other, assume_unique=True)
+        return out
+
+    # ------------------------------------------------------------ dense
+    def _dense_of(self, idx: np.ndarray, qv: np.ndarray) -> np.ndarray:
+        assert self._vecs is not None
+        return self._vecs[idx] @ qv
+
+    def _ann(self, qv: np.ndarray, k: int, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """The ANN's top k (unit numbers, scores), among `allowed` when given."""
+        import faiss
+
+        assert self.vectors is not None
+        index = self.vectors.index
+        k = min(k, self.store.n)
+        if k <= 0:
+            return _EMPTY, np.zeros(0, np.float32)
+        params = None
+        if allowed is not None:
+            sel = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
+            params = faiss.SearchParametersHNSW(sel=sel, efSearch=max(index.hnsw.efSearch, k)) \
+                if hasattr(index, "hnsw") else faiss.SearchParameters(sel=sel)
+        sims, ids = index.search(qv[None, :], k, params=params) if params is not None else index.search(qv[None, :], k)
+        ok = ids[0] >= 0
+        return ids[0][ok].astype(np.int64), sims[0][ok]
+
+    # ------------------------------------------------------------ search
+    def search(self, s: Searcher, query: str, k: int, filters: Filters | None) -> list[Result]:
+        from cchc.search.searcher import Result
+
+        typed = query
+        query = s.read(typed)
+        q = parse_query(query, s._named)
+        ids = s.resolve_instruments(q)
+        w: FusionWeights = s.weights
+        mixed = bool(q.period) and not ids and not q.role and len(q.topic) >= w.mixed_topic_words
+        struct = self.structured(s, q, ids, mixed) if q.structured else None
+        text_query = expand(q.residual or query)
+        b_all = self.bm25.scores(text_query)
+        bmax = float(b_all.max()) if len(b_all) else 0.0
+        b_lo, b_hi = (float(b_all.min()), bmax) if len(b_all) else (0.0, 0.0)
+        allowed = self.allowed(filters)
+        use_dense = self.vectors is not None and self.encoder is not None and bool(text_query.strip())
+        d_all = d_all_c = dense_cut = qv = None
+        ann_ids, ann_sims = _EMPTY, np.zeros(0, np.float32)
+        if use_dense and self.exact:
+            assert self.vectors is not None and self.encoder is not None
+            d_all = self.vectors.scores(self.encoder, text_query)
+            dense_cut = float(np.sort(d_all)[-min(len(d_all), 20)]) if len(d_all) else None
+        elif use_dense:
+            assert self.vectors is not None and self.encoder is not None
+            self.vectors.check_encoder(self.encoder)
+            qv = np.asarray(self.encoder.encode_queries([text_query]), dtype=np.float32)[0]
+            ann_ids, ann_sims = self._ann(qv, max(self.top_dense, 20), None)
+            dense_cut = float(np.sort(ann_sims)[-min(len(ann_sims), 20)]) if len(ann_sims) else None
+        # ---- candidates
+        if self.exact:
+            cand = np.arange(self.store.n, dtype=np.int64) if allowed is None else allowed
+        else:
+            parts = [struct.idx[struct.score > 0]] if struct is not None else []
+            parts.append(self._top_bm25(b_all, allowed))
+            if use_dense:
+                assert qv is not None
+                if allowed is None:
+                    parts.append(ann_ids)
+                elif len(allowed) <= EXACT_DENSE_BELOW:
+                    d = self._dense_of(allowed, qv)
+                    top = min(self.top_dense, len(allowed))
+                    parts.append(allowed[np.argpartition(-d, top - 1)[:top]] if top else _EMPTY)
+                else:
+                    parts.append(self._ann(qv, self.top_dense, allowed)[0])
+            cand = _merge(parts)
+            if allowed is not None:
+                cand = np.intersect1d(cand, allowed, assume_unique=True)
+            if len(cand) < k:  # too few matches: the first units in index order fill the page, as before
+                pool = allowed if allowed is not None else np.arange(min(self.store.n, k + len(cand)))
+                cand = _merge([cand, np.setdiff1d(pool, cand)[: k - len(cand)]])
+        # ---- scores on candidates
+        st_c = None
+        if struct is not None:
+            st_c = np.zeros(len(cand), dtype=np.float32)
+            pos = np.searchsorted(struct.idx, cand)
+            pos = np.minimum(pos, max(len(struct.idx) - 1, 0))
+            hit = struct.idx[pos] == cand if len(struct.idx) else np.zeros(len(cand), bool)
+            st_c[hit] = struct.score[pos[hit]]
+        b_c = scale_by(b_all[cand], b_lo, b_hi)
+        prior = None
+        if s._title_index is not None:
+            t = s._title_index.scores(query)
+            if t.max() > 0:
+                prior = np.append(t / t.max(), 0.0).astype(np.float32)
+        heading = s._heading[cand]
+        d_c = None
+        if d_all is not None:
+            d_lo, d_hi = (float(d_all.min()), float(d_all.max())) if len(d_all) else (0.0, 0.0)
+            d_c = scale_by(d_all[cand], d_lo, d_hi)
+        elif qv is not None:
+            # Drop candidates that cannot reach the k-th score even with the best dense score, then score the rest.
+            base = combine(st_c, b_c, np.zeros(len(cand), np.float32), w, mixed=mixed)
+            if prior is not None:
+                base = base + w.doc_title * prior[s._unit_doc[cand]]
+            base = base - 0.05 * heading
+            if len(cand) > k:
+                kth = float(np.partition(base, len(base) - k)[len(base) - k])
+                keep = base + dense_weight(w, struct is not None, mixed) + 1e-6 >= kth
+                cand, b_c, heading = cand[keep], b_c[keep], heading[keep]
+                st_c = st_c[keep] if st_c is not None else None
+            raw = self._dense_of(cand, qv)
+            sample = self._dense_of(self._sample, qv) if len(self._sample) else raw
+            d_lo = float(min(sample.min(initial=np.inf), raw.min(initial=np.inf)))
+            d_hi = float(max(raw.max(initial=-np.inf), ann_sims.max(initial=-np.inf)))
+            d_c = np.clip(scale_by(raw.astype(np.float32), d_lo, d_hi), 0.0, 1.0).astype(np.float32)
+            d_all_c = raw
+        score = combine(st_c, b_c, d_c, w, mixed=mixed)
+        if prior is not None:
+            score = score + w.doc_title * prior[s._unit_doc[cand]]
+        score = score - 0.05 * heading
+        order = np.argsort(-score, kind="stable")[:k]
+        # ---- results: strings read for these k units only
+        out: list[Result] = []
+        for j in order.tolist():
+            i = int(cand[j])
+            u = self.store[i]
+            reasons: list[str] = []
+            if struct is not None:
+                link = next((Link(u.key, "cites", f"cites {c}") for c in u.cites if c in ids), None) \
+                    or struct.traced.get(i)
+                reasons = list(structured_scores(q, [u], {u.key: link} if link else {}, plan_start=mixed)[1][0])
+            if b_all[i] > 0.2 * (bmax or 1.0):
+                reasons.append("bm25")
+            if dense_cut is not None:
+                di = d_all[i] if d_all is not None else d_all_c[j] if d_all_c is not None else -np.inf
+                if di >= dense_cut:
+                    reasons.append("dense")
+            if query != typed:
+                reasons.append(f"read as: {query}")
+            out.append(Result(u.doc, u.line, u.end_line, u.section, u.no, float(score[j]), u.text, reasons,
+                              u.key, u.kind))
+        return out
+
+    def _top_bm25(self, b_all: np.ndarray, allowed: np.ndarray | None) -> np.ndarray:
+        """The units with the `top_bm25` best BM25 scores above zero (among `allowed` when given)."""
+        pool = np.flatnonzero(b_all) if allowed is None else allowed[b_all[allowed] > 0]
+        if len(pool) <= self.top_bm25:
+            return pool.astype(np.int64)
+        vals = b_all[pool]
+        return np.sort(pool[np.argpartition(-vals, self.top_bm25 - 1)[: self.top_bm25]]).astype(np.int64)
+
+
+# ---------------------------------------------------------------- writing and opening
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def tune_ann(vectors: VectorIndex) -> dict:
+    """What the unit store's manifest records of the dense index: its kind, tuned efSearch and recall@10."""
+    ef, recall = tune_ef(vectors.index, stored_vectors(vectors.index))
+    return {"vector_kind": type(vectors.index).__name__, "ef_search": ef, "ann_recall_at_10": round(recall, 4)}
+
+
+def open_columnar(search_dir: Path, encoder: Encoder | None = None, tracer: Tracer | None = None) -> Searcher:
+    """The searcher over a built index with a unit store: nothing read per unit, keys and vectors in place."""
+    import faiss
+    from cchc.search.restore import Restorer
+    from cchc.search.searcher import Searcher
+
+    store = UnitStore(search_dir)
+    m = store.manifest
+    keys = store.keys
+    if file_sha256(search_dir / "bm25" / "keys.json") != m.get("bm25_keys_sha256"):
+        raise ValueError(f"{search_dir}: BM25 index and unit store disagree; rebuild the search index")
+    bm25 = BM25Index.load(search_dir / "bm25", keys=keys)
+    vectors = None
+    vpath = search_dir / "vectors" / "vectors.faiss"
+    if vpath.exists() and m.get("model_id"):
+        try:  # flat vectors by memory map (shared between processes); HNSW into memory
+            index = faiss.read_index(str(vpath), faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY)
+        except RuntimeError:
+            index = faiss.read_index(str(vpath))
+        if index.ntotal != store.n:
+            raise ValueError(f"{search_dir}: {index.ntotal} vectors for {store.n} units; rebuild the search index")
+        if m.get("ef_search") and hasattr(index, "hnsw"):
+            index.hnsw.efSearch = int(m["ef_search"])
+        vectors = VectorIndex(index, keys, m["model_id"], int(m["dimension"]))  # type: ignore[arg-type]
+    titles = json.loads((search_dir / "docs.json").read_text("utf-8"))
+    restorer = Restorer.load(search_dir / "restore.json")
+    info = search_dir / "instruments.json"
+    instruments = json.loads(info.read_text("utf-8")) if info.exists() else {}
+    title_index = BM25Index.load(search_dir / "titles") if (search_dir / "titles").exists() else None
+    return Searcher(store, bm25, vectors if encoder else None, encoder if vectors else None, tracer,
+                    doc_titles=titles, restorer=restorer, instruments=instruments, title_index=title_index)
