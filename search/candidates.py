@@ -42,10 +42,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 from cchc.embeddings.encoder import Encoder
 from cchc.embeddings.index import VectorIndex
+from cchc.graph.extract.instrument_terms import _ID_RE, _key
+from cchc.graph.extract.reading import squash
 from cchc.search.ann import stored_vectors, tune_ef
 from cchc.search.bm25 import BM25Index
 from cchc.search.fusion import FusionWeights, combine, dense_weight, scale_by
-from cchc.search.lexicon import expand
+from cchc.search.lexicon import expand, name_key
 from cchc.search.query import ParsedQuery, parse_query
 from cchc.search.structured import _KIND_SCORE, Link, Tracer, _related, structured_scores
 from cchc.search.unitstore import (
@@ -98,9 +100,33 @@ class Ranker:
         self.encoder = encoder if vectors is not None else None
         self.exact = store.n < exact_below
         self.top_bm25, self.top_dense = top_bm25, top_dense
-        self._vecs = stored_vectors(vectors.index) if self.vectors is not None else None
+        self._vecs = stored_vectors(vectors.index) if vectors is not None else None
         n = store.n
+        self._by_number: dict[str, list[tuple[int, str, str | None]]] | None = None  # cited ids by number
         self._sample = np.unique(np.linspace(0, n - 1, min(SAMPLE, n)).astype(np.int64)) if n else _EMPTY
+
+    # ------------------------------------------------------------ instruments
+    def resolve(self, s: Searcher, q: ParsedQuery) -> list[str]:
+        """`Searcher.resolve_instruments`, looking at the cited ids of the reference's number only (a national
+        corpus cites thousands of instruments; the first path tried every one against every reference)."""
+        from cchc.search.searcher import _ref_matches
+
+        if self._by_number is None:
+            self._by_number = {}
+            for pos, (c, kind) in enumerate(s._cited_type.items()):
+                m = _ID_RE.fullmatch(_key(squash(c)))
+                if m:
+                    self._by_number.setdefault(m.group("num").lstrip("0"), []).append((pos, c, kind))
+        found: dict[int, str] = {}
+        for ref in q.instruments:
+            for pos, c, kind in self._by_number.get(ref.number.upper().lstrip("0"), ()):
+                if pos not in found and _ref_matches(ref, c, kind):
+                    found[pos] = c
+        ids = [found[p] for p in sorted(found)]
+        for name in q.named:
+            key = name_key(name)
+            ids += [c for c, ck in s._name_keys if f" {key} " in f" {ck} "]
+        return list(dict.fromkeys(ids))
 
     # ------------------------------------------------------------ structured
     def structured(self, s: Searcher, q: ParsedQuery, ids: list[str], plan_start: bool) -> Structured:
@@ -194,7 +220,9 @@ class Ranker:
         de = np.where(he, np.asarray(st.dl_end[idx], dtype=np.int64), DAY_MAX)
         if plan_start:
             year = np.asarray(st.year[idx], dtype=np.int64)
-            jan1 = np.array([date(int(y), 1, 1).toordinal() if y > 0 else DAY_MAX for y in year], dtype=np.int64)
+            years, inverse = np.unique(year, return_inverse=True)
+            jan1 = np.array([date(int(y), 1, 1).toordinal() if y > 0 else DAY_MAX for y in years],
+                            dtype=np.int64)[inverse.reshape(-1)]
             adj = ~hs & (year > 0) & (jan1 <= de)
             ds = np.where(adj, jan1, ds)
         qs = start.toordinal() if start else DAY_MIN
@@ -266,11 +294,15 @@ class Ranker:
         typed = query
         query = s.read(typed)
         q = parse_query(query, s._named)
-        ids = s.resolve_instruments(q)
+        ids = self.resolve(s, q)
         w: FusionWeights = s.weights
         mixed = bool(q.period) and not ids and not q.role and len(q.topic) >= w.mixed_topic_words
         struct = self.structured(s, q, ids, mixed) if q.structured else None
         text_query = expand(q.residual or query)
+        # The searcher's own parts, read per query: a caller may swap them (bench/eval_search.py's nodense mode)
+        self.bm25, self.vectors, self.encoder = s.bm25, s.vectors, s.encoder
+        if self.vectors is not None and self._vecs is None:
+            self._vecs = stored_vectors(self.vectors.index)
         b_all = self.bm25.scores(text_query)
         bmax = float(b_all.max()) if len(b_all) else 0.0
         b_lo, b_hi = (float(b_all.min()), bmax) if len(b_all) else (0.0, 0.0)
@@ -364,8 +396,11 @@ class Ranker:
             if b_all[i] > 0.2 * (bmax or 1.0):
                 reasons.append("bm25")
             if dense_cut is not None:
-                di = d_all[i] if d_all is not None else d_all_c[j] if d_all_c is not None else -np.inf
-                if di >= dense_cut:
+                if d_all is not None:
+                    is_dense = d_all[i] >= dense_cut
+                else:  # the cut is the ANN's score, this one numpy's: equal up to float rounding
+                    is_dense = d_all_c is not None and d_all_c[j] >= dense_cut - 1e-6
+                if is_dense:
                     reasons.append("dense")
             if query != typed:
                 reasons.append(f"read as: {query}")
