@@ -44,7 +44,7 @@ from cchc.embeddings.encoder import Encoder
 from cchc.embeddings.index import VectorIndex
 from cchc.graph.extract.instrument_terms import _ID_RE, _key
 from cchc.graph.extract.reading import squash
-from cchc.search.ann import stored_vectors, tune_ef
+from cchc.search.ann import Ann, stored_vectors
 from cchc.search.bm25 import BM25Index
 from cchc.search.fusion import FusionWeights, combine, dense_weight, scale_by
 from cchc.search.lexicon import expand, name_key
@@ -101,6 +101,7 @@ class Ranker:
         self.exact = store.n < exact_below
         self.top_bm25, self.top_dense = top_bm25, top_dense
         self._vecs = stored_vectors(vectors.index) if vectors is not None else None
+        self._hnsw = Ann(store.path) if Ann.exists(store.path) else None  # else the flat index answers
         n = store.n
         self._by_number: dict[str, list[tuple[int, str, str | None]]] | None = None  # cited ids by number
         self._sample = np.unique(np.linspace(0, n - 1, min(SAMPLE, n)).astype(np.int64)) if n else _EMPTY
@@ -273,6 +274,8 @@ class Ranker:
         """The ANN's top k (unit numbers, scores), among `allowed` when given."""
         import faiss
 
+        if self._hnsw is not None:
+            return self._hnsw.search(qv, k, allowed, cap=max(4 * k, 1000))
         assert self.vectors is not None
         index = self.vectors.index
         k = min(k, self.store.n)
@@ -425,12 +428,6 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
-
-
-def tune_ann(vectors: VectorIndex) -> dict:
-    """What the unit store's manifest records of the dense index: its kind, tuned efSearch and recall@10."""
-    ef, recall = tune_ef(vectors.index, stored_vectors(vectors.index))
-    return {"vector_kind": type(vectors.index).__name__, "ef_search": ef, "ann_recall_at_10": round(recall, 4)}
 
 
 def open_columnar(search_dir: Path, encoder: Encoder | None = None, tracer: Tracer | None = None) -> Searcher:

@@ -25,8 +25,9 @@ from cchc.embeddings.encoder import Encoder
 from cchc.embeddings.index import ModelMismatch, VectorIndex
 from cchc.graph.corpus import DocumentInfo
 from cchc.graph.extract.records import Extraction
+from cchc.search.ann import build_ann
 from cchc.search.bm25 import BM25Index
-from cchc.search.candidates import file_sha256, open_columnar, tune_ann
+from cchc.search.candidates import file_sha256, open_columnar
 from cchc.search.restore import Restorer
 from cchc.search.searcher import Searcher
 from cchc.search.structured import Tracer
@@ -108,10 +109,11 @@ def _write(parts: IndexParts, search_dir: Path) -> Path:
     Restorer.build(texts).save(tmp / "restore.json")
     ann: dict = {}
     if parts.vectors is not None and parts.model_id is not None:
-        vindex = VectorIndex.from_vectors(parts.vectors, keys, parts.model_id)
-        ann = tune_ann(vindex)  # issue 16: HNSW efSearch for recall@10 >= 0.98, before saving it
-        vindex.save(tmp / "vectors")
-        del vindex
+        # Issue 16: one flat vector per unit (read by memory map; what candidates are scored with and what an
+        # update reads back), and the ANN over distinct vectors beside the unit store (search/ann.py).
+        VectorIndex.from_vectors(parts.vectors, keys, parts.model_id, hnsw_threshold=2**62).save(tmp / "vectors")
+        (tmp / "units").mkdir()
+        ann = build_ann(parts.vectors, tmp / "units")
     docs = list(dict.fromkeys([*(u.doc for u in units), *parts.instruments]))
     _dump(tmp / "docs.json", parts.titles)
     _dump(tmp / "instruments.json", merge_instrument_info(parts.instruments[d] for d in docs if d in parts.instruments))
