@@ -65,7 +65,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-EXACT_BELOW = 50_000  # units: below, every unit is a candidate (the index is flat there too)
+EXACT_BELOW = 10_000  # units: below, every unit is a candidate and scored (~10 ms at 10k units)
 TOP_BM25 = 1000
 TOP_DENSE = 200
 EXACT_DENSE_BELOW = 20_000  # a filter leaving fewer units: their dense scores exactly, no ANN
@@ -102,6 +102,7 @@ class Ranker:
         self.top_bm25, self.top_dense = top_bm25, top_dense
         self._vecs = stored_vectors(vectors.index) if vectors is not None else None
         self._hnsw = Ann(store.path) if Ann.exists(store.path) else None  # else the flat index answers
+        self._distinct = stored_vectors(self._hnsw.index) if self._hnsw is not None else None
         n = store.n
         self._by_number: dict[str, list[tuple[int, str, str | None]]] | None = None  # cited ids by number
         self._sample = np.unique(np.linspace(0, n - 1, min(SAMPLE, n)).astype(np.int64)) if n else _EMPTY
@@ -267,6 +268,14 @@ class Ranker:
 
     # ------------------------------------------------------------ dense
     def _dense_of(self, idx: np.ndarray, qv: np.ndarray) -> np.ndarray:
+        """Exact cosines of units `idx`: by their distinct vectors when the ANN has them (in memory, each computed
+        once however many units repeat it), else from the per-unit vectors."""
+        if self._hnsw is not None and len(idx):
+            rows = np.asarray(self._hnsw.rows[idx])
+            if len(rows) > self._hnsw.index.ntotal // 2:
+                return (self._distinct @ qv)[rows]
+            uniq, inverse = np.unique(rows, return_inverse=True)
+            return (self._distinct[uniq] @ qv)[inverse.reshape(-1)]
         assert self._vecs is not None
         return self._vecs[idx] @ qv
 
