@@ -95,8 +95,8 @@ def build_index(corpus: Corpus, data: Path) -> dict:
     gc.collect()
     manifest = _json.loads((data / "search" / "units" / "manifest.json").read_text("utf-8")) \
         if (data / "search" / "units" / "manifest.json").exists() else {}
-    out.update({k: manifest[k] for k in ("vector_kind", "ef_search", "ann_recall_at_10", "distinct_vectors")
-                if k in manifest})
+    out.update({k: manifest[k] for k in ("vector_kind", "ef_search", "ann_recall_at_10", "distinct_vectors",
+                                         "hnsw_recall_at_10", "hnsw_ef_search") if k in manifest})
     from cchc.search.ann import Ann, recall_at
 
     units_dir = data / "search" / "units"

@@ -116,19 +116,29 @@ def build_ann(vectors: np.ndarray, out: Path, *, min_rows: int = ANN_MIN_ROWS) -
     ef, recall = tune_ef(index, uniq)
     ef = max(ef or 0, EF_FLOOR)
     index.hnsw.efSearch = ef
+    info.update({"vector_kind": "IndexHNSWFlat (distinct vectors)", "ef_search": ef,
+                 "ann_recall_at_10": round(recall, 4)})
+    if recall < TARGET_RECALL:
+        # The graph cannot reach the target at any efSearch tried (the hashing encoder's vectors at 68k distinct
+        # rows: 0.95 at 1024): exact search over the distinct vectors instead, one scan of rows x dims per query.
+        log.warning("HNSW recall@10 %.3f < %.2f: exact search over %d distinct vectors", recall, TARGET_RECALL,
+                    len(uniq))
+        index = faiss.IndexFlatIP(uniq.shape[1])
+        index.add(uniq)
+        info.update({"vector_kind": "IndexFlatIP (distinct vectors)", "hnsw_recall_at_10": info["ann_recall_at_10"],
+                     "hnsw_ef_search": ef, "ef_search": None, "ann_recall_at_10": 1.0})
     faiss.write_index(index, str(out / ANN_FILE))
     np.save(out / "ann_rows.npy", rows)
     order = np.argsort(rows, kind="stable").astype(np.int32)
     indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=len(first)))]).astype(np.int64)
     np.save(out / "ann_units.indptr.npy", indptr)
     np.save(out / "ann_units.indices.npy", order)
-    info.update({"vector_kind": "IndexHNSWFlat (distinct vectors)", "ef_search": ef,
-                 "ann_recall_at_10": round(recall, 4)})
     return info
 
 
 class Ann:
-    """The HNSW over distinct vectors, answering in units: a row's units follow it, in unit order."""
+    """The index over distinct vectors (HNSW, or flat where HNSW missed the recall target), answering in units:
+    a row's units follow it, in unit order."""
 
     def __init__(self, path: Path) -> None:
         import faiss
@@ -156,8 +166,9 @@ class Ann:
             sims, ids = self.index.search(q, k)
         else:
             rows = np.unique(np.asarray(self.rows)[allowed]).astype(np.int64)
-            params = faiss.SearchParametersHNSW(sel=faiss.IDSelectorBatch(rows),
-                                                efSearch=max(self.index.hnsw.efSearch, k))
+            sel = faiss.IDSelectorBatch(rows)
+            params = faiss.SearchParametersHNSW(sel=sel, efSearch=max(self.index.hnsw.efSearch, k)) \
+                if hasattr(self.index, "hnsw") else faiss.SearchParameters(sel=sel)
             sims, ids = self.index.search(q, k, params=params)
         units, scores = [], []
         total = 0

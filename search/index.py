@@ -4,7 +4,9 @@ Layout under `<data>/search/`: `units.jsonl` (the units), `bm25/` (bm25s), `titl
 `vectors/` (FAISS + manifest with the model id), `docs.json` (titles),
 `restore.json` (syllable counts for putting diacritics back on queries),
 `instruments.json` (each cited id's type and the names it is known by) and
-`instruments_by_doc.json` (each document's share of it).  The whole directory
+`instruments_by_doc.json` (each document's share of it), and `units/` (issue 16: the units
+as memory-mapped columns and inverted lists, and the HNSW over distinct vectors; search/unitstore.py,
+search/ann.py), which `open_searcher` reads instead of the JSONL when present.  The whole directory
 is built beside the old one and swapped in by rename, so an interrupted build
 leaves the previous index usable; `update_search_index` changes a few
 documents the same way, encoding only their units.
