@@ -147,10 +147,25 @@ class Ann:
         self.rows = np.load(path / "ann_rows.npy", mmap_mode="r")
         self._indptr = np.load(path / "ann_units.indptr.npy", mmap_mode="r")
         self._indices = np.load(path / "ann_units.indices.npy", mmap_mode="r")
+        self.vectors = stored_vectors(self.index)
+        self._last: tuple[np.ndarray, np.ndarray] | None = None  # (query vector, its scores): one per query
 
     @classmethod
     def exists(cls, path: Path) -> bool:
         return (path / ANN_FILE).exists()
+
+    @property
+    def is_graph(self) -> bool:
+        return hasattr(self.index, "hnsw")
+
+    def scores(self, qv: np.ndarray) -> np.ndarray:
+        """Cosine of `qv` with every distinct vector, computed once per query vector (one matrix-vector product)."""
+        last = self._last  # one read: another thread's query may replace it meanwhile
+        if last is not None and last[0] is qv:
+            return last[1]
+        scores = self.vectors @ qv
+        self._last = (qv, scores)
+        return scores
 
     def search(self, qv: np.ndarray, k: int, allowed: np.ndarray | None = None, cap: int | None = None
                ) -> tuple[np.ndarray, np.ndarray]:
@@ -162,7 +177,18 @@ class Ann:
         if k <= 0:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
         q = np.ascontiguousarray(qv[None, :], dtype=np.float32)
-        if allowed is None:
+        if not self.is_graph:  # exact: every distinct vector's score (the caller reuses them), then the top k
+            scores = self.scores(qv)
+            if allowed is not None:
+                keep = np.unique(np.asarray(self.rows)[allowed]).astype(np.int64)
+                masked = np.full_like(scores, -np.inf)
+                masked[keep] = scores[keep]
+                scores = masked
+            top = np.argpartition(-scores, k - 1)[:k]
+            top = top[np.argsort(-scores[top], kind="stable")]
+            top = top[np.isfinite(scores[top])]
+            sims, ids = scores[top][None, :], top[None, :]
+        elif allowed is None:
             sims, ids = self.index.search(q, k)
         else:
             rows = np.unique(np.asarray(self.rows)[allowed]).astype(np.int64)

@@ -242,7 +242,14 @@ class UnitStore(Sequence[SearchUnit]):
         parts = [p for p in parts if len(p)]
         if not parts:
             return np.zeros(0, dtype=np.int32)
-        return parts[0] if len(parts) == 1 else np.unique(np.concatenate(parts))
+        if len(parts) == 1:
+            return parts[0]
+        if sum(len(p) for p in parts) > 4096:  # long lists: a mask over the units, not a sort
+            mask = np.zeros(self.n, dtype=bool)
+            for p in parts:
+                mask[p] = True
+            return np.flatnonzero(mask).astype(np.int32)
+        return np.unique(np.concatenate(parts))
 
     def index_of_keys(self, keys: Sequence[str]) -> np.ndarray:
         """Unit numbers of `keys` (-1 for a key not in the index)."""
