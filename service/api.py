@@ -20,7 +20,9 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Annotated, Any, TypeVar
+from urllib.parse import quote
 
 from cchc.graph.corpus import load_manifest
 from cchc.graph.extract.agencies import load_registry
@@ -28,7 +30,7 @@ from cchc.graph.read.views import GraphViews, NotFound
 from cchc.ontology import CCHC, SKOS, load_ontology
 from cchc.search.carryover.compute import history
 from cchc.search.carryover.model import task_key
-from cchc.search.searcher import Filters
+from cchc.search.searcher import Filters, due_window, resolve_agency
 from cchc.service import api_models as m
 from cchc.service.application import Application
 from cchc.service.settings import Settings
@@ -36,7 +38,7 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -218,26 +220,59 @@ async def health(ctx: Ctx) -> Any:
 
 
 async def search(ctx: Ctx,
-                 q: Annotated[str, Query(min_length=1, max_length=500, description="the question, in Vietnamese")],
-                 k: Annotated[int, Query(ge=1, description="results to return (at most Settings.max_k)")] = 10,
+                 q: Annotated[str, Query(max_length=500, description="the question, in Vietnamese; may be empty "
+                                         "when a filter is given (then every task the filters accept)")] = "",
+                 k: Annotated[int, Query(ge=1, description="results per page (at most Settings.max_k)")] = 10,
+                 offset: Offset = 0,
                  year: Annotated[int | None, Query(ge=1900, le=2100, description="only the plans of this year")] = None,
-                 agency: Annotated[str | None, Query(max_length=100, description="only tasks this agency "
-                                                     "(registry id, see /agencies) leads or joins")] = None,
+                 agency: Annotated[str | None, Query(max_length=200, description="only tasks this agency "
+                                                     "leads or joins (registry id or name, see /agencies)")] = None,
                  field: Annotated[str | None, Query(max_length=100, description="only this CCHC field "
-                                                    "(id, see /fields)")] = None) -> Any:
-    """Hybrid search (contract §2): results with doc, line, section, no, score, text, why, plus `task`."""
+                                                    "(id, see /fields)")] = None,
+                 deadline: Annotated[str | None, Query(max_length=100, description="only tasks due in this period, "
+                                                       "as people write it: 'quý II/2026', 'tháng 3/2026', "
+                                                       "'2026'")] = None,
+                 deadline_year: Annotated[int | None, Query(ge=1900, le=2100,
+                                                            description="only tasks due in this year")] = None,
+                 deadline_before: Annotated[date | None, Query(description="only tasks due on or before this "
+                                                               "date (YYYY-MM-DD)")] = None) -> Any:
+    """Hybrid search (contract §2), results with doc, line, section, no, score, text, why, plus `id`, `task`
+    and `weak`.  Only results the evidence says answer are returned (a typed match: citation, agency,
+    deadline, field; or text evidence above a calibrated floor); `weak` marks those shown on weaker text
+    evidence.  `total` counts them all; `offset` pages.  Filters apply with or without `q`."""
     def answer() -> dict[str, Any]:
         v = ctx.views.get()
         if k > ctx.settings.max_k:
             raise ApiError(400, "bad_request", f"k: at most {ctx.settings.max_k}")
-        if agency is not None and agency not in ctx.agency_ids:
-            raise ApiError(400, "bad_request", f"agency: unknown agency id {agency!r} (see /agencies)")
-        if field is not None and field not in ctx.field_ids:
-            raise ApiError(400, "bad_request", f"field: unknown field {field!r}; one of {', '.join(ctx.field_ids)}")
-        filters = Filters(year=year, agency=agency, field=field) if (year or agency or field) else None
-        results = ctx.application.searcher.search(q, k=k, filters=filters)
-        return {"query": q, "results": [{**r.to_json(), "task": v.task_at(r.doc, r.line)} for r in results]}
+        filters = make_filters(ctx, year=year, agency=agency, field=field, deadline=deadline,
+                               deadline_year=deadline_year, deadline_before=deadline_before)
+        if not q.strip() and filters is None:
+            raise ApiError(400, "bad_request", "q: a question, or at least one filter (year, agency, field, "
+                                               "deadline, deadline_year, deadline_before)")
+        found = ctx.application.searcher.answer(q, k=k, filters=filters, offset=offset)
+        out = found.to_json()
+        out["results"] = [{**r, "task": v.task_at(r["doc"], r["line"])} for r in out["results"]]
+        return out
     return await ctx.run(answer)
+
+
+def make_filters(ctx: ApiContext, *, year: int | None = None, agency: str | None = None, field: str | None = None,
+                 deadline: str | None = None, deadline_year: int | None = None,
+                 deadline_before: date | None = None) -> Filters | None:
+    """The search filters from request parameters; a bad value is a 400 naming it."""
+    agency_id = None
+    if agency:
+        agency_id = agency if agency in ctx.agency_ids else resolve_agency(agency)
+        if agency_id is None:
+            raise ApiError(400, "bad_request", f"agency: unknown agency {agency!r} (see /agencies)")
+    if field is not None and field not in ctx.field_ids:
+        raise ApiError(400, "bad_request", f"field: unknown field {field!r}; one of {', '.join(ctx.field_ids)}")
+    try:
+        window = due_window(deadline, deadline_year, deadline_before)
+    except ValueError as exc:
+        raise ApiError(400, "bad_request", str(exc)) from None
+    filters = Filters(year=year, agency=agency_id, field=field, due_from=window[0], due_to=window[1])
+    return filters if filters.active else None
 
 
 def _history_of(ctx: ApiContext, v: GraphViews, task_id: str) -> list[dict[str, Any]]:
@@ -249,28 +284,51 @@ def _history_of(ctx: ApiContext, v: GraphViews, task_id: str) -> list[dict[str, 
     return [{**step, "id": v.task_at(step["task"]["doc"], step["task"]["line"])} for step in history(result, key)]
 
 
-async def task_history(ctx: Ctx, task_id: str) -> Any:
-    """The task across plans, earliest first: each step with the score and reasons of its link."""
-    def answer() -> dict[str, Any]:
+def _redirect(request: Request, path: str) -> RedirectResponse:
+    """308 to the canonical URL of what the request named loosely (a path on this server, query kept)."""
+    query = request.url.query
+    return RedirectResponse(quote(path, safe="/:") + (f"?{query}" if query else ""), status_code=308)
+
+
+async def task_history(ctx: Ctx, request: Request, task_id: str) -> Any:
+    """The task across plans, earliest first: each step with the score and reasons of its link.  An older
+    form of the id (`file.txt:III.9`, `stem/III-9`, `stem/L113`, the IRI) redirects (308) to the readable one."""
+    def answer() -> Any:
         v = ctx.views.get()
+        canonical = v.canonical_task_id(task_id)
+        if canonical != task_id:
+            return _redirect(request, f"/tasks/{canonical}/history")
         return {"task": v.task_summary(task_id)["task"], "history": _history_of(ctx, v, task_id)}
     return await ctx.run(answer)
 
 
-async def task(ctx: Ctx, task_id: str) -> Any:
-    """A task: fields, deadline, agencies, citations, the source lines it came from, and its history."""
-    def answer() -> dict[str, Any]:
+async def task(ctx: Ctx, request: Request, task_id: str) -> Any:
+    """A task: fields, deadline, agencies, citations, the source lines it came from, and its history.
+    The id is the readable one search results carry (`langson-2026-cchc-phuluc/III.9`); an older form
+    (`file.txt:III.9`, `stem/III-9`, `stem/L113`, the IRI) redirects (308) to it."""
+    def answer() -> Any:
         v = ctx.views.get()
+        canonical = v.canonical_task_id(task_id)
+        if canonical != task_id:
+            return _redirect(request, f"/tasks/{canonical}")
         return {**v.task(task_id), "history": _history_of(ctx, v, task_id)}
     return await ctx.run(answer)
 
 
-async def instrument(ctx: Ctx, instrument_id: str, limit: Limit = None, offset: Offset = 0) -> Any:
-    """An instrument by its id (`118-2025-nd-cp`, or as printed: `118/2025/NĐ-CP`): metadata, conflicting
-    statements, mentions, and the tasks that trace back to it (`cites`, `via-plan`, `via-instrument`)
-    with the path that shows why.  `limit`/`offset` page both lists."""
+async def instrument(ctx: Ctx, request: Request, instrument_id: str, limit: Limit = None, offset: Offset = 0) -> Any:
+    """An instrument by its id (`118-2025-nd-cp`): metadata, conflicting statements, mentions, and the tasks
+    that trace back to it (`cites`, `via-plan`, `via-instrument`) with the path that shows why.  Named as
+    printed (`118/2025/NĐ-CP`) or loosely (`NĐ 118`, `nghi dinh 118/2025`) it redirects (308) to that id.
+    `limit`/`offset` page both lists."""
     n = ctx.check_page(limit)
-    return await ctx.run(lambda: ctx.views.get().instrument(instrument_id, n, offset))
+
+    def answer() -> Any:
+        v = ctx.views.get()
+        canonical = v.canonical_instrument_id(instrument_id)
+        if canonical != instrument_id:
+            return _redirect(request, f"/instruments/{canonical}")
+        return v.instrument(instrument_id, n, offset)
+    return await ctx.run(answer)
 
 
 async def agencies(ctx: Ctx, limit: Limit = None, offset: Offset = 0) -> Any:
@@ -279,11 +337,19 @@ async def agencies(ctx: Ctx, limit: Limit = None, offset: Offset = 0) -> Any:
     return await ctx.run(lambda: ctx.views.get().agencies(n, offset))
 
 
-async def agency(ctx: Ctx, agency_id: str, limit: Limit = None, offset: Offset = 0) -> Any:
+async def agency(ctx: Ctx, request: Request, agency_id: str, limit: Limit = None, offset: Offset = 0) -> Any:
     """An agency: aliases, 2025 lineage, the tasks it led or joined by year, and its predecessors' tasks
-    (`inherited`).  `limit`/`offset` page each year's list; `totals` gives the full counts."""
+    (`inherited`).  `limit`/`offset` page each year's list; `totals` gives the full counts.  Named by
+    name or abbreviation ("Sở Nội vụ", "Sở TT&TT") it redirects (308) to its registry id."""
     n = ctx.check_page(limit)
-    return await ctx.run(lambda: ctx.views.get().agency(agency_id, n, offset))
+
+    def answer() -> Any:
+        v = ctx.views.get()
+        canonical = agency_id if agency_id in ctx.agency_ids else v.canonical_agency_id(agency_id)
+        if canonical != agency_id:
+            return _redirect(request, f"/agencies/{canonical}")
+        return v.agency(agency_id, n, offset)
+    return await ctx.run(answer)
 
 
 async def fields(ctx: Ctx, limit: Limit = None, offset: Offset = 0) -> Any:

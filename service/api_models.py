@@ -59,6 +59,9 @@ SearchResult = create_model(
 
 class SearchResponse(_Model):
     query: str
+    read_as: str | None = Field(None, description="the query as searched, when its diacritics were restored")
+    total: int = Field(description="results the evidence lets through (all pages)")
+    offset: int
     results: list[SearchResult]
 
 

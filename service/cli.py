@@ -85,7 +85,8 @@ _SETTING_FLAGS = {"data_dir": "data", "corpus_dir": "corpus", "host": "host", "p
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="cchc", description="Knowledge graph and Vietnamese search over CCHC plans.")
-    p.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-v info, -vv debug)")
+    p.add_argument("-v", "--verbose", action="count", default=0,
+                   help="log to stderr (-v info, -vv debug); quiet by default: warnings and errors only")
     sub = p.add_subparsers(dest="command", required=True)
 
     e = sub.add_parser("extract", help="extract tasks, citations, units and targets from .txt, .md, .docx, .pdf")
@@ -106,6 +107,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     level = [logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)]
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    # Progress bars are for a person watching: shown on a terminal or with -v, never into a log or a pipe.
+    args.progress = bool(args.verbose) or sys.stderr.isatty()
     try:
         flags = {name: getattr(args, flag, None) for name, flag in _SETTING_FLAGS.items()}
         settings = Settings.from_env(**flags)

@@ -13,6 +13,7 @@ import json
 import logging
 from typing import Any
 
+from cchc.graph.ids import task_ref
 from cchc.service.settings import Settings
 
 # Commands import their library modules inside the handler: see `cchc.service.cli` for the measured reason.
@@ -94,7 +95,7 @@ def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
     for step in steps:
         t = step["task"]
         mark = "*" if step["query"] else " "
-        print(f"{mark} {t['doc']}:{t['section']}.{t['no']} (line {t['line']})  lead: {'; '.join(t['lead']) or '-'}")
+        print(f"{mark} {task_ref(t['doc'], t['section'], t['no'], t['line'])} (line {t['line']})  lead: {'; '.join(t['lead']) or '-'}")
         print(f"    {t['content'][:160]}")
         for link in step["links"]:
             print(f"    <- {link['from']}  {link['score']:.2f}  {'; '.join(link['reasons'])}")

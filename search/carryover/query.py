@@ -13,23 +13,29 @@ from collections import deque
 from typing import Any
 
 from cchc.graph.extract.agencies import Registry, load_registry
+from cchc.graph.ids import parse_task_ref, stem_of
 from cchc.search.carryover.model import CarryOverPair, CarryOverResult
+
+_IRI_BASE = "https://w3id.org/cchc/"  # the default base of task IRIs (`cchc.graph.rdf.terms`)
 
 __all__ = ["history", "inherited_tasks", "successor_chain"]
 
 
 def _resolve(result: CarryOverResult, key: str) -> str:
-    """Accept "doc:III.9", "doc:III-9" or "doc:L841"; ValueError naming the task otherwise."""
+    """Accept the readable id ("langson-2026-cchc-phuluc/III.9", the one search shows) and the older
+    forms ("doc.txt:III.9", "stem/III-9", "doc.txt:L841", the IRI); ValueError naming the task otherwise."""
     if key in result.tasks:
         return key
-    doc, _, rest = key.partition(":")
-    for k, t in result.tasks.items():
-        if t.doc != doc:
-            continue
-        if rest in (f"{t.section}-{t.no}", f"L{t.line}"):
-            return k
-    raise ValueError(f"unknown task {key!r}: expected <doc>:<section>.<no> of a linked plan "
-                     "(e.g. langson-2026-cchc-phuluc.txt:III.9)")
+    ref = parse_task_ref(key, _IRI_BASE)
+    if ref is not None:
+        for k, t in result.tasks.items():
+            if stem_of(t.doc) != ref.stem:
+                continue
+            if (ref.line is not None and t.line == ref.line) or (
+                    ref.section is not None and (t.section, t.no) == (ref.section, ref.no)):
+                return k
+    raise ValueError(f"unknown task {key!r}: expected <document>/<section>.<no> of a linked plan "
+                     "(e.g. langson-2026-cchc-phuluc/III.9)")
 
 
 def history(result: CarryOverResult, key: str) -> list[dict[str, Any]]:

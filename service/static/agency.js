@@ -2,7 +2,7 @@
 // tasks it led or joined by plan year, with those its predecessors held.
 
 import { api } from "./api.js";
-import { clear, defs, h, href, isoDate } from "./dom.js";
+import { canonical, clear, defs, h, href, isoDate } from "./dom.js";
 import { AGENCY_KINDS, SUCCESSION, taskPlace } from "./labels.js";
 import { docLabel, loadPage, message } from "./parts.js";
 
@@ -10,6 +10,7 @@ export async function showAgency(main, id) {
   const loaded = await loadPage(main, "Cơ quan", () => api.agency(id));
   if (!loaded) return;
   const [a, docs] = loaded;
+  canonical(href.agency(a.id));
   document.title = a.name;
   clear(main).append(
     h("article", { class: "page agency" },

@@ -2,7 +2,7 @@
 // traces back to it, with the path (task -> plan -> instrument) that shows why.
 
 import { api } from "./api.js";
-import { clear, defs, docId, h, href, isoDate, lineRange } from "./dom.js";
+import { canonical, clear, defs, docId, h, href, isoDate, lineRange } from "./dom.js";
 import { LINK_KINDS, relation, taskPlace } from "./labels.js";
 import { docLabel, loadPage, message, sourceRef } from "./parts.js";
 
@@ -10,6 +10,7 @@ export async function showInstrument(main, id) {
   const loaded = await loadPage(main, "Văn bản", () => api.instrument(id));
   if (!loaded) return;
   const [x, docs] = loaded;
+  canonical(href.instrument(x.id));
   document.title = x.label;
   clear(main).append(
     h("article", { class: "page instrument" },

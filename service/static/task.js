@@ -2,7 +2,7 @@
 // over between plans (each step with the link's score and reasons).
 
 import { api } from "./api.js";
-import { clear, defs, docId, h, href, isoDate, joined, lineRange } from "./dom.js";
+import { canonical, clear, defs, docId, h, href, isoDate, joined, lineRange } from "./dom.js";
 import { CARRY_LINKS, score, taskPlace } from "./labels.js";
 import { chips, docLabel, loadPage, sourceLines, sourceRef } from "./parts.js";
 
@@ -10,6 +10,7 @@ export async function showTask(main, id) {
   const loaded = await loadPage(main, "Nhiệm vụ", () => api.task(id));
   if (!loaded) return;
   const [t, docs] = loaded;
+  canonical(href.task(t.id));
   document.title = `${taskPlace(t.section, t.no, t.provenance.line)} – ${t.document.title || docId(t.doc)}`;
   clear(main).append(
     h("article", { class: "page task" },
