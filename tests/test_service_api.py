@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from .conftest import APPENDIX_2023, APPENDIX_2026, CORPUS, TANDOAN_2025
 
-ROW = "langson-2026-cchc-phuluc/III-9"
+ROW = "langson-2026-cchc-phuluc/III.9"
 
 
 @pytest.fixture(scope="module")

@@ -45,8 +45,8 @@ def test_no_server_errors(api_schema):
 
 def test_real_ids_answer_by_the_schema(api_schema):
     """Random ids mostly miss; these hit, so the 200 bodies are checked against the schema too."""
-    for path, params in (("/tasks/{task_id}", {"task_id": "langson-2026-cchc-phuluc/III-9"}),
-                         ("/tasks/{task_id}/history", {"task_id": "langson-2026-cchc-phuluc/III-9"}),
+    for path, params in (("/tasks/{task_id}", {"task_id": "langson-2026-cchc-phuluc/III.9"}),
+                         ("/tasks/{task_id}/history", {"task_id": "langson-2026-cchc-phuluc/III.9"}),
                          ("/instruments/{instrument_id}", {"instrument_id": "76-nq-cp"}),
                          ("/agencies/{agency_id}", {"agency_id": "so-kh-cn"}),
                          ("/documents/{document_id}", {"document_id": APPENDIX_2026[:-4]})):

@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
 APPENDIX_2026 = ROOT / "data" / "corpus" / "langson-2026-cchc-phuluc.txt"
 QUERY = "nhiệm vụ theo Nghị định 118"
-TASK = "langson-2026-cchc-phuluc/III-9"
+TASK = "langson-2026-cchc-phuluc/III.9"
 TASK_LINK = f'a[href="#/task/{TASK}"]'
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
