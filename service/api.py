@@ -26,6 +26,7 @@ from urllib.parse import quote
 
 from cchc.graph.corpus import load_manifest
 from cchc.graph.extract.agencies import load_registry
+from cchc.graph.ids import task_ref
 from cchc.graph.read.views import GraphViews, NotFound
 from cchc.ontology import CCHC, SKOS, load_ontology
 from cchc.search.carryover.compute import history
@@ -371,8 +372,9 @@ async def document(ctx: Ctx, document_id: str, limit: Limit = None, offset: Offs
 
 
 def _carryover_answer(ctx: ApiContext, from_: str | None, to: str | None, limit: int | None,
-                      offset: int) -> dict[str, Any]:
-    data = ctx.application.carryover.contract_json()
+                      offset: int, agency: str | None = None, field: str | None = None) -> dict[str, Any]:
+    result = ctx.application.carryover
+    data = result.contract_json()
     want = {k: v if v.endswith(".txt") else f"{v}.txt" for k, v in (("from", from_), ("to", to)) if v}
     if want:
         plans = [p for p in data["plans"] if all(p[k] == v for k, v in want.items())]
@@ -383,22 +385,74 @@ def _carryover_answer(ctx: ApiContext, from_: str | None, to: str | None, limit:
                                              f"plan pairs: {known}")
         keys = {(p["from"], p["to"]) for p in plans}
         data = {"plans": plans, "pairs": [x for x in data["pairs"] if (x["from"]["doc"], x["to"]["doc"]) in keys]}
+    agency_id = None
+    if agency:
+        agency_id = agency if agency in ctx.agency_ids else resolve_agency(agency)
+        if agency_id is None:
+            raise ApiError(400, "bad_request", f"agency: unknown agency {agency!r} (see /agencies)")
+    if field is not None and field not in ctx.field_ids:
+        raise ApiError(400, "bad_request", f"field: unknown field {field!r}; one of {', '.join(ctx.field_ids)}")
+    by_line = {(u.doc, u.line): (u.field or "").rsplit("/", 1)[-1] or None for u in ctx.application.searcher.units}
+    fields = {k: by_line.get((t.doc, t.line)) for k, t in result.tasks.items()}
+    family = _agency_family(agency_id) if agency_id else set()
+
+    def task(key: str) -> dict[str, Any]:
+        t = result.tasks[key]
+        return {**t.ref_json(), "id": task_ref(t.doc, t.section, t.no, t.line), "content": t.content,
+                "lead": list(t.lead), "lead_ids": [i for i in t.lead_ids if i], "field": fields.get(key)}
+
+    def keep(key: str) -> bool:
+        t = result.tasks.get(key)
+        if t is None:
+            return False
+        if family and not family.intersection(i for i in t.lead_ids if i):
+            return False
+        return not field or fields.get(key) == field
+
+    def rich(ref: dict[str, Any]) -> dict[str, Any]:
+        key = task_key(ref["doc"], ref.get("section"), ref.get("no"), ref.get("line"))
+        return task(key) if key in result.tasks else ref
+
+    by_plan = {(p.pair.earlier, p.pair.later): p for p in result.plans}
+    pairs = [{**x, "from": rich(x["from"]), "to": rich(x["to"])} for x in data["pairs"]]
+    if family or field:
+        pairs = [x for x in pairs if any(keep(task_key(x[s]["doc"], x[s].get("section"), x[s].get("no"),
+                                                         x[s].get("line"))) for s in ("from", "to"))]
+    plans = []
+    for p in data["plans"]:
+        plan = by_plan[(p["from"], p["to"])]
+        lists = {name: [task(k) for k in getattr(plan, name) if keep(k)] for name in ("continued", "dropped", "new")}
+        plans.append({**p, **lists, "shown": {name: len(v) for name, v in lists.items()}})
+    data = {"pairs": pairs, "plans": plans, "total": len(pairs), "offset": offset}
     if limit is not None or offset:
         data["pairs"] = data["pairs"][offset:offset + (limit or len(data["pairs"]))]
     return jsonable_encoder(data)
+
+
+def _agency_family(agency_id: str) -> set[str]:
+    """The agency and its lineage (predecessors and successors): a planner following Sở KH&CN wants Sở TT&TT's
+    earlier tasks too."""
+    reg = load_registry()
+    return {agency_id, *reg.predecessors(agency_id), *reg.successors(agency_id)}
 
 
 async def carryover(ctx: Ctx,
                     from_: Annotated[str | None, Query(alias="from", max_length=200,
                                                        description="earlier plan (file name, .txt optional)")] = None,
                     to: Annotated[str | None, Query(max_length=200, description="later plan")] = None,
+                    agency: Annotated[str | None, Query(max_length=200, description="only tasks this agency or "
+                                                        "its lineage leads (id or name)")] = None,
+                    field: Annotated[str | None, Query(max_length=100, description="only tasks of this CCHC "
+                                                       "field (id, see /fields)")] = None,
                     limit: Annotated[int | None, Query(ge=1, description="pairs per page (default: all, as the "
                                                        "contract says)")] = None,
                     offset: Offset = 0) -> Any:
-    """Tasks of an earlier plan carried over into a later one (contract §3), optionally one plan pair."""
+    """Tasks of an earlier plan carried over into a later one (contract §3), optionally one plan pair.
+    Each pair's tasks carry their text, lead and field; each plan lists its `continued`, `dropped` and
+    `new` tasks with their text.  `agency` and `field` narrow every list."""
     if limit is not None:
         ctx.check_page(limit)
-    return await ctx.run(_carryover_answer, ctx, from_, to, limit, offset)
+    return await ctx.run(_carryover_answer, ctx, from_, to, limit, offset, agency, field)
 
 
 @dataclass(frozen=True)

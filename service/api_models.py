@@ -353,6 +353,11 @@ class CarryOverTask(_Model):
     no: str | None
     line: int | None = None
     end_line: int | None = None
+    id: str | None = Field(None, description="the task's readable id (for /tasks/{id})")
+    content: str | None = None
+    lead: list[str] = []
+    lead_ids: list[str] = []
+    field: str | None = Field(None, description="CCHC field id (see /fields)")
 
 
 class CarryOverLink(_Model):
@@ -370,8 +375,14 @@ class CarryOverPlan(_Model):
     relation: str | None = None
     key: str | None = None
     counts: dict[str, int] = {}
+    continued: list[CarryOverTask] = Field([], description="earlier tasks that continue in the later plan")
+    dropped: list[CarryOverTask] = Field([], description="earlier tasks the later plan does not continue")
+    new: list[CarryOverTask] = Field([], description="later tasks that continue none of the earlier plan")
+    shown: dict[str, int] = Field({}, description="how many of each list the filters kept")
 
 
 class CarryOverResponse(_Model):
     pairs: list[CarryOverLink]
     plans: list[CarryOverPlan]
+    total: int = Field(0, description="pairs after the filters (all pages)")
+    offset: int = 0
