@@ -284,7 +284,7 @@ def test_papi_blocks_yield_tasks_with_leads(results):
     assert all(t.lead for t in tasks)
     assert all(t.timeline == "Trước ngày 30 tháng 11 năm 2023" for t in tasks)
     in_blocks = [t for t in tasks if "- Nhiệm vụ, giải pháp" in " ".join(t.heading_path)]
-    assert len(in_blocks) >= 50
+    assert len(in_blocks) >= 45
     block_tasks = [t for t in tasks if t.cooperating]  # (a bullet leading itself may have no other agency)
     assert len(block_tasks) >= 40 and all("- Nhiệm vụ, giải pháp" in " ".join(t.heading_path) or
                                           t.span.line in (363, 475, 661, 675) for t in block_tasks)
