@@ -332,6 +332,32 @@ async def instrument(ctx: Ctx, request: Request, instrument_id: str, limit: Limi
     return await ctx.run(answer)
 
 
+async def tasks(ctx: Ctx, limit: Limit = None, offset: Offset = 0,
+                document: Annotated[str | None, Query(max_length=200, description="only this document's tasks "
+                                                      "(id or file name)")] = None,
+                agency: Annotated[str | None, Query(max_length=200, description="only tasks this agency leads "
+                                                    "or joins (id or name)")] = None) -> Any:
+    """Every task with its readable id, document, section, number and content, in document order (paged)."""
+    n = ctx.check_page(limit)
+
+    def answer() -> Any:
+        v = ctx.views.get()
+        agency_id = None
+        if agency:
+            agency_id = agency if agency in ctx.agency_ids else resolve_agency(agency)
+            if agency_id is None:
+                raise ApiError(400, "bad_request", f"agency: unknown agency {agency!r} (see /agencies)")
+        return v.task_list(n, offset, document, agency_id)
+    return await ctx.run(answer)
+
+
+async def instruments(ctx: Ctx, limit: Limit = None, offset: Offset = 0) -> Any:
+    """Every instrument in the graph with the number of tasks tracing back to it (`tasks`, of which `direct`
+    cite it) and of its mentions, most traced first (paged)."""
+    n = ctx.check_page(limit)
+    return await ctx.run(lambda: ctx.views.get().instrument_list(n, offset))
+
+
 async def agencies(ctx: Ctx, limit: Limit = None, offset: Offset = 0) -> Any:
     """Registry agencies with their task counts."""
     n = ctx.check_page(limit)
@@ -467,8 +493,10 @@ class Route:
 ROUTES: tuple[Route, ...] = (
     Route("/health", health, m.Health, "service"),
     Route("/search", search, m.SearchResponse, "search"),
+    Route("/tasks", tasks, m.Page[m.TaskListRow], "tasks"),
     Route("/tasks/{task_id:path}/history", task_history, m.TaskHistory, "tasks", not_found=True),
     Route("/tasks/{task_id:path}", task, m.TaskDetail, "tasks", not_found=True),
+    Route("/instruments", instruments, m.Page[m.InstrumentRow], "instruments"),
     Route("/instruments/{instrument_id:path}", instrument, m.InstrumentDetail, "instruments", not_found=True),
     Route("/agencies", agencies, m.Page[m.AgencyRow], "agencies"),
     Route("/agencies/{agency_id}", agency, m.AgencyDetail, "agencies", not_found=True),

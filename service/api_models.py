@@ -65,6 +65,28 @@ class SearchResponse(_Model):
     results: list[SearchResult]
 
 
+class TaskListRow(_Model):
+    id: str = Field(description="the readable id (for /tasks/{id})")
+    task: str
+    doc: str
+    line: int
+    section: str | None
+    no: str | None
+    content: str
+    year: int | None = None
+
+
+class InstrumentRow(_Model):
+    id: str = Field(description="the URL id (for /instruments/{id})")
+    identifier: str | None
+    label: str | None
+    type: str | None
+    title: str | None = None
+    tasks: int = Field(description="tasks tracing back to it (cited, via a plan, via another instrument)")
+    direct: int = Field(description="of those, tasks citing it themselves")
+    mentions: int
+
+
 # ---------------------------------------------------------------- shared pieces
 
 

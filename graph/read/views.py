@@ -373,6 +373,40 @@ class GraphViews(ListingViews):
             "tasks": page(self.traced_tasks(iri), limit, offset),
         }
 
+    def task_list(self, limit: int = 50, offset: int = 0, doc: str | None = None,
+                  agency: str | None = None) -> dict[str, Any]:
+        """Every task (or one document's, or those an agency leads or joins), in document and line order."""
+        rows = [t for stem in sorted(self.index.by_doc) for t in self.index.by_doc[stem]]
+        if doc:
+            stem = self._stem(doc)
+            rows = [t for t in rows if t.stem == stem]
+        if agency:
+            roles = self.index.agency_tasks.get(self._prefix("agency") + agency, {})
+            mine = {t.iri for r in roles.values() for t in r}
+            rows = [t for t in rows if t.iri in mine]
+        return page([{**t.summary(), "id": t.id, "year": self.year_of(t.stem)} for t in rows], limit, offset)
+
+    def instrument_list(self, limit: int = 50, offset: int = 0) -> dict[str, Any]:
+        """Every instrument in the graph with how many tasks trace back to it and how often it is cited,
+        most traced first: the planner's "which directives drive most of our work"."""
+        version = self.store.version
+        if getattr(self, "_instrument_rows", (None, None))[0] != version:
+            g = projection(self.store)
+            cited: dict[str, int] = defaultdict(int)
+            for (i,) in self.store.select(_PREFIXES + "SELECT ?i WHERE { ?c cchc:mentions ?i }"):
+                cited[i] += 1
+            rows = []
+            for n, a in g.nodes(data=True):
+                if a.get("kind") != "instrument":
+                    continue
+                traced = self.traced_tasks(n)
+                rows.append({"id": self.instrument_id(n), "identifier": a.get("id"), "label": a.get("label"),
+                             "type": a.get("type"), "title": a.get("title"), "tasks": len(traced),
+                             "direct": sum(1 for t in traced if t["link"] == "cites"), "mentions": cited.get(n, 0)})
+            rows.sort(key=lambda r: (-r["tasks"], -r["mentions"], str(r["identifier"])))
+            self._instrument_rows = (version, rows)
+        return page(self._instrument_rows[1], limit, offset)
+
     def traced_tasks(self, iri: str) -> list[dict[str, Any]]:
         """Tasks tracing back to the instrument (cites / via-plan / via-instrument), each with its path."""
         g = projection(self.store)
