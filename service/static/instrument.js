@@ -3,7 +3,7 @@
 
 import { api } from "./api.js";
 import { canonical, clear, defs, docId, h, href, isoDate, lineRange } from "./dom.js";
-import { LINK_KINDS, relation, taskPlace } from "./labels.js";
+import { CONFLICT_FIELDS, LINK_KINDS, relation, taskPlace } from "./labels.js";
 import { docLabel, loadPage, message, sourceRef } from "./parts.js";
 
 export async function showInstrument(main, id) {
@@ -26,7 +26,7 @@ export async function showInstrument(main, id) {
       ]),
       x.conflicts.length ? h("section", { "aria-labelledby": "h-conflicts" },
         h("h2", { id: "h-conflicts" }, "Thông tin không thống nhất giữa các tài liệu"),
-        h("ul", null, x.conflicts.map((c) => h("li", null, `${c.field}: ${c.values.join(" / ")}`)))) : null,
+        h("ul", null, x.conflicts.map((c) => h("li", null, `${CONFLICT_FIELDS[c.field] || c.field}: ${c.values.join(" / ")}`)))) : null,
       x.relations.length ? h("section", { "aria-labelledby": "h-relations" },
         h("h2", { id: "h-relations" }, "Quan hệ với văn bản khác"),
         h("ul", { class: "plain" }, x.relations.map(relationItem))) : null,
