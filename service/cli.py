@@ -61,10 +61,10 @@ def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
         for ex in extractions:
             out.write("".join(json.dumps(rec, ensure_ascii=False) + "\n" for rec in _records(ex)))
         return status
-    from rich.console import Console
+    from cchc.service.cli_search import console as make_console
     from rich.table import Table
 
-    console = Console()
+    console = make_console()
     for ex in extractions:
         table = Table(title=f"{ex.doc} ({ex.kind}): {len(ex.tasks)} tasks, {len(ex.citations)} citations",
                       show_lines=True)
@@ -90,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     e = sub.add_parser("extract", help="extract tasks, citations, units and targets from .txt, .md, .docx, .pdf")
-    e.add_argument("files", nargs="+", metavar="FILE")
+    e.add_argument("files", nargs="+", metavar="FILE", help="documents: .txt, .md, .docx, .pdf (text or scanned)")
     e.add_argument("--jsonl", action="store_true", help="one JSON record per line on stdout")
     e.set_defaults(func=cmd_extract)
 
@@ -124,6 +124,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # a missing or unreadable file named on the command line: one line, no traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"cchc: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -159,13 +159,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     h = sub.add_parser("history", help="the chain of a task across plans, with scores and reasons")
     h.add_argument("task", metavar="TASK", help="the id search shows, e.g. langson-2026-cchc-phuluc/III.9 "
                                                 "(older forms such as langson-2026-cchc-phuluc.txt:III.9 work too)")
-    h.add_argument("--json", action="store_true")
+    h.add_argument("--json", action="store_true", help="print {task, history} as JSON")
     h.set_defaults(func=cmd_history)
 
     g = sub.add_parser("lineage", help="an agency's successors and the tasks it inherited from its predecessors")
     g.add_argument("agency", metavar="AGENCY", help="registry id (so-kh-cn), name (Sở Khoa học và Công nghệ) "
                                                     "or abbreviation (Sở TT&TT)")
-    g.add_argument("--json", action="store_true")
+    g.add_argument("--json", action="store_true",
+                   help="print {agency, successors, predecessors, inherited, tasks} as JSON")
     g.set_defaults(func=cmd_lineage)
 
     for parser in (c, h, g):

@@ -119,7 +119,7 @@ def _print_rows(result, fmt: str) -> None:
         return
     if fmt == "turtle":
         raise ValueError("--format turtle is for CONSTRUCT/DESCRIBE queries; use table, csv or json")
-    from rich.console import Console
+    from cchc.service.cli_search import console
     from rich.table import Table
 
     table = Table(show_lines=False)
@@ -128,13 +128,15 @@ def _print_rows(result, fmt: str) -> None:
     rows = list(result)
     for row in rows:
         table.add_row(*["" if x is None else str(x) for x in row])
-    Console().print(table)
+    console().print(table)
     print(f"{len(rows)} rows", file=sys.stderr)
 
 
 def cmd_sparql(args: argparse.Namespace, settings: Settings) -> int:
     if (args.query is None) == (args.file is None):
         raise ValueError("give a QUERY or --file F (one of them)")
+    if args.file and not Path(args.file).is_file():
+        raise ValueError(f"{args.file}: no such query file (--file takes a file holding one SPARQL query)")
     text = Path(args.file).read_text("utf-8") if args.file else args.query
     store = _store(settings)
     try:
@@ -233,21 +235,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.set_defaults(func=cmd_remove)
 
     q = sub.add_parser("sparql", help="run a SPARQL query (SELECT/ASK/CONSTRUCT) over the graph store")
-    q.add_argument("query", nargs="?", metavar="QUERY")
+    q.add_argument("query", nargs="?", metavar="QUERY",
+                   help="a SPARQL 1.1 query; project prefixes (cchc:, dcterms:, skos:, task:, ...) are predeclared")
     q.add_argument("--file", metavar="F", help="read the query from a file")
-    q.add_argument("--format", choices=("table", "csv", "json", "turtle"), default="table")
+    q.add_argument("--format", choices=("table", "csv", "json", "turtle"), default="table",
+                   help="table (default), csv or json for SELECT/ASK; turtle or json (JSON-LD) for CONSTRUCT")
     q.add_argument("--data", metavar="DIR", help=_DATA_HELP)
     q.set_defaults(func=cmd_sparql)
 
     e = sub.add_parser("export", help="export the graph store")
-    e.add_argument("--format", choices=EXPORT_FORMATS, default="trig")
+    e.add_argument("--format", choices=EXPORT_FORMATS, default="trig",
+                   help="trig (default), nquads, turtle, jsonld (with an @context), ntriples or graphml")
     e.add_argument("--out", metavar="FILE", help="write here (atomically) instead of stdout")
     e.add_argument("--data", metavar="DIR", help=_DATA_HELP)
     e.set_defaults(func=cmd_export)
 
     t = sub.add_parser("trace", help="tasks that trace back to an instrument, and why")
     t.add_argument("ref", metavar="INSTRUMENT", help='e.g. "NĐ 118", "76/NQ-CP", "Luật Ngân sách nhà nước"')
-    t.add_argument("--json", action="store_true")
+    t.add_argument("--json", action="store_true", help="print {query, instruments, hits, network} as JSON")
     t.add_argument("--max-depth", type=int, default=3, metavar="N",
                    help="hops between instruments followed through the basis network (default 3)")
     t.add_argument("--data", metavar="DIR", help=_DATA_HELP)
