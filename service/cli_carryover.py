@@ -56,7 +56,7 @@ def _task_line(result, key: str, width: int = 110) -> str:
 
 
 def cmd_carryover(args: argparse.Namespace, settings: Settings) -> int:
-    result = load_result(settings, args.threshold)
+    result = load_result(settings, args.threshold, progress=getattr(args, "progress", False))
     plans, source = _requested(args, settings, result)
     if args.json:
         body: dict[str, Any] = {"pairs": [p.to_json() for plan in plans for p in plan.pairs],
@@ -88,7 +88,7 @@ def cmd_carryover(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
     from cchc.search.carryover.compute import history
 
-    steps = history(load_result(settings), args.task)
+    steps = history(load_result(settings, progress=getattr(args, "progress", False)), args.task)
     if args.json:
         print(json.dumps({"task": args.task, "history": steps}, ensure_ascii=False, indent=2))
         return 0
@@ -118,7 +118,7 @@ def cmd_lineage(args: argparse.Namespace, settings: Settings) -> int:
     chain = successor_chain(agency_id, registry)
     before = [{"predecessor": p, "name": registry.get(p).name if registry.get(p) else p}
               for p in registry.predecessors(agency_id)]
-    result = load_result(settings, progress=args.progress)
+    result = load_result(settings, progress=getattr(args, "progress", False))
     pairs = inherited_tasks(result, agency_id, registry)
     tasks = lineage_tasks(result, agency_id, registry)
     if args.json:

@@ -41,7 +41,8 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
 
     if not settings.corpus_dir.is_dir():
         raise ValueError(f"{settings.corpus_dir}: not a directory")
-    counts = Application(settings).build(progress=not args.quiet, graph_only=args.graph_only)
+    progress = getattr(args, "progress", False) and not args.quiet
+    counts = Application(settings).build(progress=progress, graph_only=args.graph_only)
     if args.graph_only:
         print(f"built {settings.data_dir / 'store'}: {_summary(counts, counts['total_s'])}")
         return 0
@@ -86,7 +87,7 @@ def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
         print(f"store now {_summary(store.counts(), time.perf_counter() - t0)} (no search index here: "
               f"`cchc build` makes one)")
         return 0
-    records = app.add_files(paths, progress=not args.quiet)
+    records = app.add_files(paths, progress=getattr(args, "progress", False) and not args.quiet)
     for rec in records:
         print(f"added {rec.stem} ({rec.counts['tasks']} tasks, {rec.counts['citations']} citations)")
     print(f"store now {_summary(app.store.counts(), time.perf_counter() - t0)}; search index updated; "

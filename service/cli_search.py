@@ -77,7 +77,7 @@ def _search_here(settings: Settings, args: argparse.Namespace) -> dict[str, Any]
     from cchc.service.application import Application
 
     app = Application(settings)
-    app.ensure_built(progress=args.progress)
+    app.ensure_built(progress=getattr(args, "progress", False))
     return app.searcher.answer(args.query or "", k=args.k, filters=_filters(args), offset=args.offset).to_json()
 
 
@@ -162,7 +162,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from cchc.service.http_server import uvicorn_options
 
     app_obj = Application(settings)
-    app_obj.ensure_built(progress=args.progress)  # build on first start, before serving
+    app_obj.ensure_built(progress=getattr(args, "progress", False))  # build on first start, before serving
     if settings.serve_workers == 1:
         config = uvicorn.Config(create_app(settings, app_obj), host=settings.host, port=settings.port,
                                 log_level="warning", **uvicorn_options(settings.header_timeout))

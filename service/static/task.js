@@ -24,10 +24,17 @@ export async function showTask(main, id) {
       h("section", { "aria-labelledby": "h-source" },
         h("h2", { id: "h-source" }, "Dòng nguồn"),
         h("p", { class: "meta" }, sourceRef(t.provenance.doc, t.provenance.line, t.provenance.end_line)),
-        sourceLines(t.provenance)),
+        sourceLines(t.provenance, citedLines(t))),
       h("section", { "aria-labelledby": "h-history" },
         h("h2", { id: "h-history" }, "Lịch sử chuyển tiếp giữa các kế hoạch"),
         history(t.history, docs))));
+}
+
+/** The source lines a citation of the task stands on: highlighted among the task's lines. */
+function citedLines(t) {
+  const lines = new Set();
+  for (const c of t.citations || []) for (let n = c.line; n <= (c.end_line || c.line); n++) lines.add(n);
+  return lines;
 }
 
 function agencies(refs, text) {
