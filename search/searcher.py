@@ -280,7 +280,7 @@ class Searcher:
                 reasons.append("bm25")
             if dense_cut is not None and dense[i] >= dense_cut:
                 reasons.append("dense")
-            out.append(self._result(self.units[i], float(score[i]), reasons, grades[i] != STRONG))
+            out.append(self._result(self.units[i], float(score[i]), reasons, bool(grades[i] != STRONG)))
         return SearchAnswer(typed, query if query != typed else None, len(shown), offset, out)
 
     def coverage(self, text: str) -> np.ndarray | None:

@@ -375,8 +375,27 @@ async def agency(ctx: Ctx, request: Request, agency_id: str, limit: Limit = None
         canonical = agency_id if agency_id in ctx.agency_ids else v.canonical_agency_id(agency_id)
         if canonical != agency_id:
             return _redirect(request, f"/agencies/{canonical}")
-        return v.agency(agency_id, n, offset)
+        return _with_destinations(ctx, v.agency(agency_id, n, offset))
     return await ctx.run(answer)
+
+
+def _with_destinations(ctx: ApiContext, body: dict[str, Any]) -> dict[str, Any]:
+    """Each task of an agency page with `went_to`: the later tasks it carries over into (an abolished
+    agency's 2023 tasks and the successor's 2026 rows that continue them)."""
+    result = ctx.application.carryover
+    out_of: dict[str, list[dict[str, Any]]] = {}
+    for p in result.pairs:
+        later = p.later
+        out_of.setdefault(p.earlier.key, []).append({
+            "id": task_ref(later.doc, later.section, later.no, later.line), "doc": later.doc,
+            "section": later.section, "no": later.no, "line": later.line, "lead": list(later.lead),
+            "score": round(p.score, 4)})
+    for part in ("tasks", "inherited"):
+        for years in (body.get(part) or {}).values():
+            for items in years.values():
+                for t in items:
+                    t["went_to"] = out_of.get(task_key(t["doc"], t["section"], t["no"], t["line"]), [])
+    return body
 
 
 async def fields(ctx: Ctx, limit: Limit = None, offset: Offset = 0) -> Any:

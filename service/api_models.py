@@ -122,6 +122,7 @@ class TaskSummary(_Model):
     content: str
     agency: str | None = Field(None, description="for inherited tasks: the predecessor that held them")
     relation: str | None = Field(None, description="for inherited tasks: how the duties passed (merge, split, ...)")
+    went_to: list[dict[str, Any]] = Field([], description="on agency pages: the later tasks it carries over into")
 
 
 # ---------------------------------------------------------------- tasks

@@ -124,6 +124,8 @@ class GraphViews(ListingViews):
                              ("document", "doc")):
             if iri.startswith(self._prefix(prefix)):
                 tail = iri[len(self._prefix(prefix)):]
+                if kind == "task":
+                    tail = self.task_id(iri)  # the readable id, as everywhere else
                 if kind == "document":
                     tail = next((s for s, d in self.index.docs.items() if d["iri"] == iri), tail)
                 return {"kind": kind, "id": tail}
