@@ -240,16 +240,14 @@ async def search(ctx: Ctx,
     """Hybrid search (contract §2), results with doc, line, section, no, score, text, why, plus `id`, `task`
     and `weak`.  Only results the evidence says answer are returned (a typed match: citation, agency,
     deadline, field; or text evidence above a calibrated floor); `weak` marks those shown on weaker text
-    evidence.  `total` counts them all; `offset` pages.  Filters apply with or without `q`."""
+    evidence.  `total` counts them all; `offset` pages.  Filters apply with or without `q`; with neither
+    there is nothing to answer (no results, total 0)."""
     def answer() -> dict[str, Any]:
         v = ctx.views.get()
         if k > ctx.settings.max_k:
             raise ApiError(400, "bad_request", f"k: at most {ctx.settings.max_k}")
         filters = make_filters(ctx, year=year, agency=agency, field=field, deadline=deadline,
                                deadline_year=deadline_year, deadline_before=deadline_before)
-        if not q.strip() and filters is None:
-            raise ApiError(400, "bad_request", "q: a question, or at least one filter (year, agency, field, "
-                                               "deadline, deadline_year, deadline_before)")
         found = ctx.application.searcher.answer(q, k=k, filters=filters, offset=offset)
         out = found.to_json()
         out["results"] = [{**r, "task": v.task_at(r["doc"], r["line"])} for r in out["results"]]
