@@ -213,7 +213,7 @@ async function fillOptions(selects, wanted) {
 function renderResults(list, results, docs) {
   for (const r of results) {
     const place = r.kind === "task" || r.section ? taskPlace(r.section, r.no, r.line) : "Đoạn văn";
-    const target = r.task || r.id;
+    const target = r.task; // a passage that is no task (a "Căn cứ" paragraph) has no task page
     const title = target ? h("a", { href: href.task(target) }, place) : h("span", null, place);
     list.append(
       h("li", { class: r.weak ? "result weak" : "result", "data-id": r.id },
