@@ -138,7 +138,8 @@ def install_openapi(app: FastAPI) -> None:
 def _state_bounds(schema: dict[str, Any], ctx: ApiContext) -> None:
     """Parameters whose valid values come from the settings, the registry or the ontology, stated in OpenAPI."""
     bounds = {"k": {"maximum": ctx.settings.max_k}, "limit": {"maximum": ctx.settings.max_page_size},
-              "agency": {"enum": ctx.agency_ids}, "field": {"enum": ctx.field_ids}}
+              "agency": {"enum": ctx.agency_ids}, "field": {"enum": ctx.field_ids},
+              "deadline": {"pattern": DEADLINE_PATTERN}}
     for ops in schema.get("paths", {}).values():
         for op in ops.values():
             for param in op.get("parameters", []):
@@ -204,6 +205,9 @@ def api_context(request: Request) -> ApiContext:
 
 
 Ctx = Annotated[ApiContext, Depends(api_context)]
+# The deadline periods the API documents; it reads more ("quý 2 năm 2026"), so the pattern is stated, not enforced.
+DEADLINE_PATTERN = (r"^(?:(?:19|20)[0-9][0-9]|(?:quý|quy|Quý|Quy) (?:I|II|III|IV|1|2|3|4)/(?:19|20)[0-9][0-9]"
+                    r"|(?:tháng|thang|Tháng|Thang) (?:0?[1-9]|1[0-2])/(?:19|20)[0-9][0-9])$")
 Limit = Annotated[int | None, Query(ge=1, description="items per page (default and maximum: see the API description)")]
 Offset = Annotated[int, Query(ge=0, le=1_000_000, description="items to skip")]
 
@@ -230,9 +234,9 @@ async def search(ctx: Ctx,
                                                      "leads or joins (registry id or name, see /agencies)")] = None,
                  field: Annotated[str | None, Query(max_length=100, description="only this CCHC field "
                                                     "(id, see /fields)")] = None,
-                 deadline: Annotated[str | None, Query(max_length=100, description="only tasks due in this period, "
-                                                       "as people write it: 'quý II/2026', 'tháng 3/2026', "
-                                                       "'2026'")] = None,
+                 deadline: Annotated[str | None, Query(max_length=100,
+                                                       description="only tasks due in this period, as people "
+                                                       "write it: 'quý II/2026', 'tháng 3/2026', '2026'")] = None,
                  deadline_year: Annotated[int | None, Query(ge=1900, le=2100,
                                                             description="only tasks due in this year")] = None,
                  deadline_before: Annotated[date | None, Query(description="only tasks due on or before this "

@@ -210,9 +210,17 @@ async function fillOptions(selects, wanted) {
   }
 }
 
+/** A narrative plan's task by its heading number ("Mục III, STT 1.2.7.(4).1"), from its readable id. */
+function narrativePlace(r) {
+  const tail = String(r.id || "").split("/").pop();
+  if (!r.task || /^L\d+$/.test(tail) || !tail.includes(".")) return "Đoạn văn";
+  const [section, ...no] = tail.split(".");
+  return taskPlace(section, no.join("."), r.line);
+}
+
 function renderResults(list, results, docs) {
   for (const r of results) {
-    const place = r.kind === "task" || r.section ? taskPlace(r.section, r.no, r.line) : "Đoạn văn";
+    const place = r.kind === "task" || r.section ? taskPlace(r.section, r.no, r.line) : narrativePlace(r);
     const target = r.task; // a passage that is no task (a "Căn cứ" paragraph) has no task page
     const title = target ? h("a", { href: href.task(target) }, place) : h("span", null, place);
     list.append(
