@@ -349,7 +349,7 @@ async def tasks(ctx: Ctx, limit: Limit = None, offset: Offset = 0,
             agency_id = agency if agency in ctx.agency_ids else resolve_agency(agency)
             if agency_id is None:
                 raise ApiError(400, "bad_request", f"agency: unknown agency {agency!r} (see /agencies)")
-        return v.task_list(n, offset, document, agency_id)
+        return v.task_list(n, offset, document, agency_id)  # an unknown document: 404, as /documents/{id}
     return await ctx.run(answer)
 
 
@@ -514,7 +514,7 @@ class Route:
 ROUTES: tuple[Route, ...] = (
     Route("/health", health, m.Health, "service"),
     Route("/search", search, m.SearchResponse, "search"),
-    Route("/tasks", tasks, m.Page[m.TaskListRow], "tasks"),
+    Route("/tasks", tasks, m.Page[m.TaskListRow], "tasks", not_found=True),
     Route("/tasks/{task_id:path}/history", task_history, m.TaskHistory, "tasks", not_found=True),
     Route("/tasks/{task_id:path}", task, m.TaskDetail, "tasks", not_found=True),
     Route("/instruments", instruments, m.Page[m.InstrumentRow], "instruments"),
