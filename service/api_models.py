@@ -59,7 +59,32 @@ SearchResult = create_model(
 
 class SearchResponse(_Model):
     query: str
+    read_as: str | None = Field(None, description="the query as searched, when its diacritics were restored")
+    total: int = Field(description="results the evidence lets through (all pages)")
+    offset: int
     results: list[SearchResult]
+
+
+class TaskListRow(_Model):
+    id: str = Field(description="the readable id (for /tasks/{id})")
+    task: str
+    doc: str
+    line: int
+    section: str | None
+    no: str | None
+    content: str
+    year: int | None = None
+
+
+class InstrumentRow(_Model):
+    id: str = Field(description="the URL id (for /instruments/{id})")
+    identifier: str | None
+    label: str | None
+    type: str | None
+    title: str | None = None
+    tasks: int = Field(description="tasks tracing back to it (cited, via a plan, via another instrument)")
+    direct: int = Field(description="of those, tasks citing it themselves")
+    mentions: int
 
 
 # ---------------------------------------------------------------- shared pieces
@@ -97,6 +122,7 @@ class TaskSummary(_Model):
     content: str
     agency: str | None = Field(None, description="for inherited tasks: the predecessor that held them")
     relation: str | None = Field(None, description="for inherited tasks: how the duties passed (merge, split, ...)")
+    went_to: list[dict[str, Any]] = Field([], description="on agency pages: the later tasks it carries over into")
 
 
 # ---------------------------------------------------------------- tasks
@@ -350,6 +376,11 @@ class CarryOverTask(_Model):
     no: str | None
     line: int | None = None
     end_line: int | None = None
+    id: str | None = Field(None, description="the task's readable id (for /tasks/{id})")
+    content: str | None = None
+    lead: list[str] = []
+    lead_ids: list[str] = []
+    field: str | None = Field(None, description="CCHC field id (see /fields)")
 
 
 class CarryOverLink(_Model):
@@ -367,8 +398,14 @@ class CarryOverPlan(_Model):
     relation: str | None = None
     key: str | None = None
     counts: dict[str, int] = {}
+    continued: list[CarryOverTask] = Field([], description="earlier tasks that continue in the later plan")
+    dropped: list[CarryOverTask] = Field([], description="earlier tasks the later plan does not continue")
+    new: list[CarryOverTask] = Field([], description="later tasks that continue none of the earlier plan")
+    shown: dict[str, int] = Field({}, description="how many of each list the filters kept")
 
 
 class CarryOverResponse(_Model):
     pairs: list[CarryOverLink]
     plans: list[CarryOverPlan]
+    total: int = Field(0, description="pairs after the filters (all pages)")
+    offset: int = 0

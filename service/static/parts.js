@@ -36,12 +36,16 @@ export function sourceRef(doc, line, end) {
   return h("span", { class: "source-ref" }, h("span", { class: "file" }, doc), " · ", lineRange(line, end));
 }
 
-/** The source file's lines, numbered as `cat -n` counts. */
-export function sourceLines(provenance) {
+/** The source file's lines, numbered as `cat -n` counts; `marked` lines (a citation's) highlighted. */
+export function sourceLines(provenance, marked = new Set()) {
   const rows = provenance.lines.map((l) =>
     h(
       "div",
-      { class: l.text.trim() ? "src-line" : "src-line blank", "data-line": l.line },
+      {
+        class: ["src-line", l.text.trim() ? "" : "blank", marked.has(l.line) ? "cited" : ""].filter(Boolean).join(" "),
+        "data-line": l.line,
+        title: marked.has(l.line) ? "dòng có trích dẫn văn bản" : null,
+      },
       h("span", { class: "ln", "aria-hidden": "true" }, String(l.line)),
       h("span", { class: "tx" }, l.text),
     ),
