@@ -148,6 +148,15 @@ class FieldRef(_Model):
     label: str | None
 
 
+class ArticleRef(_Model):
+    """An article (Điều) of an instrument whose text is in the store, as a citation names it."""
+
+    doc: str
+    line: int
+    end_line: int
+    text: str
+
+
 class CitationRef(_Model):
     instrument: str = Field(description="instrument id, for /instruments/{id}")
     id: str | None = Field(description="the instrument's id as printed (118/2025/NĐ-CP)")
@@ -155,6 +164,9 @@ class CitationRef(_Model):
     line: int
     end_line: int
     surface: str
+    locator: str | None = Field(None, description='the part cited, as printed before the number ("khoản 1 Điều 5")')
+    articles: list[ArticleRef] = Field(default_factory=list,
+                                       description="the cited articles' units, when the instrument's text is here")
 
 
 class HistoryLink(_Model):

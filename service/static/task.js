@@ -58,8 +58,11 @@ function facts(t) {
       ["Thời hạn", deadline(t.deadline) || t.timeline],
       ["Lĩnh vực", t.fields.length ? joined(t.fields.map((f) => f.label || f.id)) : null],
       ["Văn bản trích dẫn", t.citations.length ? h("ul", { class: "plain" }, t.citations.map((c) =>
-        h("li", null, h("a", { href: href.instrument(c.instrument) }, c.label || c.id || c.instrument),
-          h("span", { class: "muted" }, ` · ${lineRange(c.line, c.end_line)}`)))) : null],
+        h("li", null, c.locator ? `${c.locator} ` : "",
+          h("a", { href: href.instrument(c.instrument) }, c.label || c.id || c.instrument),
+          h("span", { class: "muted" }, ` · ${lineRange(c.line, c.end_line)}`),
+          ...(c.articles || []).map((a) => h("div", { class: "muted" },
+            `${a.text} (${docId(a.doc)}, ${lineRange(a.line, a.end_line)})`))))) : null],
       ["Tài liệu", t.document.title && t.document.year && !t.document.title.includes(String(t.document.year))
         ? `${t.document.title} (${t.document.year})` : t.document.title || docId(t.doc)],
     ]));
