@@ -357,6 +357,21 @@ class Staged:
 
         self.apply(apply)
 
+    def drop_graphs(self, names: Iterable[str]) -> None:
+        """Drop derived graphs by name (a carry-over pair that no longer has links)."""
+        todo = [str(n) for n in names]
+        for name in todo:
+            if name not in self.manifest.get("derived", {}):
+                raise StoreError(f"{name}: not a derived graph")
+
+        def apply(st: ox.Store, manifest: dict) -> None:
+            for name in todo:
+                st.remove_graph(ox.NamedNode(name))
+                del manifest["derived"][name]
+
+        if todo:
+            self.apply(apply)
+
     def commit(self, check: Callable[[Path | None], None] | None = None) -> None:
         """Finish the graph (shared graphs, manifest), let `check` refuse it, then make it the live generation."""
         if self._st is None or self.committed:

@@ -84,24 +84,32 @@ def _extract(corpus_dir: Path) -> list[Extraction]:
     return [extract_file(p, manifest.get(p.name)) for p in corpus_files(corpus_dir)]
 
 
-def ensure_carryover(corpus_dir: Path, data_dir: Path, encoder_factory: Callable[[], Encoder], model_id: str, *,
-                     threshold: float = DEFAULT_THRESHOLD,
-                     extract: Callable[[], Sequence[Extraction]] | None = None) -> CarryOverResult:
+def ensure_carryover(corpus_dir: Path, data_dir: Path | None, encoder_factory: Callable[[], Encoder], model_id: str,
+                     *, threshold: float = DEFAULT_THRESHOLD,
+                     extract: Callable[[], Sequence[Extraction]] | None = None,
+                     previous: Path | None = None) -> CarryOverResult:
     """The carry-over of the corpus: from the cache when current, else computed (incrementally if possible).
 
     `encoder_factory` and `extract` are only called when something must be
     computed, so serving a current cache loads neither the model nor the corpus.
+    The result is cached in `data_dir` (None: not saved); the result it starts
+    from is read from `previous` when given (a data directory's last
+    generation, which must not be written: the new one gets the result).
     """
-    corpus_dir, data_dir = Path(corpus_dir), Path(data_dir)
+    corpus_dir = Path(corpus_dir)
     key = cache_key(corpus_dir, model_id, threshold)
-    path = data_dir / CACHE_NAME
+    base = Path(previous) if previous is not None else data_dir
+    path = base / CACHE_NAME if base is not None else None
     stored: dict[str, Any] | None = None
     try:
-        stored = json.loads(path.read_text("utf-8"))
+        stored = json.loads(path.read_text("utf-8")) if path is not None else None
     except (OSError, ValueError):
         stored = None
     if stored and stored.get("key") == key:
-        return CarryOverResult.from_json(stored["result"])
+        result = CarryOverResult.from_json(stored["result"])
+        if data_dir is not None and base != Path(data_dir):
+            save_carryover(result, data_dir, key)
+        return result
     extractions = list(extract() if extract else _extract(corpus_dir))
     encoder = encoder_factory()
     infos = load_manifest(corpus_dir)
@@ -114,7 +122,8 @@ def ensure_carryover(corpus_dir: Path, data_dir: Path, encoder_factory: Callable
         result = update_carryover(CarryOverResult.from_json(stored["result"]), extractions, encoder, changed,
                                   infos=infos)
     else:
-        log.info("carry-over cache: none usable in %s, computing", data_dir)
+        log.info("carry-over cache: none usable in %s, computing", base)
         result = compute_carryover(extractions, encoder, threshold=threshold, infos=infos)
-    save_carryover(result, data_dir, key)
+    if data_dir is not None:
+        save_carryover(result, data_dir, key)
     return result
