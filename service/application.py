@@ -8,10 +8,12 @@ build what is missing from the corpus.  Nothing here knows HTTP.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import logging
+import pickle
 import time
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +24,13 @@ from cchc.service.settings import Settings
 log = logging.getLogger(__name__)
 
 
-def extract_corpus(corpus_dir: Path, *, progress: bool = False) -> list[Extraction]:
-    """Extract every document of a corpus directory (with a progress bar on stderr)."""
-    from cchc.graph.extract.documents import extract_file
+def extract_corpus(corpus_dir: Path, *, progress: bool = False, cache_dir: Path | None = None) -> list[Extraction]:
+    """Extract every document of a corpus directory (with a progress bar on stderr).
 
+    With `cache_dir`, extractions are kept there by content (see `extract_cached`):
+    the carry-over of an add needs every document's extraction, and an
+    appendix takes 1-2 s to extract, so without it an add would cost as much
+    as extracting the whole corpus."""
     manifest = load_manifest(corpus_dir)
     files = corpus_files(corpus_dir)
     if not files:
@@ -34,7 +39,54 @@ def extract_corpus(corpus_dir: Path, *, progress: bool = False) -> list[Extracti
         from tqdm import tqdm
 
         files = tqdm(files, desc="extracting", unit="doc")
-    return [extract_file(p, manifest.get(p.name)) for p in files]
+    return [extract_cached(p, manifest.get(p.name), cache_dir) for p in files]
+
+
+@functools.cache
+def _extractor_digest() -> str:
+    """A hash of the extraction code and its data: a cached extraction from other code is never served."""
+    from cchc.graph import extract
+
+    graph = Path(extract.__file__).parent.parent
+    h = hashlib.blake2b(digest_size=16)
+    for p in sorted([*(graph / "extract").rglob("*.py"), *(graph / "data").rglob("*"), graph / "corpus.py"]):
+        if p.is_file():
+            h.update(str(p.relative_to(graph)).encode() + b"\0" + p.read_bytes())
+    return h.hexdigest()
+
+
+def extract_cached(path: Path, info: DocumentInfo | None, cache_dir: Path | None) -> Extraction:
+    """`extract_file`, answered from `<cache_dir>/extractions/` when the same bytes, name, manifest entry and
+    extraction code were seen before (pickles the data directory itself wrote; written by temp file + rename)."""
+    from cchc.graph.extract.documents import extract_file
+
+    if cache_dir is None:
+        return extract_file(path, info)
+    h = hashlib.blake2b(path.read_bytes(), digest_size=20)
+    h.update(f"\0{path.name}\0{info!r}\0{_extractor_digest()}".encode())
+    cached = cache_dir / "extractions" / f"{h.hexdigest()}.pickle"
+    try:
+        return pickle.loads(cached.read_bytes())
+    except FileNotFoundError:
+        pass
+    except Exception as exc:  # a damaged entry is recomputed and rewritten
+        log.warning("%s: unreadable cached extraction (%s); extracting again", cached, exc)
+    ex = extract_file(path, info)
+    from cchc.graph.rdf.generations import atomic_write
+
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(cached, pickle.dumps(ex, protocol=pickle.HIGHEST_PROTOCOL))
+    return ex
+
+
+def _same_document(path: Path, infos: dict[str, DocumentInfo]) -> DocumentInfo | None:
+    """The manifest entry of the same document in another format (plan.docx for plan.txt): a Word or PDF
+    version of a corpus plan is the same plan, of the same year, for carry-over and filters."""
+    stem = Path(path.name).stem
+    for name, info in infos.items():
+        if Path(name).stem == stem:
+            return replace(info, file=path.name)
+    return None
 
 
 def _manifest_toml(infos: dict[str, DocumentInfo]) -> bytes:
@@ -122,7 +174,12 @@ class Application:
         """The encoder with passage vectors cached per model and text under `<data>/cache` (what builds use)."""
         from cchc.embeddings.passage_cache import CachedPassages
 
-        return CachedPassages(self.encoder, self.settings.data_dir / "cache")
+        return CachedPassages(self.encoder, self.cache_dir)
+
+    @property
+    def cache_dir(self) -> Path:
+        """Content-addressed caches every generation shares (passage vectors, extractions): never published."""
+        return self.settings.data_dir / "cache"
 
     # ---------------------------------------------------------------- building
     def build(self, *, progress: bool = False, graph_only: bool = False,
@@ -140,7 +197,7 @@ class Application:
         t0 = time.perf_counter()
         corpus = corpus or self.settings.corpus_dir
         manifest = load_manifest(corpus)
-        exs = extract_corpus(corpus, progress=progress)
+        exs = extract_corpus(corpus, progress=progress, cache_dir=self.cache_dir)
         t1 = time.perf_counter()
         store = Store.open(self.store_dir, base=self.settings.base_iri, create=True)
         times: dict[str, float] = {}
@@ -179,7 +236,8 @@ class Application:
             self.build(progress=progress)
             return self.search_dir
         corpus = self.live_corpus
-        exs = extractions if extractions is not None else extract_corpus(corpus, progress=progress)
+        exs = extractions if extractions is not None else extract_corpus(corpus, progress=progress,
+                                                                          cache_dir=self.cache_dir)
         store = Store.open(self.store_dir, base=self.settings.base_iri, create=False)
         with store.stage() as staged:
             assert staged.path is not None and staged.previous is not None
@@ -203,7 +261,8 @@ class Application:
         sources = staged.path / SOURCES
         result = ensure_carryover(
             sources, staged.path, lambda: self.passage_encoder, self.model_id, threshold=DEFAULT_THRESHOLD,
-            extract=lambda: extractions if extractions is not None else extract_corpus(sources, progress=progress),
+            extract=lambda: extractions if extractions is not None else extract_corpus(
+                sources, progress=progress, cache_dir=self.cache_dir),
             previous=staged.previous or self.settings.data_dir)  # a first build reuses a cache left at the root
         self.linked_pairs = self.put_carryover(staged, result)
         return result
@@ -243,7 +302,8 @@ class Application:
         return ensure_carryover(
             corpus, None if gen is not None else self.settings.data_dir, lambda: self.passage_encoder,
             self.model_id, threshold=threshold, previous=gen,
-            extract=lambda: extractions if extractions is not None else extract_corpus(corpus, progress=progress))
+            extract=lambda: extractions if extractions is not None else extract_corpus(
+                corpus, progress=progress, cache_dir=self.cache_dir))
 
     @staticmethod
     def put_carryover(store, result) -> int:
@@ -310,16 +370,16 @@ class Application:
         get their carry-over links recomputed.  All of it lands in one new
         generation, published when checked.
         """
-        from cchc.graph.extract.documents import extract_file
         from cchc.graph.rdf.store import Store, file_sha256
         from cchc.search.index import update_search_index
         from cchc.service.generation import SEARCH, SOURCES, link_sources
 
         self.ensure_built(progress=progress)
         exs, infos = [], {}
+        live = load_manifest(self.live_corpus)
         for path in paths:
-            info = load_manifest(path.parent).get(path.name) or load_manifest(self.live_corpus).get(path.name)
-            exs.append(extract_file(path, info))
+            info = load_manifest(path.parent).get(path.name) or live.get(path.name) or _same_document(path, live)
+            exs.append(extract_cached(path, info, self.cache_dir))
             if info is not None:
                 infos[path.name] = info
         hashes = [file_sha256(p) for p in paths]
@@ -347,14 +407,14 @@ class Application:
         from cchc.service.generation import SEARCH, SOURCES, link_sources
 
         store = Store.open(self.store_dir, base=self.settings.base_iri, create=False)
-        known = {r.stem: r.file for r in store.documents()}
+        records = store.documents()
         files = []
-        for doc in docs:
-            stem = Path(doc).stem if Path(doc).suffix else doc
-            if stem not in known:
+        for doc in docs:  # a file name, or a stem (a .txt document's is its name without the suffix)
+            match = [r.file for r in records if doc in (r.file, r.stem)]
+            if not match:
                 raise ValueError(f"{doc}: no such document in the store "
-                                 f"(documents: {', '.join(sorted(known.values()))})")
-            files.append(known[stem])
+                                 f"(documents: {', '.join(sorted(r.file for r in records))})")
+            files.append(match[0])
         self.ensure_built()
         with store.stage() as staged:
             assert staged.path is not None and staged.previous is not None
@@ -363,8 +423,8 @@ class Application:
                 staged.remove_document(f)
             infos = load_manifest(prev / SOURCES)
             update_search_index(prev / SEARCH, [], files, infos, None, out=staged.path / SEARCH)
+            # the manifest keeps the removed documents' entries: a Word or PDF version added back is the same plan
             link_sources(prev / SOURCES, staged.path / SOURCES, drop=files)
-            self._write_manifest(staged.path / SOURCES, infos, {k: v for k, v in infos.items() if k not in files})
             self._carryover_into(staged, None, progress=False)
             staged.commit(self._check)
         for name in ("store", "searcher", "carryover"):
