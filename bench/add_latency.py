@@ -140,6 +140,11 @@ def write(rows: list[dict], out: Path) -> None:
         "and the cold column pays for its units plus the tasks of the two plan pairs it is part of.",
         "- Extractions are cached by content (`<data>/cache/extractions`): the carry-over needs every document's "
         "extraction to describe the plans, and an appendix takes 1-2 s to extract.",
+        "- `cchc build` at scale 1 converts the model and encodes every passage (a fresh data directory); scales 2 "
+        "and 4 start from scale 1's model and caches, so theirs is the build without encoding.",
+        "- At scales 2 and 4 the search's top hit is a copy of the 2026 appendix (`-x2`): the copies print the same "
+        "rows as the Word version, with the same score (1.093 at scale 4: the Word row is 4th, tied with the three "
+        "copies).",
         "- Copies carry their originals' manifest entries, so the grown corpora have k plans of each year: the "
         "carry-over has more plan pairs to recompute when a plan changes, as a real corpus of many plans would.",
         "",

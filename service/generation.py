@@ -173,10 +173,15 @@ def _check_database(path: Path, manifest: dict, iris: IRIs, expected: set[str], 
 
 
 def clean(data_dir: Path) -> bool:
-    """Delete what dead writers left (unpublished generations, temporary files) and, once a generation is live,
-    the layout from before generations; nothing while a writer holds the lock.  True when it could look."""
+    """Delete what dead writers left (unpublished generations, temporary files, in the caches too) and, once a
+    generation is live, the layout from before generations; nothing while a writer holds the lock (the writer
+    would be the only one making temporary files).  True when it could look."""
     if not gens.clean(data_dir):
         return False
+    temporary = [*data_dir.glob(".carryover-*.json"), *(data_dir / "cache").rglob("*.tmp"),
+                 *(data_dir / "cache").rglob("*.tmp.npz")]  # a killed writer's half-written files
+    for p in temporary:
+        p.unlink(missing_ok=True)
     for legacy in LEGACY:
         p = data_dir / legacy
         if p.is_dir():
