@@ -60,7 +60,7 @@ def extract_cached(path: Path, info: DocumentInfo | None, cache_dir: Path | None
     extraction code were seen before (pickles the data directory itself wrote; written by temp file + rename)."""
     from cchc.graph.extract.documents import extract_file
 
-    if cache_dir is None:
+    if cache_dir is None or not path.is_file():  # not a regular file: the reader's own refusal
         return extract_file(path, info)
     h = hashlib.blake2b(path.read_bytes(), digest_size=20)
     h.update(f"\0{path.name}\0{info!r}\0{_extractor_digest()}".encode())
