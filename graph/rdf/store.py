@@ -223,17 +223,25 @@ class Store:
             except BaseException:
                 if staged is not None:
                     staged.discard()
-                published = staged is not None and staged.committed
-                gens.collect(self.root, {g for g in (previous, target.name if published else None) if g})
-                if published:
+                if staged is not None and staged.committed:
                     self._load()
+                    gens.collect(self.root, {target.name, *((previous,) if previous else ())})
+                else:
+                    gens.collect(self.root, self._kept(previous))
                 raise
             staged.discard()
             if staged.committed:
                 self._load()
                 gens.collect(self.root, {target.name, *((previous,) if previous else ())})
             else:
-                gens.collect(self.root, {g for g in (previous,) if g})
+                gens.collect(self.root, self._kept(previous))
+
+    def _kept(self, live: str | None) -> set[str]:
+        """What a write that published nothing keeps: the live generation and the one before it (readers)."""
+        assert self.root is not None
+        if live is None:
+            return set()
+        return {live, *[g for g in gens.generations(self.root) if g < live][-1:]}
 
     def build(self, documents: Iterable[tuple[Extraction, DocumentInfo | None, str | None]],
               progress: Callable[[str], None] | None = None) -> dict[str, int]:
