@@ -121,7 +121,7 @@ def paired_latency(base: str, data: Path, server_pid: int, blocks: int = 5,
     from cchc.graph.rdf.terms import prefixes
     from cchc.ontology import IRIs
 
-    root = data / "store"
+    root = data  # the data directory's generations (see cchc.service.generation)
     manifest = json.loads((root / gens.current(root) / "manifest.json").read_text("utf-8"))  # type: ignore[operator]
     store = ox.Store.read_only(str(root / gens.current(root) / "oxigraph"))  # type: ignore[operator]
     pf = prefixes(IRIs(manifest["base"]))
@@ -263,7 +263,7 @@ def main() -> None:
     args = ap.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed (apt-get install -y wrk)")
-    if not (args.data / "store" / "CURRENT").exists():
+    if not (args.data / "CURRENT").exists():
         sys.exit(f"{args.data}: no built data directory; run `cchc build --data {args.data}` first")
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
     if unknown := [v for v in variants if v not in VARIANTS]:

@@ -54,7 +54,8 @@ _CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 406: 
           500: "internal", 503: "unavailable", 504: "timeout"}
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": m.ErrorBody, "description": "A bad parameter (named in `detail`)"},
-    503: {"model": m.ErrorBody, "description": "The request took longer than the service allows"},
+    503: {"model": m.ErrorBody, "description": "The request took longer than the service allows, or (/health) the "
+                                                "data directory failed its check"},
 }
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": m.ErrorBody, "description": "Unknown id"}}
 
@@ -175,12 +176,15 @@ class Views:
         self._lock = threading.Lock()
 
     def get(self) -> GraphViews:
-        if self._views is None:
+        """The views, made again when the live generation (whose sources hold the source lines) changed."""
+        views = self._views
+        if views is None or views.corpus_dir != self.application.live_corpus:
             with self._lock:
-                if self._views is None:
-                    corpus = self.application.live_corpus
+                corpus = self.application.live_corpus
+                if self._views is None or self._views.corpus_dir != corpus:
                     self._views = GraphViews(self.application.store, corpus, load_manifest(corpus))
-        return self._views
+                views = self._views
+        return views
 
 
 @dataclass
@@ -223,11 +227,20 @@ Offset = Annotated[int, Query(ge=0, le=1_000_000, description="items to skip")]
 
 
 async def health(ctx: Ctx) -> Any:
-    """Liveness plus what is loaded: search units, documents and the graph's counts."""
+    """Liveness plus what is loaded, checked: the live generation's graph, search index, sources and carry-over
+    agree (documents, units, links) with each other and with what this process has open; else 503 and why."""
+    from cchc.service.generation import GenerationError
+
     def answer() -> dict[str, Any]:
-        app, store = ctx.application, ctx.application.store
-        return {"status": "ok", "units": len(app.searcher.units), "documents": len(store.documents()),
-                "counts": {k: int(v) for k, v in store.counts().items()}}
+        app = ctx.application
+        try:
+            summary = app.check()
+        except GenerationError as exc:
+            raise ApiError(503, "unhealthy", str(exc)) from None
+        store = app.store
+        return {"status": "ok", "units": summary.units, "documents": summary.documents,
+                "counts": {k: int(v) for k, v in store.counts().items()}, "generation": summary.generation,
+                "carryover_links": summary.carryover_links}
     return await ctx.run(answer)
 
 

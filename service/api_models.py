@@ -40,6 +40,8 @@ class Health(_Model):
     units: int
     documents: int
     counts: dict[str, int]
+    generation: str  # the live data generation, whose products were checked to agree
+    carryover_links: int
 
 
 # ---------------------------------------------------------------- search

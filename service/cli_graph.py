@@ -21,13 +21,13 @@ from cchc.service.settings import MAX_SOURCE_HELP, Settings
 
 log = logging.getLogger(__name__)
 
-_DATA_HELP = "data directory (the store is DIR/store)"
+_DATA_HELP = "data directory (its live generation is named in DIR/CURRENT)"
 
 
 def _store(settings: Settings, create: bool = False):
     from cchc.graph.rdf.store import Store
 
-    return Store.open(settings.data_dir / "store", base=settings.base_iri, create=create)
+    return Store.open(settings.data_dir, base=settings.base_iri, create=create)  # the data directory's generations
 
 
 def _summary(counts: dict, seconds: float) -> str:
@@ -44,7 +44,7 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
     progress = getattr(args, "progress", False) and not args.quiet
     counts = Application(settings).build(progress=progress, graph_only=args.graph_only)
     if args.graph_only:
-        print(f"built {settings.data_dir / 'store'}: {_summary(counts, counts['total_s'])}")
+        print(f"built {settings.data_dir} (graph only): {_summary(counts, counts['total_s'])}")
         return 0
     print(f"built {settings.data_dir}: {_summary(counts, counts['total_s'])}; {counts['continues']} carry-over "
           f"links; search index in {counts['search_s']:.1f}s")
@@ -79,7 +79,7 @@ def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
     paths = _inputs(args.files)
     t0 = time.perf_counter()
     app = Application(settings)
-    if not app.is_built():  # no search index here (a graph-only data directory): the store alone
+    if not app.is_built() and app.legacy_corpus is None:  # a graph-only data directory: the store alone
         store = _store(settings, create=True)
         for path in paths:
             rec = add_file(store, path, settings.max_source_bytes)
@@ -100,7 +100,7 @@ def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
 
     t0 = time.perf_counter()
     app = Application(settings)
-    if not app.is_built():
+    if not app.is_built() and app.legacy_corpus is None:  # a graph-only data directory: the store alone
         store = _store(settings)
         for doc in args.docs:
             store.remove_document(doc)

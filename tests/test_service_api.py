@@ -243,7 +243,8 @@ def test_app_lifespan_builds_a_missing_data_dir(tmp_path):
     shutil.copy(CORPUS / TANDOAN_2025, corpus)
     settings = Settings(corpus_dir=corpus, data_dir=tmp_path / "data", model="hashing")
     with TestClient(create_app(settings), base_url="http://localhost") as c:
-        assert (tmp_path / "data" / "store").is_dir() and (tmp_path / "data" / "search").is_dir()
+        gen = tmp_path / "data" / (tmp_path / "data" / "CURRENT").read_text().strip()
+        assert (gen / "oxigraph").is_dir() and (gen / "search").is_dir()
         assert c.get("/health").json()["documents"] == 1
         assert c.get("/documents").json()["items"][0]["file"] == TANDOAN_2025
 
@@ -278,7 +279,7 @@ def test_cchc_serve_builds_a_missing_data_dir(tmp_path, workers):
                 time.sleep(0.5)
         assert body is not None, proc.stderr.read().decode() if proc.poll() is not None else "server did not start"
         assert body["status"] == "ok" and body["documents"] == 1
-        assert (tmp_path / "data" / "store").is_dir()
+        assert (tmp_path / "data" / "CURRENT").is_file()
         with httpx.Client(timeout=30) as client:  # keep-alive, as browsers and load generators do
             answers = [client.get(f"http://127.0.0.1:{port}/search", params={"q": "Đề án 06"}) for _ in range(6)]
         assert all(r.status_code == 200 and r.json()["results"] for r in answers)
