@@ -106,6 +106,7 @@ class Evidence(_Model):
 class SourceLine(_Model):
     line: int
     text: str
+    page: int | None = Field(None, description="page of the Word or PDF original this line is on")
 
 
 class Provenance(_Model):
@@ -113,6 +114,7 @@ class Provenance(_Model):
     line: int
     end_line: int
     lines: list[SourceLine] = Field(description="the source file's lines line..end_line (NFC)")
+    pages: list[int] | None = Field(None, description="pages of the Word or PDF original the lines are on")
 
 
 class TaskSummary(_Model):

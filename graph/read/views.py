@@ -101,7 +101,7 @@ class GraphViews(ListingViews):
         self.info = dict(documents or {})
         self.registry = registry or load_registry()
         self._index: tuple[int, _Index] | None = None
-        self._sources: dict[str, tuple[float, int, SourceText | None]] = {}
+        self._sources: dict[str, tuple[float, int, tuple[SourceText | None, tuple[int | None, ...]]]] = {}
 
     # ---------------------------------------------------------------- ids
     def _prefix(self, kind: str) -> str:
@@ -196,32 +196,49 @@ class GraphViews(ListingViews):
     def source(self, doc: str) -> SourceText | None:
         """The corpus file's text (NFC, line map; for Word and PDF the reader's text), re-read when the file
         changes; None when it is not there."""
+        return self._read(doc)[0]
+
+    def _read(self, doc: str) -> tuple[SourceText | None, tuple[int | None, ...]]:
+        """The file's text and, for Word and PDF, the page of each of its lines (cached by mtime and size)."""
         if self.corpus_dir is None:
-            return None
+            return None, ()
         path = self.corpus_dir / Path(doc).name
         try:
             st = path.stat()
         except OSError:
-            return None
+            return None, ()
         hit = self._sources.get(doc)
         if hit is None or hit[:2] != (st.st_mtime, st.st_size):
             try:  # Word and PDF show the reader's text, whose lines their records count
-                text: SourceText | None = read_document(path).text
+                read = read_document(path)
+                found: tuple[SourceText | None, tuple[int | None, ...]] = (read.text, tuple(read.line_pages))
             except SourceError:
-                text = None
-            hit = self._sources[doc] = (st.st_mtime, st.st_size, text)
+                found = (None, ())
+            hit = self._sources[doc] = (st.st_mtime, st.st_size, found)
         return hit[2]
 
     def source_lines(self, doc: str, line: int, end_line: int) -> list[dict[str, Any]]:
-        """[{"line", "text"}] of lines line..end_line of a corpus file (empty when the file is gone)."""
-        src = self.source(doc)
+        """[{"line", "text"}] of lines line..end_line of a corpus file (empty when the file is gone); Word and
+        PDF lines also say on which `page` of the original they are, as a reader of the paper would look."""
+        src, pages = self._read(doc)
         if src is None:
             return []
         end = min(end_line, len(src.lines))
-        return [{"line": n, "text": text} for n, text in src.numbered(max(1, line), end)] if line <= end else []
+        if line > end:
+            return []
+        rows: list[dict[str, Any]] = [{"line": n, "text": text} for n, text in src.numbered(max(1, line), end)]
+        for r in rows:
+            if r["line"] <= len(pages) and pages[r["line"] - 1] is not None:
+                r["page"] = pages[r["line"] - 1]
+        return rows
 
     def provenance(self, doc: str, line: int, end_line: int) -> dict[str, Any]:
-        return {"doc": doc, "line": line, "end_line": end_line, "lines": self.source_lines(doc, line, end_line)}
+        lines = self.source_lines(doc, line, end_line)
+        out: dict[str, Any] = {"doc": doc, "line": line, "end_line": end_line, "lines": lines}
+        pages = sorted({r["page"] for r in lines if "page" in r})
+        if pages:
+            out["pages"] = pages
+        return out
 
     # ---------------------------------------------------------------- tasks
     def _task(self, task_id: str) -> _Task:

@@ -32,8 +32,10 @@ export function chips(reasons, label) {
 }
 
 /** "tệp.txt · dòng 841–873". */
-export function sourceRef(doc, line, end) {
-  return h("span", { class: "source-ref" }, h("span", { class: "file" }, doc), " · ", lineRange(line, end));
+export function sourceRef(doc, line, end, pages) {
+  const where = pages && pages.length
+    ? ` · trang ${pages.length > 1 ? `${pages[0]}–${pages[pages.length - 1]}` : pages[0]}` : "";
+  return h("span", { class: "source-ref" }, h("span", { class: "file" }, doc), " · ", lineRange(line, end), where);
 }
 
 /** The source file's lines, numbered as `cat -n` counts; `marked` lines (a citation's) highlighted. */
@@ -46,7 +48,7 @@ export function sourceLines(provenance, marked = new Set()) {
         "data-line": l.line,
         title: marked.has(l.line) ? "dòng có trích dẫn văn bản" : null,
       },
-      h("span", { class: "ln", "aria-hidden": "true" }, String(l.line)),
+      h("span", { class: "ln", "aria-hidden": "true", title: l.page ? `trang ${l.page}` : null }, String(l.line)),
       h("span", { class: "tx" }, l.text),
     ),
   );

@@ -23,7 +23,7 @@ export async function showTask(main, id) {
       facts(t),
       h("section", { "aria-labelledby": "h-source" },
         h("h2", { id: "h-source" }, "Dòng nguồn"),
-        h("p", { class: "meta" }, sourceRef(t.provenance.doc, t.provenance.line, t.provenance.end_line)),
+        h("p", { class: "meta" }, sourceRef(t.provenance.doc, t.provenance.line, t.provenance.end_line, t.provenance.pages)),
         sourceLines(t.provenance, citedLines(t))),
       h("section", { "aria-labelledby": "h-history" },
         h("h2", { id: "h-history" }, "Lịch sử chuyển tiếp giữa các kế hoạch"),
