@@ -219,6 +219,11 @@ def api_context(request: Request) -> ApiContext:
 
 
 Ctx = Annotated[ApiContext, Depends(api_context)]
+# The periods `deadline` takes, enforced (a request outside them is a 400 the schema predicts): a year, a
+# quarter or a month of a year, with or without diacritics, "/" or "năm" before the year.
+DEADLINE_PATTERN = (r"^(?:(?:19|20)[0-9]{2}"
+                    r"|(?:[Qq][Uu][ÝYýy]) (?:I{1,3}|IV|[1-4])(?:/| năm | nam )(?:19|20)[0-9]{2}"
+                    r"|(?:[Tt][Hh][ÁAáa][Nn][Gg]) (?:0?[1-9]|1[0-2])(?:/| năm | nam )(?:19|20)[0-9]{2})$")
 Limit = Annotated[int | None, Query(ge=1, description="items per page (default and maximum: see the API description)")]
 Offset = Annotated[int, Query(ge=0, le=1_000_000, description="items to skip")]
 
@@ -254,9 +259,10 @@ async def search(ctx: Ctx,
                                                      "leads or joins (registry id or name, see /agencies)")] = None,
                  field: Annotated[str | None, Query(max_length=100, description="only this CCHC field "
                                                     "(id, see /fields)")] = None,
-                 deadline: Annotated[str | None, Query(max_length=100,
+                 deadline: Annotated[str | None, Query(max_length=40, pattern=DEADLINE_PATTERN,
                                                        description="only tasks due in this period, as people "
-                                                       "write it: 'quý II/2026', 'tháng 3/2026', '2026'")] = None,
+                                                       "write it: 'quý II/2026', 'quý 2 năm 2026', 'tháng 3/2026', "
+                                                       "'2026'")] = None,
                  deadline_year: Annotated[int | None, Query(ge=1900, le=2100,
                                                             description="only tasks due in this year")] = None,
                  deadline_before: Annotated[IsoDate | None, Query(description="only tasks due on or before this "

@@ -394,7 +394,8 @@ class Staged:
             self._st, self.committed = None, True
             return
         st.flush()
-        self.discard()  # closes the database, releasing RocksDB's lock before anyone opens it read-only
+        del st  # the last reference besides self._st: a database left open keeps compacting (and deleting
+        self.discard()  # .sst files) under the read-only check below; closing also releases RocksDB's lock
         gens.atomic_write(self.path / "manifest.json",
                           json.dumps(self.manifest, ensure_ascii=False, indent=1).encode())
         if check is not None:
