@@ -11,6 +11,10 @@ Conventions (the agreed shapes, also stated in the OpenAPI description):
   `Settings.page_size` (50) and capped at `Settings.max_page_size` (500).
   Two answers keep the measurement contract instead: `/search` returns its
   top `k`, and `/carryover` every pair (unless `limit` is given).
+
+Kept as one module (~560 lines): the route table and its named handlers, the error mapping and
+the OpenAPI adjustments are read together (one place says what each path answers); the models
+are in api_models.py, SPARQL in sparql_api.py.
 """
 
 from __future__ import annotations

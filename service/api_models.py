@@ -4,6 +4,9 @@ The shapes are the ones agreed with the web page (see the module docstring of
 `api.py`); fields beyond them are extras readers may ignore.  Models are
 lenient on input (they only describe what `cchc.graph.views` returns) and
 strict on names, so a renamed field fails the schema tests, not the page.
+
+Kept as one module (~430 lines): it is the API's catalogue of shapes, one small model per
+answer, read together with the OpenAPI document; there is no logic to split.
 """
 
 from __future__ import annotations

@@ -3,6 +3,10 @@
 CLI commands and HTTP routes are thin layers over this: it owns the settings,
 the encoder, the searcher (and, through it, the indexes) and knows how to
 build what is missing from the corpus.  Nothing here knows HTTP.
+
+Kept as one module (~540 lines): the application object is the one writer of the data
+directory; build, add and remove each stage one generation and must agree on its products
+(graph, index, sources, carry-over) and on the check before it is published.
 """
 
 from __future__ import annotations

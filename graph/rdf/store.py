@@ -1,6 +1,6 @@
 """The graph store: an rdflib `Dataset` over Oxigraph, one named graph per document.
 
-On disk (the embedded default, `Settings.data_dir / "store"`)::
+On disk (a standalone store; the application's is its data directory, `Settings.data_dir`)::
 
     store/
       CURRENT          name of the live generation ("g000007"), replaced by rename
@@ -27,6 +27,10 @@ previous one, so long-lived readers should refresh after a write.
 `Store(None)` is in memory (tests, one-off runs) and changes by copy-and-swap
 too.  Anything offering open / add_document / remove_document / query / export
 / documents / close can stand in for this class (e.g. a remote SPARQL store).
+
+Kept as one module (~420 lines): `Store` and `Staged` share the generation protocol (lock,
+backup, fill, check, publish) that makes every write atomic; split, each half would need the other's
+internals.
 """
 
 from __future__ import annotations

@@ -13,6 +13,10 @@ narrative `langson-2026-2030-cchc/III.1.1`), and its older forms (`stem/III-9`, 
 `stem/L113`, the IRI) resolve to it; instrument `118-2025-nd-cp` (or as printed, or loosely:
 "NĐ 118"), agency `so-kh-cn` (or its name), document `langson-2026-cchc-phuluc`.
 Unknown ids raise `NotFound`; every list is returned as a `page`.
+
+Kept as one module (~460 lines): the task, instrument, agency and document views share one
+index of the store (ids, documents, years) and the source-line cache; the listings already live
+in listings.py.
 """
 
 from __future__ import annotations
