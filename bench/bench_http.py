@@ -251,6 +251,52 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f}"
 
 
+def _report(args: argparse.Namespace, variants: list[str], wrk: dict, loads: dict, direct: dict, endpoint: dict,
+            endpoint_p99: dict, worker: dict, rows: dict, search_p50: dict, profile: str) -> str:
+    """The markdown report of one run (wrk tables, /sparql beside in-process Oxigraph, the search profile)."""
+    wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split(" Copyright")[0]
+    lines = ["## Measured", "",
+             f"`python bench/bench_http.py --data {args.data} --duration {args.duration} --rounds {args.rounds} "
+             f"--blocks {args.blocks}`; "
+             f"{os.cpu_count()} CPUs, Python {platform.python_version()}, {wrk_version.strip()}. SPARQL runs in 2 "
+             "query worker processes (+1 spare) per server process.", "",
+             "### wrk", "",
+             "| set-up | endpoint | connections | req/s | p50 ms | p90 ms | p99 ms | max ms | errors | "
+             "server CPU ms/req | req/s if the CPUs were ours |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for (variant, what, c), r in wrk.items():
+        errs = sum(r["errors"].values())
+        lines.append(f"| {variant} | /{what} | {c} | {r['rps']:.1f} | {r['p50_us'] / 1000:.1f} | "
+                     f"{r['p90_us'] / 1000:.1f} | {r['p99_us'] / 1000:.1f} | {r['max_us'] / 1000:.1f} | {errs} | "
+                     f"{r['cpu_ms']:.1f} | {capacity(variant, r['cpu_ms']):.0f} |")
+    lines += ["", f"/search rotates {len(SEARCH_QUERIES)} queries (k=10): after each one's first request its vector "
+              "comes from the encoder's cache; \"/search (fresh)\" appends a word never sent before to each request, "
+              "so every one encodes its query. /sparql rotates "
+              f"{', '.join(WRK_SPARQL)} (JSON results; Turtle for the CONSTRUCT).", ""]
+    lines += [f"- {v}: {VARIANTS[v][0]}; load average {a:.1f} before, {b:.1f} after" for v, (a, b) in loads.items()]
+    lines += ["", f"### /sparql beside Oxigraph in-process ({variants[0]}; {args.blocks} alternating 1 s blocks per "
+              "query: a loop in this process, then wrk at one connection)", "",
+              "| query | rows | in-process p50 ms | /sparql p50 ms | of which in the server's query call | "
+              "/sparql p99 ms | "
+              "ratio (p50) |", "|---|---:|---:|---:|---:|---:|---:|"]
+    for name in SPARQL_QUERIES:
+        d, e = statistics.median(direct[name]), statistics.median(endpoint[name])
+        lines.append(f"| {name} | {rows[name]} | {ms(d)} | {ms(e)} | {ms(statistics.median(worker[name]))} | "
+                     f"{ms(max(endpoint_p99[name]))} | {e / d:.2f}x |")
+    total_d = sum(statistics.median(v) for v in direct.values())
+    total_e = sum(statistics.median(v) for v in endpoint.values())
+    total_w = sum(statistics.median(v) for v in worker.values())
+    lines += ["", f"Sum of p50s: in-process {ms(total_d)} ms, /sparql {ms(total_e)} ms: **{total_e / total_d:.2f}x**; "
+              f"fixed cost per request ≈ {ms((total_e - total_d) / len(SPARQL_QUERIES))} ms. The server's query "
+              f"calls (evaluation and serialisation, from Server-Timing) sum to {ms(total_w)} ms "
+              f"({total_w / total_d:.2f}x the in-process loop).", "",
+              "### Where a search's time goes (in-process, warm, torch's default threads)", "",
+              "| query | searcher p50 ms |", "|---|---:|"]
+    lines += [f"| {q} | {ms(t)} |" for q, t in search_p50.items()]
+    lines += ["", "cProfile of the searcher, top functions by own time:", "", "```", profile, "```", ""]
+    return "\n".join(lines)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=Path("/tmp/bench-data"))
@@ -297,47 +343,8 @@ def main() -> None:
     assert endpoint is not None and endpoint_p99 is not None and worker is not None and direct is not None
     assert rows is not None
 
-    wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split(" Copyright")[0]
-    lines = ["## Measured", "",
-             f"`python bench/bench_http.py --data {args.data} --duration {args.duration} --rounds {args.rounds} "
-             f"--blocks {args.blocks}`; "
-             f"{os.cpu_count()} CPUs, Python {platform.python_version()}, {wrk_version.strip()}. SPARQL runs in 2 "
-             "query worker processes (+1 spare) per server process.", "",
-             "### wrk", "",
-             "| set-up | endpoint | connections | req/s | p50 ms | p90 ms | p99 ms | max ms | errors | "
-             "server CPU ms/req | req/s if the CPUs were ours |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for (variant, what, c), r in wrk.items():
-        errs = sum(r["errors"].values())
-        lines.append(f"| {variant} | /{what} | {c} | {r['rps']:.1f} | {r['p50_us'] / 1000:.1f} | "
-                     f"{r['p90_us'] / 1000:.1f} | {r['p99_us'] / 1000:.1f} | {r['max_us'] / 1000:.1f} | {errs} | "
-                     f"{r['cpu_ms']:.1f} | {capacity(variant, r['cpu_ms']):.0f} |")
-    lines += ["", f"/search rotates {len(SEARCH_QUERIES)} queries (k=10): after each one's first request its vector "
-              "comes from the encoder's cache; \"/search (fresh)\" appends a word never sent before to each request, "
-              "so every one encodes its query. /sparql rotates "
-              f"{', '.join(WRK_SPARQL)} (JSON results; Turtle for the CONSTRUCT).", ""]
-    lines += [f"- {v}: {VARIANTS[v][0]}; load average {a:.1f} before, {b:.1f} after" for v, (a, b) in loads.items()]
-    lines += ["", f"### /sparql beside Oxigraph in-process ({variants[0]}; {args.blocks} alternating 1 s blocks per "
-              "query: a loop in this process, then wrk at one connection)", "",
-              "| query | rows | in-process p50 ms | /sparql p50 ms | of which in the server's query call | "
-              "/sparql p99 ms | "
-              "ratio (p50) |", "|---|---:|---:|---:|---:|---:|---:|"]
-    for name in SPARQL_QUERIES:
-        d, e = statistics.median(direct[name]), statistics.median(endpoint[name])
-        lines.append(f"| {name} | {rows[name]} | {ms(d)} | {ms(e)} | {ms(statistics.median(worker[name]))} | "
-                     f"{ms(max(endpoint_p99[name]))} | {e / d:.2f}x |")
-    total_d = sum(statistics.median(v) for v in direct.values())
-    total_e = sum(statistics.median(v) for v in endpoint.values())
-    total_w = sum(statistics.median(v) for v in worker.values())
-    lines += ["", f"Sum of p50s: in-process {ms(total_d)} ms, /sparql {ms(total_e)} ms: **{total_e / total_d:.2f}x**; "
-              f"fixed cost per request ≈ {ms((total_e - total_d) / len(SPARQL_QUERIES))} ms. The server's query "
-              f"calls (evaluation and serialisation, from Server-Timing) sum to {ms(total_w)} ms "
-              f"({total_w / total_d:.2f}x the in-process loop).", "",
-              "### Where a search's time goes (in-process, warm, torch's default threads)", "",
-              "| query | searcher p50 ms |", "|---|---:|"]
-    lines += [f"| {q} | {ms(t)} |" for q, t in search_p50.items()]
-    lines += ["", "cProfile of the searcher, top functions by own time:", "", "```", profile, "```", ""]
-    report = "\n".join(lines)
+    report = _report(args, variants, wrk, loads, direct, endpoint, endpoint_p99, worker, rows, search_p50,
+                     profile)
     print(report)
     if args.out:  # findings written by hand above the marker survive a re-run
         old = args.out.read_text("utf-8") if args.out.exists() else ""
