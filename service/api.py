@@ -289,10 +289,8 @@ async def search(ctx: Ctx,
     return await ctx.run(answer)
 
 
-def make_filters(ctx: ApiContext, *, year: int | None = None, agency: str | None = None, field: str | None = None,
-                 deadline: str | None = None, deadline_year: int | None = None,
-                 deadline_before: date | None = None) -> Filters | None:
-    """The search filters from request parameters; a bad value is a 400 naming it."""
+def _checked_agency_and_field(ctx: ApiContext, agency: str | None, field: str | None) -> str | None:
+    """The registry id of `agency` (an id or a loose name); a 400 naming the parameter for an unknown one."""
     agency_id = None
     if agency:
         agency_id = agency if agency in ctx.agency_ids else resolve_agency(agency)
@@ -300,6 +298,14 @@ def make_filters(ctx: ApiContext, *, year: int | None = None, agency: str | None
             raise ApiError(400, "bad_request", f"agency: unknown agency {agency!r} (see /agencies)")
     if field is not None and field not in ctx.field_ids:
         raise ApiError(400, "bad_request", f"field: unknown field {field!r}; one of {', '.join(ctx.field_ids)}")
+    return agency_id
+
+
+def make_filters(ctx: ApiContext, *, year: int | None = None, agency: str | None = None, field: str | None = None,
+                 deadline: str | None = None, deadline_year: int | None = None,
+                 deadline_before: date | None = None) -> Filters | None:
+    """The search filters from request parameters; a bad value is a 400 naming it."""
+    agency_id = _checked_agency_and_field(ctx, agency, field)
     try:
         window = due_window(deadline, deadline_year, deadline_before)
     except ValueError as exc:
@@ -462,13 +468,7 @@ def _carryover_answer(ctx: ApiContext, from_: str | None, to: str | None, limit:
                                              f"plan pairs: {known}")
         keys = {(p["from"], p["to"]) for p in plans}
         data = {"plans": plans, "pairs": [x for x in data["pairs"] if (x["from"]["doc"], x["to"]["doc"]) in keys]}
-    agency_id = None
-    if agency:
-        agency_id = agency if agency in ctx.agency_ids else resolve_agency(agency)
-        if agency_id is None:
-            raise ApiError(400, "bad_request", f"agency: unknown agency {agency!r} (see /agencies)")
-    if field is not None and field not in ctx.field_ids:
-        raise ApiError(400, "bad_request", f"field: unknown field {field!r}; one of {', '.join(ctx.field_ids)}")
+    agency_id = _checked_agency_and_field(ctx, agency, field)
     by_line = {(u.doc, u.line): (u.field or "").rsplit("/", 1)[-1] or None for u in ctx.application.searcher.units}
     fields = {k: by_line.get((t.doc, t.line)) for k, t in result.tasks.items()}
     family = _agency_family(agency_id) if agency_id else set()
