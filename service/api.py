@@ -292,7 +292,7 @@ async def search(ctx: Ctx,
 def _checked_agency_and_field(ctx: ApiContext, agency: str | None, field: str | None) -> str | None:
     """The registry id of `agency` (an id or a loose name); a 400 naming the parameter for an unknown one."""
     agency_id = None
-    if agency:
+    if agency is not None:  # "" is no agency the schema lists: refused, not read as "any"
         agency_id = agency if agency in ctx.agency_ids else resolve_agency(agency)
         if agency_id is None:
             raise ApiError(400, "bad_request", f"agency: unknown agency {agency!r} (see /agencies)")
@@ -380,11 +380,7 @@ async def tasks(ctx: Ctx, limit: Limit = None, offset: Offset = 0,
 
     def answer() -> Any:
         v = ctx.views.get()
-        agency_id = None
-        if agency:
-            agency_id = agency if agency in ctx.agency_ids else resolve_agency(agency)
-            if agency_id is None:
-                raise ApiError(400, "bad_request", f"agency: unknown agency {agency!r} (see /agencies)")
+        agency_id = _checked_agency_and_field(ctx, agency, None)
         return v.task_list(n, offset, document, agency_id)  # an unknown document: 404, as /documents/{id}
     return await ctx.run(answer)
 

@@ -190,10 +190,27 @@ def _sparql_routes(application: Application, settings: Settings) -> tuple[APIRou
 
     for method in ("GET", "POST"):  # one route per method: one OpenAPI operation id each
         router.add_api_route("/sparql", answer, methods=[method], response_class=Response, responses=_RESPONSES,
-                             operation_id=f"sparql_{method.lower()}",
+                             operation_id=f"sparql_{method.lower()}", openapi_extra=_PROTOCOL[method],
                              summary="SPARQL 1.1 Protocol query endpoint (read-only)", description=_DESCRIPTION)
     return router, answer
 
+
+# The protocol's parameters, read by hand in `_read_request` (FastAPI never sees them): stated for developers.
+_GRAPHS = [{"name": name, "in": "query", "required": False, "description": f"{what} (repeatable)",
+            "schema": {"type": "array", "items": {"type": "string", "format": "iri"}}, "explode": True}
+           for name, what in (("default-graph-uri", "a graph of the default graph"),
+                              ("named-graph-uri", "a named graph of the dataset"))]
+_PROTOCOL: dict[str, dict[str, Any]] = {
+    "GET": {"parameters": [{"name": "query", "in": "query", "required": True, "description": "the SPARQL query",
+                            "schema": {"type": "string"}}, *_GRAPHS]},
+    "POST": {"parameters": _GRAPHS, "requestBody": {"required": True, "content": {
+        "application/x-www-form-urlencoded": {"schema": {
+            "type": "object", "required": ["query"], "properties": {
+                "query": {"type": "string"},
+                "default-graph-uri": {"type": "array", "items": {"type": "string"}},
+                "named-graph-uri": {"type": "array", "items": {"type": "string"}}}}},
+        "application/sparql-query": {"schema": {"type": "string"}}}}},
+}
 
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "The answer, in the negotiated type", "content": {
