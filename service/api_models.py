@@ -70,14 +70,19 @@ class SearchResponse(_Model):
     results: list[SearchResult]
 
 
-class TaskListRow(_Model):
-    id: str = Field(description="the readable id (for /tasks/{id})")
+class _TaskRow(_Model):
+    """Where a task is and what it says: the fields every list of tasks shares."""
+
     task: str
     doc: str
     line: int
     section: str | None
     no: str | None
     content: str
+
+
+class TaskListRow(_TaskRow):
+    id: str = Field(description="the readable id (for /tasks/{id})")
     year: int | None = None
 
 
@@ -120,13 +125,7 @@ class Provenance(_Model):
     pages: list[int] | None = Field(None, description="pages of the Word or PDF original the lines are on")
 
 
-class TaskSummary(_Model):
-    task: str
-    doc: str
-    line: int
-    section: str | None
-    no: str | None
-    content: str
+class TaskSummary(_TaskRow):
     agency: str | None = Field(None, description="for inherited tasks: the predecessor that held them")
     relation: str | None = Field(None, description="for inherited tasks: how the duties passed (merge, split, ...)")
     went_to: list[dict[str, Any]] = Field([], description="on agency pages: the later tasks it carries over into")
