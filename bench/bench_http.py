@@ -121,7 +121,7 @@ def paired_latency(base: str, data: Path, server_pid: int, blocks: int = 5,
     from cchc.graph.rdf.terms import prefixes
     from cchc.ontology import IRIs
 
-    root = data / "store"
+    root = data  # the data directory's generations (see cchc.service.generation)
     manifest = json.loads((root / gens.current(root) / "manifest.json").read_text("utf-8"))  # type: ignore[operator]
     store = ox.Store.read_only(str(root / gens.current(root) / "oxigraph"))  # type: ignore[operator]
     pf = prefixes(IRIs(manifest["base"]))
@@ -251,52 +251,9 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f}"
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", type=Path, default=Path("/tmp/bench-data"))
-    ap.add_argument("--port", type=int, default=8797)
-    ap.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
-    ap.add_argument("--rounds", type=int, default=30, help="passes over the queries for the search profile (/10)")
-    ap.add_argument("--blocks", type=int, default=5, help="alternating 1 s blocks per query for the SPARQL table")
-    ap.add_argument("--variants", default=",".join(VARIANTS), help=f"server set-ups to load: {', '.join(VARIANTS)}")
-    ap.add_argument("--out", type=Path, help="also write the report here")
-    args = ap.parse_args()
-    if shutil.which("wrk") is None:
-        sys.exit("wrk is not installed (apt-get install -y wrk)")
-    if not (args.data / "store" / "CURRENT").exists():
-        sys.exit(f"{args.data}: no built data directory; run `cchc build --data {args.data}` first")
-    variants = [v.strip() for v in args.variants.split(",") if v.strip()]
-    if unknown := [v for v in variants if v not in VARIANTS]:
-        sys.exit(f"unknown variant(s) {unknown}: use {', '.join(VARIANTS)}")
-
-    base = f"http://127.0.0.1:{args.port}"
-    search_paths = [search_path(q) for q in SEARCH_QUERIES]
-    sparql_paths = [sparql_path(SPARQL_QUERIES[n]) for n in WRK_SPARQL]
-    wrk: dict[tuple[str, str, int], dict] = {}
-    loads: dict[str, tuple[float, float]] = {}
-    endpoint = endpoint_p99 = worker = direct = rows = None
-    for variant in variants:
-        load0 = os.getloadavg()[0]
-        proc = start_server(args.data, args.port, variant)
-        try:
-            for q in SEARCH_QUERIES:
-                get(base + search_path(q))
-            if endpoint is None:  # the per-query table: on the first set-up only
-                direct, endpoint, endpoint_p99, worker, rows = paired_latency(base, args.data, proc.pid,
-                                                                              args.blocks)
-            for c in (1, 16):
-                wrk[(variant, "search", c)] = run_wrk(base, search_paths, c, args.duration, proc.pid)
-                wrk[(variant, "search (fresh)", c)] = run_wrk(base, search_paths, c, args.duration, proc.pid,
-                                                              fresh=True)
-                wrk[(variant, "sparql", c)] = run_wrk(base, sparql_paths, c, args.duration, proc.pid)
-        finally:
-            proc.terminate()
-            proc.wait(60)
-        loads[variant] = (load0, os.getloadavg()[0])
-    search_p50, profile = profile_search(args.data, max(3, args.rounds // 10))
-    assert endpoint is not None and endpoint_p99 is not None and worker is not None and direct is not None
-    assert rows is not None
-
+def _report(args: argparse.Namespace, variants: list[str], wrk: dict, loads: dict, direct: dict, endpoint: dict,
+            endpoint_p99: dict, worker: dict, rows: dict, search_p50: dict, profile: str) -> str:
+    """The markdown report of one run (wrk tables, /sparql beside in-process Oxigraph, the search profile)."""
     wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split(" Copyright")[0]
     lines = ["## Measured", "",
              f"`python bench/bench_http.py --data {args.data} --duration {args.duration} --rounds {args.rounds} "
@@ -337,7 +294,57 @@ def main() -> None:
               "| query | searcher p50 ms |", "|---|---:|"]
     lines += [f"| {q} | {ms(t)} |" for q, t in search_p50.items()]
     lines += ["", "cProfile of the searcher, top functions by own time:", "", "```", profile, "```", ""]
-    report = "\n".join(lines)
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=Path("/tmp/bench-data"))
+    ap.add_argument("--port", type=int, default=8797)
+    ap.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    ap.add_argument("--rounds", type=int, default=30, help="passes over the queries for the search profile (/10)")
+    ap.add_argument("--blocks", type=int, default=5, help="alternating 1 s blocks per query for the SPARQL table")
+    ap.add_argument("--variants", default=",".join(VARIANTS), help=f"server set-ups to load: {', '.join(VARIANTS)}")
+    ap.add_argument("--out", type=Path, help="also write the report here")
+    args = ap.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed (apt-get install -y wrk)")
+    if not (args.data / "CURRENT").exists():
+        sys.exit(f"{args.data}: no built data directory; run `cchc build --data {args.data}` first")
+    variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    if unknown := [v for v in variants if v not in VARIANTS]:
+        sys.exit(f"unknown variant(s) {unknown}: use {', '.join(VARIANTS)}")
+
+    base = f"http://127.0.0.1:{args.port}"
+    search_paths = [search_path(q) for q in SEARCH_QUERIES]
+    sparql_paths = [sparql_path(SPARQL_QUERIES[n]) for n in WRK_SPARQL]
+    wrk: dict[tuple[str, str, int], dict] = {}
+    loads: dict[str, tuple[float, float]] = {}
+    endpoint = endpoint_p99 = worker = direct = rows = None
+    for variant in variants:
+        load0 = os.getloadavg()[0]
+        proc = start_server(args.data, args.port, variant)
+        try:
+            for q in SEARCH_QUERIES:
+                get(base + search_path(q))
+            if endpoint is None:  # the per-query table: on the first set-up only
+                direct, endpoint, endpoint_p99, worker, rows = paired_latency(base, args.data, proc.pid,
+                                                                              args.blocks)
+            for c in (1, 16):
+                wrk[(variant, "search", c)] = run_wrk(base, search_paths, c, args.duration, proc.pid)
+                wrk[(variant, "search (fresh)", c)] = run_wrk(base, search_paths, c, args.duration, proc.pid,
+                                                              fresh=True)
+                wrk[(variant, "sparql", c)] = run_wrk(base, sparql_paths, c, args.duration, proc.pid)
+        finally:
+            proc.terminate()
+            proc.wait(60)
+        loads[variant] = (load0, os.getloadavg()[0])
+    search_p50, profile = profile_search(args.data, max(3, args.rounds // 10))
+    assert endpoint is not None and endpoint_p99 is not None and worker is not None and direct is not None
+    assert rows is not None
+
+    report = _report(args, variants, wrk, loads, direct, endpoint, endpoint_p99, worker, rows, search_p50,
+                     profile)
     print(report)
     if args.out:  # findings written by hand above the marker survive a re-run
         old = args.out.read_text("utf-8") if args.out.exists() else ""

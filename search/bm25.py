@@ -55,6 +55,13 @@ class BM25Index:
                 out[self._indices[start:end]] += self._data[start:end]  # a unit appears once in a column
         return out
 
+    def postings(self, term: str) -> np.ndarray | None:
+        """The units (index positions) whose text has `term`; None when no unit has it."""
+        tid = self.vocab.get(term)
+        if tid is None:
+            return None
+        return np.asarray(self._indices[int(self._indptr[tid]):int(self._indptr[tid + 1])])
+
     def save(self, path: Path) -> None:
         if self._r is None:
             raise ValueError("only a freshly built BM25 index can be saved")

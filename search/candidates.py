@@ -20,9 +20,11 @@ search took 5.7 s (issue 16).  Here a query touches
 
 Fusion is `fusion.combine` on the union, scaled by the collection's BM25 min
 and max (exact: the BM25 accumulator covers every unit) and the dense max and
-a min estimated on a fixed sample of units.  Candidates that cannot reach the
-k-th score even with the best dense score are dropped before their dense
-scores are computed.  Below `exact_below` units every unit is a candidate and
+a min estimated on a fixed sample of units.  The evidence cut-off of
+`relevance.grade` applies as on the first path (the query's median cosine
+estimated on the same sample); candidates that could not pass it (no typed
+match, too few of the query's words) are dropped before their dense scores
+are computed.  Below `exact_below` units every unit is a candidate and
 dense scores come from the exact index, so results equal the first path's
 (tests pin it); the strings of a result (text, reasons) are read only for
 the k units returned.
@@ -46,7 +48,7 @@ from cchc.graph.extract.instrument_terms import _ID_RE, _key
 from cchc.graph.extract.reading import squash
 from cchc.search.ann import Ann, stored_vectors
 from cchc.search.bm25 import BM25Index
-from cchc.search.fusion import FusionWeights, combine, dense_weight, scale_by
+from cchc.search.fusion import FusionWeights, combine, scale_by
 from cchc.search.lexicon import expand, name_key
 from cchc.search.query import ParsedQuery, parse_query
 from cchc.search.structured import _KIND_SCORE, Link, Tracer, _related, structured_scores
@@ -61,7 +63,7 @@ from cchc.search.unitstore import (
 )
 
 if TYPE_CHECKING:
-    from cchc.search.searcher import Filters, Result, Searcher
+    from cchc.search.searcher import Filters, Result, SearchAnswer, Searcher
 
 log = logging.getLogger(__name__)
 
@@ -269,12 +271,35 @@ class Ranker:
             sets.append(st.union("field", [f for f in st.fields if f.endswith(filters.field)]))
         if filters.docs:
             sets.append(st.union("doc", filters.docs))
+        if filters.due_from or filters.due_to:
+            sets.append(self._due(filters.due_from, filters.due_to))
         if not sets:
             return None
         out = np.asarray(sets[0], dtype=np.int64)
         for other in sets[1:]:
             out = np.intersect1d(out, other, assume_unique=True)
         return out
+
+    def _due(self, lo: date | None, hi: date | None) -> np.ndarray:
+        """`Filters._due` over the deadline columns: the deadline's end in the window, a standing duty's span
+        meeting it; a unit without a dated end is never due."""
+        st = self.store
+        a = (lo or date.min).toordinal()
+        b = (hi or date.max).toordinal()
+        end, start, flags = np.asarray(st.dl_end), np.asarray(st.dl_start), np.asarray(st.flags)
+        dated = (flags & HAS_END) > 0
+        standing = dated & ((flags & STANDING) > 0) & ((flags & HAS_START) > 0)
+        plain = dated & (a <= end) & (end <= b)
+        spans = standing & (start <= b) & (a <= end)
+        return np.flatnonzero(np.where((flags & STANDING) > 0, np.where((flags & HAS_START) > 0, spans, plain),
+                                       plain)).astype(np.int64)
+
+    def listing(self, filters: Filters) -> np.ndarray:
+        """Units the filters accept, headings left out, in index order (document and line): a query-less list."""
+        idx = self.allowed(filters)
+        if idx is None:
+            idx = np.arange(self.store.n, dtype=np.int64)
+        return idx[np.asarray(self.store.heading)[idx] == 0]
 
     # ------------------------------------------------------------ dense
     def _dense_of(self, idx: np.ndarray, qv: np.ndarray) -> np.ndarray:
@@ -312,10 +337,16 @@ class Ranker:
         return ids[0][ok].astype(np.int64), sims[0][ok]
 
     # ------------------------------------------------------------ search
-    def search(self, s: Searcher, query: str, k: int, filters: Filters | None) -> list[Result]:
-        from cchc.search.searcher import Result
+    def answer(self, s: Searcher, typed: str, k: int, filters: Filters | None, offset: int = 0) -> SearchAnswer:
+        """`Searcher.answer` on candidates: the same scores, the same evidence cut-off (`relevance.grade`).
 
-        typed = query
+        `total` counts the candidates the evidence lets through: every unit
+        below `exact_below` units; above, the structured matches, BM25 top and
+        ANN top, which is what a reader pages through.
+        """
+        from cchc.search.relevance import NONE, STRONG, grade
+        from cchc.search.searcher import SearchAnswer
+
         query = s.read(typed)
         q = parse_query(query, s._named)
         ids = self.resolve(s, q)
@@ -330,50 +361,34 @@ class Ranker:
         b_all = self.bm25.scores(text_query)
         bmax = float(b_all.max()) if len(b_all) else 0.0
         b_lo, b_hi = (float(b_all.min()), bmax) if len(b_all) else (0.0, 0.0)
+        cover = s.coverage(q.residual or query)
         allowed = self.allowed(filters)
         use_dense = self.vectors is not None and self.encoder is not None and bool(text_query.strip())
-        d_all = d_all_c = dense_cut = qv = None
+        d_all = qv = None
         ann_ids, ann_sims = _EMPTY, np.zeros(0, np.float32)
         if use_dense and self.exact:
             assert self.vectors is not None and self.encoder is not None
             d_all = self.vectors.scores(self.encoder, text_query)
-            dense_cut = float(np.sort(d_all)[-min(len(d_all), 20)]) if len(d_all) else None
         elif use_dense:
             assert self.vectors is not None and self.encoder is not None
             self.vectors.check_encoder(self.encoder)
             qv = np.asarray(self.encoder.encode_queries([text_query]), dtype=np.float32)[0]
             ann_ids, ann_sims = self._ann(qv, max(self.top_dense, 20), None)
-            dense_cut = float(np.sort(ann_sims)[-min(len(ann_sims), 20)]) if len(ann_sims) else None
-        # ---- candidates
-        if self.exact:
-            cand = np.arange(self.store.n, dtype=np.int64) if allowed is None else allowed
+        cand = self._candidates(struct, b_all, allowed, qv, ann_ids)
+        # ---- only units the evidence could let through: typed matches, or enough of the query's words
+        st_c = self._structured_of(struct, cand)
+        cover_c = cover[cand] if cover is not None else None
+        if cover_c is not None or st_c is not None:
+            floor = s.floors.weak_coverage * (1 if use_dense else 2)
+            ok = (cover_c >= floor) if cover_c is not None else np.zeros(len(cand), bool)
+            if st_c is not None:
+                ok |= st_c > 0
+            cand, st_c = cand[ok], (st_c[ok] if st_c is not None else None)
+            cover_c = cover_c[ok] if cover_c is not None else None
         else:
-            parts = [struct.idx[struct.score > 0]] if struct is not None else []
-            parts.append(self._top_bm25(b_all, allowed))
-            if use_dense:
-                assert qv is not None
-                if allowed is None:
-                    parts.append(ann_ids)
-                elif len(allowed) <= EXACT_DENSE_BELOW:
-                    d = self._dense_of(allowed, qv)
-                    top = min(self.top_dense, len(allowed))
-                    parts.append(allowed[np.argpartition(-d, top - 1)[:top]] if top else _EMPTY)
-                else:
-                    parts.append(self._ann(qv, self.top_dense, allowed)[0])
-            cand = _merge(parts, self.store.n)
-            if allowed is not None:
-                cand = np.intersect1d(cand, allowed, assume_unique=True)
-            if len(cand) < k:  # too few matches: the first units in index order fill the page, as before
-                pool = allowed if allowed is not None else np.arange(min(self.store.n, k + len(cand)))
-                cand = _merge([cand, np.setdiff1d(pool, cand)[: k - len(cand)]])
+            cand = _EMPTY
+            st_c = cover_c = None
         # ---- scores on candidates
-        st_c = None
-        if struct is not None:
-            st_c = np.zeros(len(cand), dtype=np.float32)
-            pos = np.searchsorted(struct.idx, cand)
-            pos = np.minimum(pos, max(len(struct.idx) - 1, 0))
-            hit = struct.idx[pos] == cand if len(struct.idx) else np.zeros(len(cand), bool)
-            st_c[hit] = struct.score[pos[hit]]
         b_c = scale_by(b_all[cand], b_lo, b_hi)
         prior = None
         if s._title_index is not None:
@@ -381,38 +396,40 @@ class Ranker:
             if t.max() > 0:
                 prior = np.append(t / t.max(), 0.0).astype(np.float32)
         heading = s._heading[cand]
-        d_c = None
+        d_raw = d_c = None
+        median = None
         if d_all is not None:
+            d_raw = d_all[cand]
             d_lo, d_hi = (float(d_all.min()), float(d_all.max())) if len(d_all) else (0.0, 0.0)
-            d_c = scale_by(d_all[cand], d_lo, d_hi)
+            d_c = scale_by(d_raw, d_lo, d_hi)
+            median = float(np.median(d_all)) if len(d_all) else 0.0
         elif qv is not None:
-            # Drop candidates that cannot reach the k-th score even with the best dense score, then score the rest.
-            base = combine(st_c, b_c, np.zeros(len(cand), np.float32), w, mixed=mixed)
-            if prior is not None:
-                base = base + w.doc_title * prior[s._unit_doc[cand]]
-            base = base - 0.05 * heading
-            if len(cand) > k:
-                kth = float(np.partition(base, len(base) - k)[len(base) - k])
-                keep = base + dense_weight(w, struct is not None, mixed) + 1e-6 >= kth
-                cand, b_c, heading = cand[keep], b_c[keep], heading[keep]
-                st_c = st_c[keep] if st_c is not None else None
-            raw = self._dense_of(cand, qv)
+            d_raw = self._dense_of(cand, qv)
             if self._hnsw is not None and not self._hnsw.is_graph:  # every distinct score is there: the true min
                 sample = self._hnsw.scores(qv)
             else:
-                sample = self._dense_of(self._sample, qv) if len(self._sample) else raw
-            d_lo = float(min(sample.min(initial=np.inf), raw.min(initial=np.inf)))
-            d_hi = float(max(raw.max(initial=-np.inf), ann_sims.max(initial=-np.inf)))
-            d_c = np.clip(scale_by(raw.astype(np.float32), d_lo, d_hi), 0.0, 1.0).astype(np.float32)
-            d_all_c = raw
+                sample = self._dense_of(self._sample, qv) if len(self._sample) else d_raw
+            d_lo = float(min(sample.min(initial=np.inf), d_raw.min(initial=np.inf)))
+            d_hi = float(max(d_raw.max(initial=-np.inf), ann_sims.max(initial=-np.inf)))
+            d_c = np.clip(scale_by(d_raw.astype(np.float32), d_lo, d_hi), 0.0, 1.0).astype(np.float32)
+            spread = self._dense_of(self._sample, qv) if len(self._sample) else d_raw
+            median = float(np.median(spread)) if len(spread) else 0.0
         score = combine(st_c, b_c, d_c, w, mixed=mixed)
         if prior is not None:
             score = score + w.doc_title * prior[s._unit_doc[cand]]
         score = score - 0.05 * heading
-        order = np.argsort(-score, kind="stable")[:k]
-        # ---- results: strings read for these k units only
+        grades = grade(st_c, cover_c, d_raw, s.floors, typed_is_strong=not mixed, dense_median=median) \
+            if len(cand) else np.zeros(0, np.int8)
+        order = np.argsort(-score, kind="stable")
+        shown = order[grades[order] != NONE]
+        dense_cut = None
+        if d_all is not None and len(d_all):
+            dense_cut = float(np.sort(d_all)[-min(len(d_all), 20)])
+        elif len(ann_sims):
+            dense_cut = float(np.sort(ann_sims)[-min(len(ann_sims), 20)]) - 1e-6  # the ANN's float, numpy's
+        # ---- results: strings read for the page's units only
         out: list[Result] = []
-        for j in order.tolist():
+        for j in shown[offset:offset + k].tolist():
             i = int(cand[j])
             u = self.store[i]
             reasons: list[str] = []
@@ -422,17 +439,42 @@ class Ranker:
                 reasons = list(structured_scores(q, [u], {u.key: link} if link else {}, plan_start=mixed)[1][0])
             if b_all[i] > 0.2 * (bmax or 1.0):
                 reasons.append("bm25")
-            if dense_cut is not None:
-                if d_all is not None:
-                    is_dense = d_all[i] >= dense_cut
-                else:  # the cut is the ANN's score, this one numpy's: equal up to float rounding
-                    is_dense = d_all_c is not None and d_all_c[j] >= dense_cut - 1e-6
-                if is_dense:
-                    reasons.append("dense")
-            if query != typed:
-                reasons.append(f"read as: {query}")
-            out.append(Result(u.doc, u.line, u.end_line, u.section, u.no, float(score[j]), u.text, reasons,
-                              u.key, u.kind))
+            if dense_cut is not None and d_raw is not None and d_raw[j] >= dense_cut:
+                reasons.append("dense")
+            out.append(s._result(u, float(score[j]), reasons, bool(grades[j] != STRONG)))
+        return SearchAnswer(typed, query if query != typed else None, len(shown), offset, out)
+
+    def _candidates(self, struct: Structured | None, b_all: np.ndarray, allowed: np.ndarray | None,
+                    qv: np.ndarray | None, ann_ids: np.ndarray) -> np.ndarray:
+        """Unit numbers (ascending) worth scoring: every allowed unit below `exact_below`, else the structured
+        matches, the BM25 top and the ANN top, within the filters."""
+        if self.exact:
+            return np.arange(self.store.n, dtype=np.int64) if allowed is None else allowed
+        parts = [struct.idx[struct.score > 0]] if struct is not None else []
+        parts.append(self._top_bm25(b_all, allowed))
+        if qv is not None:
+            if allowed is None:
+                parts.append(ann_ids)
+            elif len(allowed) <= EXACT_DENSE_BELOW:
+                d = self._dense_of(allowed, qv)
+                top = min(self.top_dense, len(allowed))
+                parts.append(allowed[np.argpartition(-d, top - 1)[:top]] if top else _EMPTY)
+            else:
+                parts.append(self._ann(qv, self.top_dense, allowed)[0])
+        cand = _merge(parts, self.store.n)
+        return np.intersect1d(cand, allowed, assume_unique=True) if allowed is not None else cand
+
+    @staticmethod
+    def _structured_of(struct: Structured | None, cand: np.ndarray) -> np.ndarray | None:
+        """The structured scores of `cand` (zero where the query's constraints do not name the unit)."""
+        if struct is None:
+            return None
+        out = np.zeros(len(cand), dtype=np.float32)
+        if not len(struct.idx) or not len(cand):
+            return out
+        pos = np.minimum(np.searchsorted(struct.idx, cand), len(struct.idx) - 1)
+        hit = struct.idx[pos] == cand
+        out[hit] = struct.score[pos[hit]]
         return out
 
     def _top_bm25(self, b_all: np.ndarray, allowed: np.ndarray | None) -> np.ndarray:

@@ -9,7 +9,8 @@ as memory-mapped columns and inverted lists, and the HNSW over distinct vectors;
 search/ann.py), which `open_searcher` reads instead of the JSONL when present.  The whole directory
 is built beside the old one and swapped in by rename, so an interrupted build
 leaves the previous index usable; `update_search_index` changes a few
-documents the same way, encoding only their units.
+documents the same way, encoding only their units.  A data directory writes
+each index into a new generation (`out=`), so the live one is never renamed.
 """
 
 from __future__ import annotations
@@ -165,13 +166,15 @@ def build_search_index(
 
 def update_search_index(
     search_dir: Path, add: Sequence[Extraction], remove: Iterable[str], infos: dict[str, DocumentInfo],
-    encoder: Encoder | None, *, progress: bool = False,
+    encoder: Encoder | None, *, progress: bool = False, out: Path | None = None,
 ) -> Path:
     """Replace or add the documents of `add` and drop those of `remove`, encoding only the new units.
 
     The result equals a build from scratch over the new set of documents (units
     in corpus order: by file name, then line), but the other documents' units
     and vectors are read back from the index, so its cost grows with the change.
+    With `out`, the changed index is written there and `search_dir` is left as
+    it was (a data directory's new generation: the live index is never touched).
     """
     old = read_parts(search_dir)
     if encoder is not None and old.model_id not in (None, encoder.model_id):
@@ -192,7 +195,7 @@ def update_search_index(
     instruments.update({ex.doc: _doc_instruments(ex) for ex in add})
     parts = IndexParts([units[i] for i in order], vectors[order] if vectors is not None else None,
                        encoder.model_id if encoder else old.model_id, titles, instruments)
-    return _write(parts, search_dir)
+    return _write(parts, out or search_dir)
 
 
 def read_parts(search_dir: Path) -> IndexParts:

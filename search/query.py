@@ -28,7 +28,7 @@ _GENERIC = ("cai cach ", "cong tac ", "xay dung va phat trien ")
 # Words that ask about time or point at "the tasks" without naming a topic (folded): what a question that only
 # asks "what is due when" is made of. The rest of a query's words, outside its time, agency and instrument
 # spans, are its topic ("hạn chót hoàn thành [số hóa hồ sơ] năm 2023").
-_NOT_TOPIC = frozenset("""
+NOT_TOPIC = frozenset("""
     han chot thoi gian hoan thanh khi nao cham nhat truoc sau trong ngay thang quy nam den tu xong phai lam gi
     nhiem vu viec cac nhung co duoc cua va cho de la theo ve tai voi nao bao gio luc dau cuoi giai doan ky
     thuc hien can muc tieu chi tieu dat ke hoach ban hanh cong viec chu tri phoi hop tham gia dau moi chiu trach
@@ -142,7 +142,7 @@ def parse_query(text: str, known_named: Iterable[str] = ()) -> ParsedQuery:
     # A field is a structured constraint too: "chuyển đổi số: việc phải xong năm 2023" asks for the field's tasks.
     taken = spans + field_spans
     outside = "".join(c if not any(a <= i < b for a, b in taken) else " " for i, c in enumerate(folded))
-    q.topic = [w for w in re.findall(r"[a-z]+", outside) if w not in _NOT_TOPIC]
+    q.topic = [w for w in re.findall(r"[a-z]+", outside) if w not in NOT_TOPIC]
     # Residual words: the query minus instrument and agency spans (fields and time stay: they are topical).
     keep = [c if not any(a <= i < b for a, b in instrument_spans) else " "
             for i, c in enumerate(text)]

@@ -15,18 +15,23 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field as dc_field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from cchc.embeddings.encoder import Encoder
 from cchc.embeddings.index import VectorIndex
+from cchc.graph.extract.agencies import load_registry
+from cchc.graph.extract.deadlines import parse_time_expression
 from cchc.graph.extract.records import Deadline
 from cchc.graph.extract.references import InstrumentRef, normalise_id, parse_reference
+from cchc.graph.ids import task_ref
 from cchc.search.bm25 import BM25Index
 from cchc.search.fusion import FusionWeights, fuse
 from cchc.search.lexicon import expand, name_key
-from cchc.search.query import ParsedQuery, parse_query
+from cchc.search.query import NOT_TOPIC, ParsedQuery, parse_query
+from cchc.search.relevance import NONE, STRONG, RelevanceFloors, content_terms, coverage, grade
 from cchc.search.restore import Restorer, is_folded
 from cchc.search.structured import Link, Tracer, structured_scores
 from cchc.search.units import SearchUnit
@@ -46,21 +51,50 @@ class Result:
     why: list[str]
     key: str
     kind: str
+    id: str = ""  # the readable id (`cchc.graph.ids`), the same in CLI, API and web
+    weak: bool = False  # shown on weaker evidence than the floor of an answer (bench/relevance.md)
 
     def to_json(self) -> dict[str, Any]:
-        return {"doc": self.doc, "line": self.line, "end_line": self.end_line, "section": self.section,
-                "no": self.no, "score": round(float(self.score), 4), "text": self.text, "why": self.why,
-                "key": self.key, "kind": self.kind}
+        return {"id": self.id or task_ref(self.doc, self.section, self.no, self.line), "doc": self.doc,
+                "line": self.line, "end_line": self.end_line, "section": self.section, "no": self.no,
+                "score": round(float(self.score), 4), "text": self.text, "why": self.why, "key": self.key,
+                "kind": self.kind, "weak": self.weak}
+
+
+@dataclass
+class SearchAnswer:
+    """One page of answers: `total` counts every unit the evidence lets through, `results` the page."""
+
+    query: str
+    read_as: str | None
+    total: int
+    offset: int
+    results: list[Result]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"query": self.query, "read_as": self.read_as, "total": self.total, "offset": self.offset,
+                "results": [r.to_json() for r in self.results]}
 
 
 @dataclass
 class Filters:
-    """Hard filters from the caller (the web page's year, agency and field boxes)."""
+    """Hard filters from the caller (year, agency, field, deadline): they apply with or without a query.
+
+    `due_from`/`due_to` bound when a task is due: its deadline's end falls in
+    the window (a standing duty counts in every window its span meets); a task
+    with no dated deadline is never due in a window.
+    """
 
     year: int | None = None
     agency: str | None = None  # registry id, lead or cooperating
     field: str | None = None  # field concept IRI or its last segment
     docs: list[str] = dc_field(default_factory=list)
+    due_from: date | None = None
+    due_to: date | None = None
+
+    @property
+    def active(self) -> bool:
+        return bool(self.year or self.agency or self.field or self.docs or self.due_from or self.due_to)
 
     def accepts(self, u: SearchUnit) -> bool:
         if self.year is not None and u.year != self.year:
@@ -69,7 +103,49 @@ class Filters:
             return False
         if self.field and not (u.field or "").endswith(self.field):
             return False
+        if (self.due_from or self.due_to) and not self._due(u.deadline):
+            return False
         return not self.docs or u.doc in self.docs
+
+    def _due(self, dl: Deadline | None) -> bool:
+        if dl is None or dl.end is None:
+            return False
+        lo, hi = self.due_from or date.min, self.due_to or date.max
+        end = date.fromisoformat(dl.end)
+        if dl.recurrence == "continuous" and dl.start:
+            return date.fromisoformat(dl.start) <= hi and lo <= end
+        return lo <= end <= hi
+
+
+def due_window(deadline: str | None = None, year: int | None = None, before: date | None = None
+               ) -> tuple[date | None, date | None]:
+    """(from, to) of a deadline filter: a period as people write it ("quý II/2026", "tháng 3/2026", "2026"),
+    a year, a last day; given together they narrow each other.  ValueError names a period it cannot read."""
+    lo: date | None = None
+    hi: date | None = None
+    if deadline:
+        text = deadline.strip()
+        window = parse_time_expression(f"năm {text}" if text.isdigit() else text)
+        if window is None:
+            raise ValueError(f"deadline: cannot read {deadline!r} as a period (e.g. 'quý II/2026', "
+                             "'tháng 3/2026', '2026')")
+        lo, hi = window[0], window[1]
+    if year:
+        lo, hi = max(lo or date(year, 1, 1), date(year, 1, 1)), min(hi or date(year, 12, 31), date(year, 12, 31))
+    if before:
+        hi = min(hi or before, before)
+    return lo, hi
+
+
+def resolve_agency(text: str) -> str | None:
+    """A registry id for an agency as typed: its id, a name or an abbreviation ("Sở Nội vụ", "snv", "Sở TT&TT")."""
+    reg = load_registry()
+    if text in reg:
+        return text
+    if found := reg.lookup(text):
+        return found
+    hits = reg.find(text)
+    return hits[0][2].agency_id if len(hits) == 1 else None
 
 
 def _type_of(citation_id: str) -> str | None:
@@ -88,6 +164,7 @@ class Searcher:
         encoder: Encoder | None = None, tracer: Tracer | None = None, weights: FusionWeights | None = None,
         doc_titles: dict[str, str] | None = None, restorer: Restorer | None = None,
         instruments: dict[str, dict] | None = None, title_index: BM25Index | None = None,
+        floors: RelevanceFloors | None = None,
     ) -> None:
         # ---- issue 16: a UnitStore (columns by memory map) takes the candidate path of search/candidates.py
         from cchc.search.unitstore import UnitStore
@@ -100,6 +177,7 @@ class Searcher:
         self.encoder = encoder
         self.tracer = tracer
         self.weights = weights or FusionWeights()
+        self.floors = floors or RelevanceFloors()
         self.restorer = restorer
         if vectors is not None and encoder is not None:
             vectors.check_encoder(encoder)
@@ -166,10 +244,29 @@ class Searcher:
         """The query as the index reads it: diacritics restored from the corpus when it was typed without any."""
         return self.restorer.restore(query) if self.restorer is not None and is_folded(query) else query
 
-    def search(self, query: str, k: int = 10, filters: Filters | None = None) -> list[Result]:
-        if self._ranker is not None:  # issue 16: candidates from inverted lists (search/candidates.py)
-            return self._ranker.search(self, query, k, filters)
-        typed = query
+    def search(self, query: str, k: int = 10, filters: Filters | None = None, offset: int = 0) -> list[Result]:
+        """The page of results that answer `query` (see `answer`)."""
+        return self.answer(query, k, filters, offset).results
+
+    def answer(self, query: str, k: int = 10, filters: Filters | None = None, offset: int = 0) -> SearchAnswer:
+        """Results best first, only those the evidence says answer (`cchc.search.relevance`), paged.
+
+        An empty query with filters lists the units the filters accept, in
+        document and line order: "the tasks of Sở Nội vụ due in 2026".
+        """
+        typed = query.strip()
+        if not typed:
+            if filters is None or not filters.active:
+                return SearchAnswer(query, None, 0, offset, [])
+            if self._ranker is not None:  # the store's masks, not a pass over every unit
+                idx = self._ranker.listing(filters)
+                page = [self._result(self.units[int(i)], 0.0, [], False) for i in idx[offset:offset + k]]
+                return SearchAnswer(query, None, len(idx), offset, page)
+            hits = [u for u in self.units if filters.accepts(u) and not u.is_heading]
+            page = [self._result(u, 0.0, [], False) for u in hits[offset:offset + k]]
+            return SearchAnswer(query, None, len(hits), offset, page)
+        if self._ranker is not None:  # candidates from inverted lists (search/candidates.py)
+            return self._ranker.answer(self, typed, k, filters, offset)
         query = self.read(typed)
         q = parse_query(query, self._named)
         ids = self.resolve_instruments(q)
@@ -192,26 +289,36 @@ class Searcher:
                 score = score + self.weights.doc_title * prior[self._unit_doc]
         # A heading is a signpost, not an answer: rank it below its items.
         score = score - 0.05 * self._heading
+        grades = grade(struct, self.coverage(q.residual or query), dense, self.floors, typed_is_strong=not mixed)
         order = np.argsort(-score, kind="stable")
-        out: list[Result] = []
         bmax = float(bm25.max()) or 1.0
         dense_cut = float(np.sort(dense)[-min(len(dense), 20)]) if dense is not None and len(dense) else None
-        for i in order:
-            u = self.units[i]
-            if filters and not filters.accepts(u):
-                continue
+        shown = [int(i) for i in order if grades[i] != NONE and (filters is None or filters.accepts(self.units[i]))]
+        out: list[Result] = []
+        for i in shown[offset:offset + k]:
             reasons = list(why[i]) if why else []
             if bm25[i] > 0.2 * bmax:
                 reasons.append("bm25")
             if dense_cut is not None and dense[i] >= dense_cut:
                 reasons.append("dense")
-            if query != typed:
-                reasons.append(f"read as: {query}")
-            out.append(Result(u.doc, u.line, u.end_line, u.section, u.no, float(score[i]), u.text, reasons,
-                              u.key, u.kind))
-            if len(out) >= k:
-                break
-        return out
+            out.append(self._result(self.units[i], float(score[i]), reasons, bool(grades[i] != STRONG)))
+        return SearchAnswer(typed, query if query != typed else None, len(shown), offset, out)
+
+    def coverage(self, text: str) -> np.ndarray | None:
+        """Per unit, the IDF-weighted share of the query's content words it has (its abbreviations expanded:
+        a unit printing either form covers the word)."""
+        terms = content_terms(text, NOT_TOPIC)
+        plain = coverage(self.bm25, terms)
+        extra = expand(text)
+        if plain is None or extra == text:
+            return plain
+        wide = coverage(self.bm25, content_terms(extra, NOT_TOPIC))
+        return plain if wide is None else np.maximum(plain, wide)
+
+    @staticmethod
+    def _result(u: SearchUnit, score: float, why: list[str], weak: bool) -> Result:
+        return Result(u.doc, u.line, u.end_line, u.section, u.no, score, u.text, why, u.key, u.kind,
+                      id=u.uid or task_ref(u.doc, u.section, u.no, u.line), weak=weak)
 
     # ---------------------------------------------------------------- persistence
     @staticmethod
@@ -223,7 +330,8 @@ class Searcher:
                 row = u.to_json()
                 row.update({"index_text": u.index_text, "lead_ids": list(u.lead_ids), "coop_ids": list(u.coop_ids),
                             "mention_ids": list(u.mention_ids),
-                            "deadline": u.deadline.to_json() if u.deadline else None, "is_heading": u.is_heading})
+                            "deadline": u.deadline.to_json() if u.deadline else None, "is_heading": u.is_heading,
+                            "uid": u.uid})
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
         os.replace(tmp, path / "units.jsonl")
 
@@ -240,5 +348,5 @@ class Searcher:
                     coop_ids=tuple(r["coop_ids"]), mention_ids=tuple(r.get("mention_ids", ())),
                     deadline=Deadline(**r["deadline"]) if r["deadline"] else None,
                     timeline=r["timeline"], cites=tuple(r["cites"]), field=r["field"], year=r["year"],
-                    is_heading=r["is_heading"]))
+                    is_heading=r["is_heading"], uid=r.get("uid") or ""))
         return units

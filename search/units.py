@@ -22,6 +22,7 @@ from cchc.graph.extract.deadlines import parse_deadline
 from cchc.graph.extract.reading import fold
 from cchc.graph.extract.records import Deadline, Extraction, Task, Unit
 from cchc.graph.extract.roles import stated_roles
+from cchc.graph.ids import task_ref
 from cchc.ontology import field_concept
 
 # Label lines of a criterion block ("- Cơ quan chủ trì tham mưu: Sở KH&ĐT", "- Cơ quan thực hiện: Sở Tài chính; ...").
@@ -48,10 +49,12 @@ class SearchUnit:
     field: str | None = None  # CCHC field concept IRI
     year: int | None = None  # the plan's year
     is_heading: bool = False
+    uid: str = ""  # the readable id every answer shows (`cchc.graph.ids`): a narrative task's by its number
     extra: dict[str, Any] = dc_field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "id": self.uid or task_ref(self.doc, self.section, self.no, self.line),
             "key": self.key, "doc": self.doc, "line": self.line, "end_line": self.end_line,
             "section": self.section, "no": self.no, "kind": self.kind, "text": self.text,
             "heading_path": list(self.heading_path), "lead": list(self.lead_ids),
@@ -192,8 +195,12 @@ def build_units(extractions: Iterable[Extraction], infos: Mapping[str, DocumentI
             for t in tasks:
                 if t.span.line <= u.span.line <= t.span.end_line:
                     owner = t
-            out.append(_narrative_unit(ex, u, owner, year))
+            unit = _narrative_unit(ex, u, owner, year)
+            if owner is not None and owner.span.line == u.span.line:  # the task's own line: its number
+                unit.uid = task_ref(ex.doc, owner.section, owner.no, u.span.line)
+            out.append(unit)
     for u in out:
+        u.uid = u.uid or task_ref(u.doc, u.section, u.no, u.line)
         u.mention_ids = _named_agencies(u.text)
         if u.kind == "unit" and not u.lead_ids and not u.coop_ids:
             u.lead_ids, u.coop_ids = stated_roles(u.text, u.heading_path, u.is_heading)

@@ -11,24 +11,32 @@ Conventions (the agreed shapes, also stated in the OpenAPI description):
   `Settings.page_size` (50) and capped at `Settings.max_page_size` (500).
   Two answers keep the measurement contract instead: `/search` returns its
   top `k`, and `/carryover` every pair (unless `limit` is given).
+
+Kept as one module (~560 lines): the route table and its named handlers, the error mapping and
+the OpenAPI adjustments are read together (one place says what each path answers); the models
+are in api_models.py, SPARQL in sparql_api.py.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Annotated, Any, TypeVar
+from urllib.parse import quote
 
 from cchc.graph.corpus import load_manifest
 from cchc.graph.extract.agencies import load_registry
+from cchc.graph.ids import task_ref
 from cchc.graph.read.views import GraphViews, NotFound
 from cchc.ontology import CCHC, SKOS, load_ontology
 from cchc.search.carryover.compute import history
 from cchc.search.carryover.model import task_key
-from cchc.search.searcher import Filters
+from cchc.search.searcher import Filters, due_window, resolve_agency
 from cchc.service import api_models as m
 from cchc.service.application import Application
 from cchc.service.settings import Settings
@@ -36,7 +44,8 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
+from pydantic import BeforeValidator
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -49,10 +58,20 @@ _CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 406: 
           500: "internal", 503: "unavailable", 504: "timeout"}
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": m.ErrorBody, "description": "A bad parameter (named in `detail`)"},
-    503: {"model": m.ErrorBody, "description": "The request took longer than the service allows"},
+    503: {"model": m.ErrorBody, "description": "The request took longer than the service allows, or (/health) the "
+                                                "data directory failed its check"},
 }
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": m.ErrorBody, "description": "Unknown id"}}
 
+
+def _iso_date_only(value: Any) -> Any:
+    """Refuse what pydantic's lax date parsing would take: "0" is not 1970-01-01, nor 1700000000 a date."""
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("a date is written YYYY-MM-DD")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
 
 class ApiError(Exception):
     """An answer other than 200, with the status, the code and the message the client gets."""
@@ -161,12 +180,15 @@ class Views:
         self._lock = threading.Lock()
 
     def get(self) -> GraphViews:
-        if self._views is None:
+        """The views, made again when the live generation (whose sources hold the source lines) changed."""
+        views = self._views
+        if views is None or views.corpus_dir != self.application.live_corpus:
             with self._lock:
-                if self._views is None:
-                    corpus = self.application.live_corpus
+                corpus = self.application.live_corpus
+                if self._views is None or self._views.corpus_dir != corpus:
                     self._views = GraphViews(self.application.store, corpus, load_manifest(corpus))
-        return self._views
+                views = self._views
+        return views
 
 
 @dataclass
@@ -201,6 +223,11 @@ def api_context(request: Request) -> ApiContext:
 
 
 Ctx = Annotated[ApiContext, Depends(api_context)]
+# The periods `deadline` takes, enforced (a request outside them is a 400 the schema predicts): a year, a
+# quarter or a month of a year, with or without diacritics, "/" or "năm" before the year.
+DEADLINE_PATTERN = (r"^(?:(?:19|20)[0-9]{2}"
+                    r"|(?:[Qq][Uu][ÝYýy]) (?:I{1,3}|IV|[1-4])(?:/| năm | nam )(?:19|20)[0-9]{2}"
+                    r"|(?:[Tt][Hh][ÁAáa][Nn][Gg]) (?:0?[1-9]|1[0-2])(?:/| năm | nam )(?:19|20)[0-9]{2})$")
 Limit = Annotated[int | None, Query(ge=1, description="items per page (default and maximum: see the API description)")]
 Offset = Annotated[int, Query(ge=0, le=1_000_000, description="items to skip")]
 
@@ -209,35 +236,82 @@ Offset = Annotated[int, Query(ge=0, le=1_000_000, description="items to skip")]
 
 
 async def health(ctx: Ctx) -> Any:
-    """Liveness plus what is loaded: search units, documents and the graph's counts."""
+    """Liveness plus what is loaded, checked: the live generation's graph, search index, sources and carry-over
+    agree (documents, units, links) with each other and with what this process has open; else 503 and why."""
+    from cchc.service.generation import GenerationError
+
     def answer() -> dict[str, Any]:
-        app, store = ctx.application, ctx.application.store
-        return {"status": "ok", "units": len(app.searcher.units), "documents": len(store.documents()),
-                "counts": {k: int(v) for k, v in store.counts().items()}}
+        app = ctx.application
+        try:
+            summary = app.check()
+        except GenerationError as exc:
+            raise ApiError(503, "unhealthy", str(exc)) from None
+        store = app.store
+        return {"status": "ok", "units": summary.units, "documents": summary.documents,
+                "counts": {k: int(v) for k, v in store.counts().items()}, "generation": summary.generation,
+                "carryover_links": summary.carryover_links}
     return await ctx.run(answer)
 
 
 async def search(ctx: Ctx,
-                 q: Annotated[str, Query(min_length=1, max_length=500, description="the question, in Vietnamese")],
-                 k: Annotated[int, Query(ge=1, description="results to return (at most Settings.max_k)")] = 10,
+                 q: Annotated[str, Query(max_length=500, description="the question, in Vietnamese; may be empty "
+                                         "when a filter is given (then every task the filters accept)")] = "",
+                 k: Annotated[int, Query(ge=1, description="results per page (at most Settings.max_k)")] = 10,
+                 offset: Offset = 0,
                  year: Annotated[int | None, Query(ge=1900, le=2100, description="only the plans of this year")] = None,
-                 agency: Annotated[str | None, Query(max_length=100, description="only tasks this agency "
-                                                     "(registry id, see /agencies) leads or joins")] = None,
+                 agency: Annotated[str | None, Query(max_length=200, description="only tasks this agency "
+                                                     "leads or joins (registry id or name, see /agencies)")] = None,
                  field: Annotated[str | None, Query(max_length=100, description="only this CCHC field "
-                                                    "(id, see /fields)")] = None) -> Any:
-    """Hybrid search (contract §2): results with doc, line, section, no, score, text, why, plus `task`."""
+                                                    "(id, see /fields)")] = None,
+                 deadline: Annotated[str | None, Query(max_length=40, pattern=DEADLINE_PATTERN,
+                                                       description="only tasks due in this period, as people "
+                                                       "write it: 'quý II/2026', 'quý 2 năm 2026', 'tháng 3/2026', "
+                                                       "'2026'")] = None,
+                 deadline_year: Annotated[int | None, Query(ge=1900, le=2100,
+                                                            description="only tasks due in this year")] = None,
+                 deadline_before: Annotated[IsoDate | None, Query(description="only tasks due on or before this "
+                                                                  "date (YYYY-MM-DD)")] = None) -> Any:
+    """Hybrid search (contract §2), results with doc, line, section, no, score, text, why, plus `id`, `task`
+    and `weak`.  Only results the evidence says answer are returned (a typed match: citation, agency,
+    deadline, field; or text evidence above a calibrated floor); `weak` marks those shown on weaker text
+    evidence.  `total` counts them all; `offset` pages.  Filters apply with or without `q`; with neither
+    there is nothing to answer (no results, total 0)."""
     def answer() -> dict[str, Any]:
         v = ctx.views.get()
         if k > ctx.settings.max_k:
             raise ApiError(400, "bad_request", f"k: at most {ctx.settings.max_k}")
-        if agency is not None and agency not in ctx.agency_ids:
-            raise ApiError(400, "bad_request", f"agency: unknown agency id {agency!r} (see /agencies)")
-        if field is not None and field not in ctx.field_ids:
-            raise ApiError(400, "bad_request", f"field: unknown field {field!r}; one of {', '.join(ctx.field_ids)}")
-        filters = Filters(year=year, agency=agency, field=field) if (year or agency or field) else None
-        results = ctx.application.searcher.search(q, k=k, filters=filters)
-        return {"query": q, "results": [{**r.to_json(), "task": v.task_at(r.doc, r.line)} for r in results]}
+        filters = make_filters(ctx, year=year, agency=agency, field=field, deadline=deadline,
+                               deadline_year=deadline_year, deadline_before=deadline_before)
+        found = ctx.application.searcher.answer(q, k=k, filters=filters, offset=offset)
+        out = found.to_json()
+        out["results"] = [{**r, "task": v.task_at(r["doc"], r["line"])} for r in out["results"]]
+        return out
     return await ctx.run(answer)
+
+
+def _checked_agency_and_field(ctx: ApiContext, agency: str | None, field: str | None) -> str | None:
+    """The registry id of `agency` (an id or a loose name); a 400 naming the parameter for an unknown one."""
+    agency_id = None
+    if agency is not None:  # "" is no agency the schema lists: refused, not read as "any"
+        agency_id = agency if agency in ctx.agency_ids else resolve_agency(agency)
+        if agency_id is None:
+            raise ApiError(400, "bad_request", f"agency: unknown agency {agency!r} (see /agencies)")
+    if field is not None and field not in ctx.field_ids:
+        raise ApiError(400, "bad_request", f"field: unknown field {field!r}; one of {', '.join(ctx.field_ids)}")
+    return agency_id
+
+
+def make_filters(ctx: ApiContext, *, year: int | None = None, agency: str | None = None, field: str | None = None,
+                 deadline: str | None = None, deadline_year: int | None = None,
+                 deadline_before: date | None = None) -> Filters | None:
+    """The search filters from request parameters; a bad value is a 400 naming it."""
+    agency_id = _checked_agency_and_field(ctx, agency, field)
+    try:
+        window = due_window(deadline, deadline_year, deadline_before)
+    except ValueError as exc:
+        raise ApiError(400, "bad_request", str(exc)) from None
+    filters = Filters(year=year, agency=agency_id, field=field, due_from=window[0], due_to=window[1])
+    return filters if filters.active else None
 
 
 def _history_of(ctx: ApiContext, v: GraphViews, task_id: str) -> list[dict[str, Any]]:
@@ -249,28 +323,73 @@ def _history_of(ctx: ApiContext, v: GraphViews, task_id: str) -> list[dict[str, 
     return [{**step, "id": v.task_at(step["task"]["doc"], step["task"]["line"])} for step in history(result, key)]
 
 
-async def task_history(ctx: Ctx, task_id: str) -> Any:
-    """The task across plans, earliest first: each step with the score and reasons of its link."""
-    def answer() -> dict[str, Any]:
+def _redirect(request: Request, path: str) -> RedirectResponse:
+    """308 to the canonical URL of what the request named loosely (a path on this server, query kept)."""
+    query = request.url.query
+    return RedirectResponse(quote(path, safe="/:") + (f"?{query}" if query else ""), status_code=308)
+
+
+async def task_history(ctx: Ctx, request: Request, task_id: str) -> Any:
+    """The task across plans, earliest first: each step with the score and reasons of its link.  An older
+    form of the id (`file.txt:III.9`, `stem/III-9`, `stem/L113`, the IRI) redirects (308) to the readable one."""
+    def answer() -> Any:
         v = ctx.views.get()
+        canonical = v.canonical_task_id(task_id)
+        if canonical != task_id:
+            return _redirect(request, f"/tasks/{canonical}/history")
         return {"task": v.task_summary(task_id)["task"], "history": _history_of(ctx, v, task_id)}
     return await ctx.run(answer)
 
 
-async def task(ctx: Ctx, task_id: str) -> Any:
-    """A task: fields, deadline, agencies, citations, the source lines it came from, and its history."""
-    def answer() -> dict[str, Any]:
+async def task(ctx: Ctx, request: Request, task_id: str) -> Any:
+    """A task: fields, deadline, agencies, citations, the source lines it came from, and its history.
+    The id is the readable one search results carry (`langson-2026-cchc-phuluc/III.9`); an older form
+    (`file.txt:III.9`, `stem/III-9`, `stem/L113`, the IRI) redirects (308) to it."""
+    def answer() -> Any:
         v = ctx.views.get()
+        canonical = v.canonical_task_id(task_id)
+        if canonical != task_id:
+            return _redirect(request, f"/tasks/{canonical}")
         return {**v.task(task_id), "history": _history_of(ctx, v, task_id)}
     return await ctx.run(answer)
 
 
-async def instrument(ctx: Ctx, instrument_id: str, limit: Limit = None, offset: Offset = 0) -> Any:
-    """An instrument by its id (`118-2025-nd-cp`, or as printed: `118/2025/NĐ-CP`): metadata, conflicting
-    statements, mentions, and the tasks that trace back to it (`cites`, `via-plan`, `via-instrument`)
-    with the path that shows why.  `limit`/`offset` page both lists."""
+async def instrument(ctx: Ctx, request: Request, instrument_id: str, limit: Limit = None, offset: Offset = 0) -> Any:
+    """An instrument by its id (`118-2025-nd-cp`): metadata, conflicting statements, mentions, and the tasks
+    that trace back to it (`cites`, `via-plan`, `via-instrument`) with the path that shows why.  Named as
+    printed (`118/2025/NĐ-CP`) or loosely (`NĐ 118`, `nghi dinh 118/2025`) it redirects (308) to that id.
+    `limit`/`offset` page both lists."""
     n = ctx.check_page(limit)
-    return await ctx.run(lambda: ctx.views.get().instrument(instrument_id, n, offset))
+
+    def answer() -> Any:
+        v = ctx.views.get()
+        canonical = v.canonical_instrument_id(instrument_id)
+        if canonical != instrument_id:
+            return _redirect(request, f"/instruments/{canonical}")
+        return v.instrument(instrument_id, n, offset)
+    return await ctx.run(answer)
+
+
+async def tasks(ctx: Ctx, limit: Limit = None, offset: Offset = 0,
+                document: Annotated[str | None, Query(max_length=200, description="only this document's tasks "
+                                                      "(id or file name)")] = None,
+                agency: Annotated[str | None, Query(max_length=200, description="only tasks this agency leads "
+                                                    "or joins (id or name)")] = None) -> Any:
+    """Every task with its readable id, document, section, number and content, in document order (paged)."""
+    n = ctx.check_page(limit)
+
+    def answer() -> Any:
+        v = ctx.views.get()
+        agency_id = _checked_agency_and_field(ctx, agency, None)
+        return v.task_list(n, offset, document, agency_id)  # an unknown document: 404, as /documents/{id}
+    return await ctx.run(answer)
+
+
+async def instruments(ctx: Ctx, limit: Limit = None, offset: Offset = 0) -> Any:
+    """Every instrument in the graph with the number of tasks tracing back to it (`tasks`, of which `direct`
+    cite it) and of its mentions, most traced first (paged)."""
+    n = ctx.check_page(limit)
+    return await ctx.run(lambda: ctx.views.get().instrument_list(n, offset))
 
 
 async def agencies(ctx: Ctx, limit: Limit = None, offset: Offset = 0) -> Any:
@@ -279,11 +398,38 @@ async def agencies(ctx: Ctx, limit: Limit = None, offset: Offset = 0) -> Any:
     return await ctx.run(lambda: ctx.views.get().agencies(n, offset))
 
 
-async def agency(ctx: Ctx, agency_id: str, limit: Limit = None, offset: Offset = 0) -> Any:
+async def agency(ctx: Ctx, request: Request, agency_id: str, limit: Limit = None, offset: Offset = 0) -> Any:
     """An agency: aliases, 2025 lineage, the tasks it led or joined by year, and its predecessors' tasks
-    (`inherited`).  `limit`/`offset` page each year's list; `totals` gives the full counts."""
+    (`inherited`).  `limit`/`offset` page each year's list; `totals` gives the full counts.  Named by
+    name or abbreviation ("Sở Nội vụ", "Sở TT&TT") it redirects (308) to its registry id."""
     n = ctx.check_page(limit)
-    return await ctx.run(lambda: ctx.views.get().agency(agency_id, n, offset))
+
+    def answer() -> Any:
+        v = ctx.views.get()
+        canonical = agency_id if agency_id in ctx.agency_ids else v.canonical_agency_id(agency_id)
+        if canonical != agency_id:
+            return _redirect(request, f"/agencies/{canonical}")
+        return _with_destinations(ctx, v.agency(agency_id, n, offset))
+    return await ctx.run(answer)
+
+
+def _with_destinations(ctx: ApiContext, body: dict[str, Any]) -> dict[str, Any]:
+    """Each task of an agency page with `went_to`: the later tasks it carries over into (an abolished
+    agency's 2023 tasks and the successor's 2026 rows that continue them)."""
+    result = ctx.application.carryover
+    out_of: dict[str, list[dict[str, Any]]] = {}
+    for p in result.pairs:
+        later = p.later
+        out_of.setdefault(p.earlier.key, []).append({
+            "id": task_ref(later.doc, later.section, later.no, later.line), "doc": later.doc,
+            "section": later.section, "no": later.no, "line": later.line, "lead": list(later.lead),
+            "score": round(p.score, 4)})
+    for part in ("tasks", "inherited"):
+        for years in (body.get(part) or {}).values():
+            for items in years.values():
+                for t in items:
+                    t["went_to"] = out_of.get(task_key(t["doc"], t["section"], t["no"], t["line"]), [])
+    return body
 
 
 async def fields(ctx: Ctx, limit: Limit = None, offset: Offset = 0) -> Any:
@@ -305,8 +451,9 @@ async def document(ctx: Ctx, document_id: str, limit: Limit = None, offset: Offs
 
 
 def _carryover_answer(ctx: ApiContext, from_: str | None, to: str | None, limit: int | None,
-                      offset: int) -> dict[str, Any]:
-    data = ctx.application.carryover.contract_json()
+                      offset: int, agency: str | None = None, field: str | None = None) -> dict[str, Any]:
+    result = ctx.application.carryover
+    data = result.contract_json()
     want = {k: v if v.endswith(".txt") else f"{v}.txt" for k, v in (("from", from_), ("to", to)) if v}
     if want:
         plans = [p for p in data["plans"] if all(p[k] == v for k, v in want.items())]
@@ -317,22 +464,68 @@ def _carryover_answer(ctx: ApiContext, from_: str | None, to: str | None, limit:
                                              f"plan pairs: {known}")
         keys = {(p["from"], p["to"]) for p in plans}
         data = {"plans": plans, "pairs": [x for x in data["pairs"] if (x["from"]["doc"], x["to"]["doc"]) in keys]}
+    agency_id = _checked_agency_and_field(ctx, agency, field)
+    by_line = {(u.doc, u.line): (u.field or "").rsplit("/", 1)[-1] or None for u in ctx.application.searcher.units}
+    fields = {k: by_line.get((t.doc, t.line)) for k, t in result.tasks.items()}
+    family = _agency_family(agency_id) if agency_id else set()
+
+    def task(key: str) -> dict[str, Any]:
+        t = result.tasks[key]
+        return {**t.ref_json(), "id": task_ref(t.doc, t.section, t.no, t.line), "content": t.content,
+                "lead": list(t.lead), "lead_ids": [i for i in t.lead_ids if i], "field": fields.get(key)}
+
+    def keep(key: str) -> bool:
+        t = result.tasks.get(key)
+        if t is None:
+            return False
+        if family and not family.intersection(i for i in t.lead_ids if i):
+            return False
+        return not field or fields.get(key) == field
+
+    def rich(ref: dict[str, Any]) -> dict[str, Any]:
+        key = task_key(ref["doc"], ref.get("section"), ref.get("no"), ref.get("line"))
+        return task(key) if key in result.tasks else ref
+
+    by_plan = {(p.pair.earlier, p.pair.later): p for p in result.plans}
+    pairs = [{**x, "from": rich(x["from"]), "to": rich(x["to"])} for x in data["pairs"]]
+    if family or field:
+        pairs = [x for x in pairs if any(keep(task_key(x[s]["doc"], x[s].get("section"), x[s].get("no"),
+                                                         x[s].get("line"))) for s in ("from", "to"))]
+    plans = []
+    for p in data["plans"]:
+        plan = by_plan[(p["from"], p["to"])]
+        lists = {name: [task(k) for k in getattr(plan, name) if keep(k)] for name in ("continued", "dropped", "new")}
+        plans.append({**p, **lists, "shown": {name: len(v) for name, v in lists.items()}})
+    data = {"pairs": pairs, "plans": plans, "total": len(pairs), "offset": offset}
     if limit is not None or offset:
         data["pairs"] = data["pairs"][offset:offset + (limit or len(data["pairs"]))]
     return jsonable_encoder(data)
+
+
+def _agency_family(agency_id: str) -> set[str]:
+    """The agency and its lineage (predecessors and successors): a planner following Sở KH&CN wants Sở TT&TT's
+    earlier tasks too."""
+    reg = load_registry()
+    return {agency_id, *reg.predecessors(agency_id), *reg.successors(agency_id)}
 
 
 async def carryover(ctx: Ctx,
                     from_: Annotated[str | None, Query(alias="from", max_length=200,
                                                        description="earlier plan (file name, .txt optional)")] = None,
                     to: Annotated[str | None, Query(max_length=200, description="later plan")] = None,
+                    agency: Annotated[str | None, Query(max_length=200, description="only tasks this agency or "
+                                                        "its lineage leads (id or name)")] = None,
+                    field: Annotated[str | None, Query(max_length=100, description="only tasks of this CCHC "
+                                                       "field (id, see /fields)")] = None,
                     limit: Annotated[int | None, Query(ge=1, description="pairs per page (default: all, as the "
                                                        "contract says)")] = None,
                     offset: Offset = 0) -> Any:
-    """Tasks of an earlier plan carried over into a later one (contract §3), optionally one plan pair."""
+    """Tasks of an earlier plan carried over into a later one (contract §3), optionally one plan pair.
+    Each pair's tasks carry their text, lead and field; each plan lists its `continued`, `dropped` and
+    `new` tasks with their text.  `agency` and `field` narrow every list."""
     if limit is not None:
         ctx.check_page(limit)
-    return await ctx.run(_carryover_answer, ctx, from_, to, limit, offset)
+    return await ctx.run(_carryover_answer, ctx, from_, to, limit, offset, agency, field)
 
 
 @dataclass(frozen=True)
@@ -347,8 +540,10 @@ class Route:
 ROUTES: tuple[Route, ...] = (
     Route("/health", health, m.Health, "service"),
     Route("/search", search, m.SearchResponse, "search"),
+    Route("/tasks", tasks, m.Page[m.TaskListRow], "tasks", not_found=True),
     Route("/tasks/{task_id:path}/history", task_history, m.TaskHistory, "tasks", not_found=True),
     Route("/tasks/{task_id:path}", task, m.TaskDetail, "tasks", not_found=True),
+    Route("/instruments", instruments, m.Page[m.InstrumentRow], "instruments"),
     Route("/instruments/{instrument_id:path}", instrument, m.InstrumentDetail, "instruments", not_found=True),
     Route("/agencies", agencies, m.Page[m.AgencyRow], "agencies"),
     Route("/agencies/{agency_id}", agency, m.AgencyDetail, "agencies", not_found=True),

@@ -4,6 +4,9 @@ The shapes are the ones agreed with the web page (see the module docstring of
 `api.py`); fields beyond them are extras readers may ignore.  Models are
 lenient on input (they only describe what `cchc.graph.views` returns) and
 strict on names, so a renamed field fails the schema tests, not the page.
+
+Kept as one module (~430 lines): it is the API's catalogue of shapes, one small model per
+answer, read together with the OpenAPI document; there is no logic to split.
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ class Health(_Model):
     units: int
     documents: int
     counts: dict[str, int]
+    generation: str  # the live data generation, whose products were checked to agree
+    carryover_links: int
 
 
 # ---------------------------------------------------------------- search
@@ -59,7 +64,37 @@ SearchResult = create_model(
 
 class SearchResponse(_Model):
     query: str
+    read_as: str | None = Field(None, description="the query as searched, when its diacritics were restored")
+    total: int = Field(description="results the evidence lets through (all pages)")
+    offset: int
     results: list[SearchResult]
+
+
+class _TaskRow(_Model):
+    """Where a task is and what it says: the fields every list of tasks shares."""
+
+    task: str
+    doc: str
+    line: int
+    section: str | None
+    no: str | None
+    content: str
+
+
+class TaskListRow(_TaskRow):
+    id: str = Field(description="the readable id (for /tasks/{id})")
+    year: int | None = None
+
+
+class InstrumentRow(_Model):
+    id: str = Field(description="the URL id (for /instruments/{id})")
+    identifier: str | None
+    label: str | None
+    type: str | None
+    title: str | None = None
+    tasks: int = Field(description="tasks tracing back to it (cited, via a plan, via another instrument)")
+    direct: int = Field(description="of those, tasks citing it themselves")
+    mentions: int
 
 
 # ---------------------------------------------------------------- shared pieces
@@ -79,6 +114,7 @@ class Evidence(_Model):
 class SourceLine(_Model):
     line: int
     text: str
+    page: int | None = Field(None, description="page of the Word or PDF original this line is on")
 
 
 class Provenance(_Model):
@@ -86,17 +122,13 @@ class Provenance(_Model):
     line: int
     end_line: int
     lines: list[SourceLine] = Field(description="the source file's lines line..end_line (NFC)")
+    pages: list[int] | None = Field(None, description="pages of the Word or PDF original the lines are on")
 
 
-class TaskSummary(_Model):
-    task: str
-    doc: str
-    line: int
-    section: str | None
-    no: str | None
-    content: str
+class TaskSummary(_TaskRow):
     agency: str | None = Field(None, description="for inherited tasks: the predecessor that held them")
     relation: str | None = Field(None, description="for inherited tasks: how the duties passed (merge, split, ...)")
+    went_to: list[dict[str, Any]] = Field([], description="on agency pages: the later tasks it carries over into")
 
 
 # ---------------------------------------------------------------- tasks
@@ -122,6 +154,15 @@ class FieldRef(_Model):
     label: str | None
 
 
+class ArticleRef(_Model):
+    """An article (Điều) of an instrument whose text is in the store, as a citation names it."""
+
+    doc: str
+    line: int
+    end_line: int
+    text: str
+
+
 class CitationRef(_Model):
     instrument: str = Field(description="instrument id, for /instruments/{id}")
     id: str | None = Field(description="the instrument's id as printed (118/2025/NĐ-CP)")
@@ -129,6 +170,9 @@ class CitationRef(_Model):
     line: int
     end_line: int
     surface: str
+    locator: str | None = Field(None, description='the part cited, as printed before the number ("khoản 1 Điều 5")')
+    articles: list[ArticleRef] = Field(default_factory=list,
+                                       description="the cited articles' units, when the instrument's text is here")
 
 
 class HistoryLink(_Model):
@@ -350,6 +394,11 @@ class CarryOverTask(_Model):
     no: str | None
     line: int | None = None
     end_line: int | None = None
+    id: str | None = Field(None, description="the task's readable id (for /tasks/{id})")
+    content: str | None = None
+    lead: list[str] = []
+    lead_ids: list[str] = []
+    field: str | None = Field(None, description="CCHC field id (see /fields)")
 
 
 class CarryOverLink(_Model):
@@ -367,8 +416,14 @@ class CarryOverPlan(_Model):
     relation: str | None = None
     key: str | None = None
     counts: dict[str, int] = {}
+    continued: list[CarryOverTask] = Field([], description="earlier tasks that continue in the later plan")
+    dropped: list[CarryOverTask] = Field([], description="earlier tasks the later plan does not continue")
+    new: list[CarryOverTask] = Field([], description="later tasks that continue none of the earlier plan")
+    shown: dict[str, int] = Field({}, description="how many of each list the filters kept")
 
 
 class CarryOverResponse(_Model):
     pairs: list[CarryOverLink]
     plans: list[CarryOverPlan]
+    total: int = Field(0, description="pairs after the filters (all pages)")
+    offset: int = 0

@@ -36,6 +36,7 @@ def create_app(settings: Settings | None = None, application: Application | None
         if settings.serve_threads > 0 and set_threads is not None:
             set_threads(settings.serve_threads)
         app_obj.ensure_built()  # a fresh data directory is built from the corpus before the first request
+        app_obj.clean()  # what a killed `cchc add` / `remove` / `build` left, unless one is at work now
         app_obj.searcher  # noqa: B018  (indexes and model)
         app_obj.carryover  # noqa: B018  (the links, from their cache; recomputed here if the corpus changed)
         views.get().index  # noqa: B018  (store and the graph projection)

@@ -3,32 +3,40 @@
 CLI commands and HTTP routes are thin layers over this: it owns the settings,
 the encoder, the searcher (and, through it, the indexes) and knows how to
 build what is missing from the corpus.  Nothing here knows HTTP.
+
+Kept as one module (~540 lines): the application object is the one writer of the data
+directory; build, add and remove each stage one generation and must agree on its products
+(graph, index, sources, carry-over) and on the check before it is published.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import logging
-import os
-import shutil
+import pickle
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from cchc.graph.corpus import MANIFEST, DocumentInfo, corpus_files, load_manifest
-from cchc.graph.extract.reading import DEFAULT_MAX_SOURCE_BYTES
+from cchc.graph.extract.reading import DEFAULT_MAX_SOURCE_BYTES, check_source
 from cchc.graph.extract.records import Extraction
 from cchc.service.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
-def extract_corpus(corpus_dir: Path, *, progress: bool = False,
+def extract_corpus(corpus_dir: Path, *, progress: bool = False, cache_dir: Path | None = None,
                    max_bytes: int = DEFAULT_MAX_SOURCE_BYTES) -> list[Extraction]:
-    """Extract every document of a corpus directory (with a progress bar on stderr)."""
-    from cchc.graph.extract.documents import extract_file
+    """Extract every document of a corpus directory (with a progress bar on stderr).
 
+    With `cache_dir`, extractions are kept there by content (see `extract_cached`):
+    the carry-over of an add needs every document's extraction, and an
+    appendix takes 1-2 s to extract, so without it an add would cost as much
+    as extracting the whole corpus."""
     manifest = load_manifest(corpus_dir)
     files = corpus_files(corpus_dir)
     if not files:
@@ -37,61 +45,123 @@ def extract_corpus(corpus_dir: Path, *, progress: bool = False,
         from tqdm import tqdm
 
         files = tqdm(files, desc="extracting", unit="doc")
-    return [extract_file(p, manifest.get(p.name), max_bytes) for p in files]
+    return [extract_cached(p, manifest.get(p.name), cache_dir, max_bytes) for p in files]
 
 
-def _copy_sources(corpus: Path, files: list[Path], target: Path) -> None:
-    """Replace `target` with copies of `files` and the corpus manifest (built beside it, swapped by rename)."""
-    tmp = target.with_name(target.name + ".building")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    for f in [*files, corpus / MANIFEST]:
-        if f.is_file():
-            shutil.copy2(f, tmp / f.name)
-    old = target.with_name(target.name + ".old")
-    shutil.rmtree(old, ignore_errors=True)
-    if target.exists():
-        os.replace(target, old)
-    os.replace(tmp, target)
-    shutil.rmtree(old, ignore_errors=True)
+@functools.cache
+def _extractor_digest() -> str:
+    """A hash of the extraction code and its data: a cached extraction from other code is never served."""
+    from cchc.graph import extract
+
+    graph = Path(extract.__file__).parent.parent
+    h = hashlib.blake2b(digest_size=16)
+    for p in sorted([*(graph / "extract").rglob("*.py"), *(graph / "data").rglob("*"), graph / "corpus.py"]):
+        if p.is_file():
+            h.update(str(p.relative_to(graph)).encode() + b"\0" + p.read_bytes())
+    return h.hexdigest()
 
 
-def _put_source(path: Path, target: Path) -> None:
-    """Copy one document into the live corpus: a temporary name first, then rename."""
-    target.mkdir(parents=True, exist_ok=True)
-    tmp = target / f".{path.name}.{os.getpid()}.tmp"
-    shutil.copy2(path, tmp)
-    os.replace(tmp, target / path.name)
+def extract_cached(path: Path, info: DocumentInfo | None, cache_dir: Path | None,
+                   max_bytes: int = DEFAULT_MAX_SOURCE_BYTES) -> Extraction:
+    """`extract_file`, answered from `<cache_dir>/extractions/` when the same bytes, name, manifest entry and
+    extraction code were seen before (pickles the data directory itself wrote; written by temp file + rename)."""
+    from cchc.graph.extract.documents import extract_file
+
+    check_source(path, max_bytes)  # a device, pipe or oversized file is refused before its bytes are hashed
+    if cache_dir is None:
+        return extract_file(path, info, max_bytes)
+    h = hashlib.blake2b(path.read_bytes(), digest_size=20)
+    h.update(f"\0{path.name}\0{info!r}\0{_extractor_digest()}".encode())
+    cached = cache_dir / "extractions" / f"{h.hexdigest()}.pickle"
+    try:
+        return pickle.loads(cached.read_bytes())
+    except FileNotFoundError:
+        pass
+    except Exception as exc:  # a damaged entry is recomputed and rewritten
+        log.warning("%s: unreadable cached extraction (%s); extracting again", cached, exc)
+    ex = extract_file(path, info, max_bytes)
+    from cchc.graph.rdf.generations import atomic_write
+
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(cached, pickle.dumps(ex, protocol=pickle.HIGHEST_PROTOCOL))
+    return ex
+
+
+def _same_document(path: Path, infos: dict[str, DocumentInfo]) -> DocumentInfo | None:
+    """The manifest entry of the same document in another format (plan.docx for plan.txt): a Word or PDF
+    version of a corpus plan is the same plan, of the same year, for carry-over and filters."""
+    stem = Path(path.name).stem
+    for name, info in infos.items():
+        if Path(name).stem == stem:
+            return replace(info, file=path.name)
+    return None
+
+
+def _manifest_toml(infos: dict[str, DocumentInfo]) -> bytes:
+    """A corpus manifest (`manifest.toml`) holding `infos`: what an added document's own manifest said about it
+    is kept with the sources, so a later carry-over or rebuild reads the same year and type."""
+    out = ["# The documents of this data generation (written by cchc add / remove).\n"]
+    for info in infos.values():
+        out.append("[[document]]")
+        for key, value in ((f.name, getattr(info, f.name)) for f in fields(info)):
+            if value is None:
+                continue
+            if isinstance(value, tuple):
+                value = list(value)
+            out.append(f"{key} = {json.dumps(value, ensure_ascii=False)}")
+        out.append("")
+    return "\n".join(out).encode("utf-8")
 
 
 @dataclass
 class Application:
-    """Settings plus the lazily opened store, encoder, searcher and carry-over result."""
+    """Settings plus the lazily opened store, encoder, searcher and carry-over result.
+
+    The data directory's layout is `cchc.service.generation`'s: one generation
+    (graph, search index, sources, carry-over) per state, named by `CURRENT`.
+    Writers (`build`, `add_files`, `remove_documents`) fill a new generation
+    and publish it only when checked; readers follow `CURRENT` (`refresh`).
+    """
 
     settings: Settings
     _cache: dict[str, Any] = field(default_factory=dict)
     _traced: dict[str, list] = field(default_factory=dict)  # instrument -> search links, for one store version
     _traced_version: int = -1
-    _stamp: tuple | None = None  # what refresh() last saw of the search index and carry-over files
+    _opened: str | None = None  # the generation refresh() last saw published
+    _checked: dict[str, Any] = field(default_factory=dict)  # generation name -> its Summary (or GenerationError)
     linked_pairs: int = 0  # plan pairs whose carry-over links the last add or remove stored
 
+    # ---------------------------------------------------------------- where things are
     @property
-    def search_dir(self) -> Path:
-        return self.settings.data_dir / "search"
+    def generation(self) -> Path | None:
+        """The live data generation's directory (None before the first build): one read of `<data>/CURRENT`."""
+        from cchc.graph.rdf.generations import current
+
+        name = current(self.settings.data_dir)
+        return self.settings.data_dir / name if name else None
 
     @property
     def store_dir(self) -> Path:
-        return self.settings.data_dir / "store"
+        """The graph store's root: the data directory itself, whose generations also hold the other products."""
+        return self.settings.data_dir
+
+    @property
+    def search_dir(self) -> Path:
+        from cchc.service.generation import SEARCH
+
+        return (self.generation or self.settings.data_dir) / SEARCH
 
     @property
     def sources_dir(self) -> Path:
-        """The documents the data directory was built from plus those added since: the live corpus.
+        """The documents the live generation was built from plus those added since: the live corpus.
 
         `cchc build` copies the corpus here; `cchc add` / `cchc remove` change it
         with the store and the index, so source lines, carry-over and rebuilds all
         read the same documents the graph holds.
         """
-        return self.settings.data_dir / "sources"
+        from cchc.service.generation import SOURCES
+
+        return (self.generation or self.settings.data_dir) / SOURCES
 
     @property
     def live_corpus(self) -> Path:
@@ -112,72 +182,149 @@ class Application:
         """The encoder with passage vectors cached per model and text under `<data>/cache` (what builds use)."""
         from cchc.embeddings.passage_cache import CachedPassages
 
-        return CachedPassages(self.encoder, self.settings.data_dir / "cache")
+        return CachedPassages(self.encoder, self.cache_dir)
+
+    @property
+    def cache_dir(self) -> Path:
+        """Content-addressed caches every generation shares (passage vectors, extractions): never published."""
+        return self.settings.data_dir / "cache"
 
     # ---------------------------------------------------------------- building
-    def build(self, *, progress: bool = False, graph_only: bool = False) -> dict[str, Any]:
+    def build(self, *, progress: bool = False, graph_only: bool = False,
+              corpus: Path | None = None) -> dict[str, Any]:
         """Everything the service answers from: graph store, search index, carry-over links (in the store too).
 
-        The corpus is extracted once; each product is written atomically, so an
-        interrupted build leaves the previous one usable.
+        The corpus is extracted once; every product goes into one new generation,
+        published only when checked, so an interrupted build leaves the previous
+        state serving.  `corpus` defaults to the settings' corpus directory.
         """
         from cchc.graph.rdf.store import Store, file_sha256
+        from cchc.search.index import build_search_index
+        from cchc.service.generation import SEARCH, SOURCES, clean, link_sources
 
         t0 = time.perf_counter()
-        corpus = self.settings.corpus_dir
+        corpus = corpus or self.settings.corpus_dir
         manifest = load_manifest(corpus)
-        exs = extract_corpus(corpus, progress=progress, max_bytes=self.settings.max_source_bytes)
+        exs = extract_corpus(corpus, progress=progress, cache_dir=self.cache_dir,
+                             max_bytes=self.settings.max_source_bytes)
         t1 = time.perf_counter()
         store = Store.open(self.store_dir, base=self.settings.base_iri, create=True)
-        counts: dict[str, Any] = dict(store.build(
-            [(ex, manifest.get(ex.doc), file_sha256(corpus / ex.doc)) for ex in exs]))
-        t2 = time.perf_counter()
-        if graph_only:  # no encoder: the graph and its SPARQL answers only
-            self.__dict__.pop("store", None)
-            counts.update(continues=0, extract_s=t1 - t0, graph_s=t2 - t1, search_s=0.0, carryover_s=0.0,
-                          total_s=t2 - t0)
-            return counts
-        self.build_search(exs, progress=progress)
-        _copy_sources(corpus, [corpus / ex.doc for ex in exs], self.sources_dir)
-        t3 = time.perf_counter()
-        result = self.load_carryover(exs, progress=progress)
-        self.put_carryover(store, result)
-        t4 = time.perf_counter()
+        times: dict[str, float] = {}
+        with store.stage(fresh=True) as staged:
+            staged.build([(ex, manifest.get(ex.doc), file_sha256(corpus / ex.doc)) for ex in exs])
+            t2 = time.perf_counter()
+            if graph_only:  # no encoder: the graph and its SPARQL answers only
+                staged.commit()
+            else:
+                assert staged.path is not None
+                build_search_index(exs, manifest, staged.path / SEARCH, self.passage_encoder, progress=progress)
+                link_sources(None, staged.path / SOURCES, add=[corpus / ex.doc for ex in exs],
+                             manifest=corpus / MANIFEST)
+                t3 = time.perf_counter()
+                result = self._carryover_into(staged, exs, progress=progress)
+                staged.commit(self._check)
+                times.update(search_s=t3 - t2, carryover_s=time.perf_counter() - t3)
         for name in ("store", "searcher", "carryover"):
             self.__dict__.pop(name, None)
-        counts.update(continues=len(result.pairs), extract_s=t1 - t0, graph_s=t2 - t1, search_s=t3 - t2,
-                      carryover_s=t4 - t3, total_s=t4 - t0)
+        clean(self.settings.data_dir)
+        counts: dict[str, Any] = dict(store.counts())
+        t4 = time.perf_counter()
+        counts.update(continues=0 if graph_only else len(result.pairs), extract_s=t1 - t0, graph_s=t2 - t1,
+                      search_s=times.get("search_s", 0.0), carryover_s=times.get("carryover_s", 0.0),
+                      total_s=t4 - t0)
         log.info("built %s in %.1fs", self.settings.data_dir, t4 - t0)
         return counts
 
     def build_search(self, extractions: list[Extraction] | None = None, *, progress: bool = False) -> Path:
+        """The search index alone, rebuilt from the corpus in a new generation (graph, sources kept)."""
+        from cchc.graph.rdf.store import Store
         from cchc.search.index import build_search_index
+        from cchc.service.generation import SEARCH, SOURCES, link_sources
 
-        exs = extractions if extractions is not None else extract_corpus(self.settings.corpus_dir, progress=progress)
-        path = build_search_index(exs, load_manifest(self.settings.corpus_dir), self.search_dir,
-                                  self.passage_encoder, progress=progress)
+        if not self.is_built():  # nothing to keep: the whole data generation
+            self.build(progress=progress)
+            return self.search_dir
+        corpus = self.live_corpus
+        exs = extractions if extractions is not None else extract_corpus(corpus, progress=progress,
+                                                                          cache_dir=self.cache_dir)
+        store = Store.open(self.store_dir, base=self.settings.base_iri, create=False)
+        with store.stage() as staged:
+            assert staged.path is not None and staged.previous is not None
+            build_search_index(exs, load_manifest(corpus), staged.path / SEARCH, self.passage_encoder,
+                               progress=progress)
+            link_sources(staged.previous / SOURCES, staged.path / SOURCES)
+            self._carryover_into(staged, exs, progress=progress)
+            staged.commit(self._check)
         self.__dict__.pop("searcher", None)
-        return path
+        return self.search_dir
+
+    def _carryover_into(self, staged, extractions: list[Extraction] | None, *, progress: bool):
+        """The carry-over of the staged generation's sources, written into it (file and derived graphs).
+
+        Computed from the previous generation's result where it can (only the
+        plan pairs of changed documents are recomputed)."""
+        from cchc.search.carryover.cache import ensure_carryover
+        from cchc.search.carryover.compute import DEFAULT_THRESHOLD
+        from cchc.service.generation import SOURCES
+
+        sources = staged.path / SOURCES
+        result = ensure_carryover(
+            sources, staged.path, lambda: self.passage_encoder, self.model_id, threshold=DEFAULT_THRESHOLD,
+            extract=lambda: extractions if extractions is not None else extract_corpus(
+                sources, progress=progress, cache_dir=self.cache_dir),
+            previous=staged.previous or self.settings.data_dir)  # a first build reuses a cache left at the root
+        self.linked_pairs = self.put_carryover(staged, result)
+        return result
+
+    def _check(self, path: Path | None) -> None:
+        """The last step before publishing: the new generation's products must agree (see check_generation)."""
+        from cchc.ontology import IRIs
+        from cchc.service.generation import check_generation
+
+        assert path is not None
+        summary = check_generation(path, IRIs(self.settings.base_iri), deep=True)
+        log.info("generation %s checked: %s", path.name, summary)
 
     def load_carryover(self, extractions: list[Extraction] | None = None, threshold: float | None = None, *,
                        progress: bool = False):
-        """The corpus's carry-over result, from `<data>/carryover.json` when current, else computed and cached."""
-        from cchc.search.carryover.cache import ensure_carryover
+        """The carry-over result: the live generation's when built (what its graph holds), else computed from the
+        corpus and cached in `<data>/carryover.json`; another threshold is computed, never written into a
+        published generation."""
+        from cchc.search.carryover.cache import CACHE_NAME, cache_key, ensure_carryover, load_carryover
         from cchc.search.carryover.compute import DEFAULT_THRESHOLD
 
+        gen = self.generation
+        threshold = DEFAULT_THRESHOLD if threshold is None else threshold
         corpus = self.live_corpus
+        if gen is not None and (gen / CACHE_NAME).exists():
+            stored = load_carryover(gen)
+            if stored is not None and stored.threshold == threshold:
+                try:
+                    stale = json.loads((gen / CACHE_NAME).read_text("utf-8"))["key"] != \
+                        cache_key(corpus, self.model_id, threshold)
+                except (OSError, ValueError, KeyError):
+                    stale = True
+                if stale:
+                    log.warning("%s: the carry-over links were computed by another version or model; served as "
+                                "the graph holds them (`cchc build` recomputes them)", gen)
+                return stored
         return ensure_carryover(
-            corpus, self.settings.data_dir, lambda: self.passage_encoder, self.model_id,
-            threshold=DEFAULT_THRESHOLD if threshold is None else threshold,
-            extract=lambda: extractions if extractions is not None else extract_corpus(corpus, progress=progress))
+            corpus, None if gen is not None else self.settings.data_dir, lambda: self.passage_encoder,
+            self.model_id, threshold=threshold, previous=gen,
+            extract=lambda: extractions if extractions is not None else extract_corpus(
+                corpus, progress=progress, cache_dir=self.cache_dir))
 
     @staticmethod
     def put_carryover(store, result) -> int:
-        """Write the links as one derived named graph per plan pair (dropped when either plan changes)."""
+        """Write the links as one derived named graph per plan pair (dropped when either plan changes); a derived
+        graph of a pair the result no longer has is dropped too, so graph and file always agree."""
         from cchc.graph.rdf.continuity import carryover_graph_docs, carryover_graphs
 
         graphs = carryover_graphs(result.pairs, store.iris)
         store.put_graphs({name: (list(g), carryover_graph_docs(name, store.iris) or ()) for name, g in graphs.items()})
+        keep = {str(n) for n in graphs}
+        if (drop := getattr(store, "drop_graphs", None)) is not None:  # a staged generation
+            drop([n for n in store.manifest.get("derived", {}) if n not in keep])
         return len(graphs)
 
     @property
@@ -188,88 +335,177 @@ class Application:
         return spec_model_id(self.settings.model)
 
     def is_built(self) -> bool:
-        from cchc.graph.rdf.generations import current
+        """A live generation with every product (a graph-only build has none but the graph)."""
+        from cchc.service.generation import CARRYOVER, SEARCH, SOURCES
 
-        return (self.search_dir / "units.jsonl").exists() and current(self.store_dir) is not None
+        gen = self.generation
+        return gen is not None and (gen / SEARCH / "units.jsonl").exists() and (gen / SOURCES).is_dir() \
+            and (gen / CARRYOVER).exists()
 
     def ensure_built(self, *, progress: bool = False) -> None:
-        """Build from the corpus when the data directory lacks the store or the search index."""
-        if not self.is_built():
-            log.warning("no graph store or search index in %s: building them from %s", self.settings.data_dir,
-                        self.settings.corpus_dir)
-            self.build(progress=progress)
+        """Build from the corpus when the data directory has no complete generation.
+
+        A data directory from before generations (`store/`, `search/`, `sources/`
+        side by side) is rebuilt from its own sources, which hold what was added
+        with `cchc add` since; the old folders go once the new generation is live.
+        """
+        if self.is_built():
+            return
+        corpus = self.legacy_corpus or self.settings.corpus_dir
+        log.warning("no complete data generation in %s: building one from %s", self.settings.data_dir, corpus)
+        self.build(progress=progress, corpus=corpus)
+
+    @property
+    def legacy_corpus(self) -> Path | None:
+        """The sources of a data directory built before generations (rebuilt from them), else None."""
+        legacy = self.settings.data_dir / "sources"
+        if self.generation is None and (self.settings.data_dir / "store" / "CURRENT").exists() and legacy.is_dir():
+            return legacy
+        return None
+
+    def clean(self) -> bool:
+        """Delete what a killed writer left (see generation.clean); a no-op while another process writes."""
+        from cchc.service.generation import clean
+
+        return clean(self.settings.data_dir)
 
     # ---------------------------------------------------------------- live changes
     def add_files(self, paths: list[Path], *, progress: bool = False) -> list[Any]:
         """Add or replace documents in a built data directory: store, search index, sources and carry-over.
 
         Every file is read and extracted first, so a bad one changes nothing.
-        Only the new documents' units are encoded; only the plan pairs they are
-        part of get their carry-over links recomputed.
+        Only the new documents' units are encoded (and those whose text the
+        passage cache has seen are not); only the plan pairs they are part of
+        get their carry-over links recomputed.  All of it lands in one new
+        generation, published when checked.
         """
-        from cchc.graph.extract.documents import extract_file
         from cchc.graph.rdf.store import Store, file_sha256
         from cchc.search.index import update_search_index
+        from cchc.service.generation import SEARCH, SOURCES, link_sources
 
         self.ensure_built(progress=progress)
         exs, infos = [], {}
-        for path in paths:
-            info = load_manifest(path.parent).get(path.name) or load_manifest(self.live_corpus).get(path.name)
-            exs.append(extract_file(path, info, self.settings.max_source_bytes))
+        live = load_manifest(self.live_corpus)
+        todo: Any = paths
+        if progress and len(paths) > 1:  # `cchc add FOLDER`: one step per document read
+            from tqdm import tqdm
+
+            todo = tqdm(paths, desc="reading", unit="doc")
+        for path in todo:
+            info = load_manifest(path.parent).get(path.name) or live.get(path.name) or _same_document(path, live)
+            exs.append(extract_cached(path, info, self.cache_dir, self.settings.max_source_bytes))
             if info is not None:
                 infos[path.name] = info
+        hashes = [file_sha256(p) for p in paths]
         store = Store.open(self.store_dir, base=self.settings.base_iri, create=False)
-        records = [store.add_document(ex, infos.get(ex.doc), file_sha256(p)) for ex, p in zip(exs, paths, strict=True)]
-        update_search_index(self.search_dir, exs, (), self._infos(infos), self.encoder, progress=progress)
-        for path in paths:
-            _put_source(path, self.sources_dir)
-        self.linked_pairs = self._relink(store, progress=progress)
+        with store.stage() as staged:
+            assert staged.path is not None and staged.previous is not None
+            prev = staged.previous
+            records = [staged.add_document(ex, infos.get(ex.doc), sha) for ex, sha in zip(exs, hashes, strict=True)]
+            known = load_manifest(prev / SOURCES)
+            all_infos = {**known, **infos}
+            update_search_index(prev / SEARCH, exs, (), all_infos, self.passage_encoder, progress=progress,
+                                out=staged.path / SEARCH)
+            link_sources(prev / SOURCES, staged.path / SOURCES, add=paths)
+            self._write_manifest(staged.path / SOURCES, known, all_infos)
+            self._carryover_into(staged, None, progress=progress)
+            staged.commit(self._check)
+        for name in ("store", "searcher", "carryover"):
+            self.__dict__.pop(name, None)
         return records
 
     def remove_documents(self, docs: list[str]) -> list[str]:
         """Drop documents (file name or stem) from the store, the search index, the sources and the carry-over."""
         from cchc.graph.rdf.store import Store
         from cchc.search.index import update_search_index
+        from cchc.service.generation import SEARCH, SOURCES, link_sources
 
         store = Store.open(self.store_dir, base=self.settings.base_iri, create=False)
-        known = {r.stem: r.file for r in store.documents()}
+        records = store.documents()
         files = []
-        for doc in docs:
-            stem = Path(doc).stem if Path(doc).suffix else doc
-            if stem not in known:
+        for doc in docs:  # a file name, or a stem (a .txt document's is its name without the suffix)
+            match = [r.file for r in records if doc in (r.file, r.stem)]
+            if not match:
                 raise ValueError(f"{doc}: no such document in the store "
-                                 f"(documents: {', '.join(sorted(known.values()))})")
-            files.append(known[stem])
-        for f in files:
-            store.remove_document(f)
-        update_search_index(self.search_dir, [], files, self._infos({}), None)
-        for f in files:
-            (self.sources_dir / f).unlink(missing_ok=True)
-        self.linked_pairs = self._relink(store, progress=False)
-        return files
-
-    def _infos(self, extra: dict[str, DocumentInfo]) -> dict[str, DocumentInfo]:
-        return {**load_manifest(self.live_corpus), **extra}
-
-    def _relink(self, store, *, progress: bool) -> int:
-        """Carry-over links after a change (only the plan pairs of changed documents are recomputed): pairs stored."""
-        result = self.load_carryover(progress=progress)
-        pairs = self.put_carryover(store, result)
+                                 f"(documents: {', '.join(sorted(r.file for r in records))})")
+            files.append(match[0])
+        self.ensure_built()
+        with store.stage() as staged:
+            assert staged.path is not None and staged.previous is not None
+            prev = staged.previous
+            for f in files:
+                staged.remove_document(f)
+            infos = load_manifest(prev / SOURCES)
+            update_search_index(prev / SEARCH, [], files, infos, None, out=staged.path / SEARCH)
+            # the manifest keeps the removed documents' entries: a Word or PDF version added back is the same plan
+            link_sources(prev / SOURCES, staged.path / SOURCES, drop=files)
+            self._carryover_into(staged, None, progress=False)
+            staged.commit(self._check)
         for name in ("store", "searcher", "carryover"):
             self.__dict__.pop(name, None)
-        return pairs
+        return files
+
+    @staticmethod
+    def _write_manifest(sources: Path, before: dict[str, DocumentInfo], after: dict[str, DocumentInfo]) -> None:
+        """The new generation's manifest.toml, when its entries changed (else the previous one, linked, stays)."""
+        if after == before:
+            return
+        from cchc.graph.rdf.generations import atomic_write
+
+        (sources / MANIFEST).unlink(missing_ok=True)  # a hard link to the previous generation's: never write it
+        atomic_write(sources / MANIFEST, _manifest_toml(after))
 
     def refresh(self) -> None:
-        """Follow changes another process published (`cchc add`, `cchc remove`, `cchc build`): a few stats."""
-        stamp = _stamp(self.search_dir / "units.jsonl"), _stamp(self.settings.data_dir / "carryover.json")
-        if "store" in self.__dict__:
-            self.store.refresh()
-        if stamp != self._stamp:
-            if self._stamp is not None:
-                log.info("the data directory changed: reopening the search index and carry-over links")
+        """Follow a generation another process published (`cchc add`, `remove`, `build`): one read of CURRENT."""
+        from cchc.graph.rdf.generations import current
+
+        name = current(self.settings.data_dir)
+        if name != self._opened:
+            if self._opened is not None:
+                log.info("the data directory changed (%s -> %s): reopening the search index and carry-over links",
+                         self._opened, name)
                 self.__dict__.pop("searcher", None)
                 self.__dict__.pop("carryover", None)
-            self._stamp = stamp
+            self._opened = name
+        if "store" in self.__dict__:
+            self.store.refresh()
+
+    def check(self) -> Any:
+        """The live generation's Summary, or GenerationError saying why it cannot be trusted (what /health reports).
+
+        The files of a published generation never change, so each is checked
+        once; what this process has open is compared every time (the store on
+        the same generation, the searcher with as many units)."""
+        from cchc.ontology import IRIs
+        from cchc.service.generation import GenerationError, check_generation
+
+        self.refresh()
+        gen = self.generation
+        if gen is None:
+            raise GenerationError(f"{self.settings.data_dir}: no data generation published; run `cchc build`")
+        if not gen.is_dir():
+            raise GenerationError(f"{gen}: the live generation's directory is missing")
+        summary = self._checked.get(gen.name)
+        if summary is None:
+            try:
+                summary = check_generation(gen, IRIs(self.settings.base_iri))
+            except GenerationError as exc:
+                summary = exc
+            self._checked = {gen.name: summary}
+        if isinstance(summary, GenerationError):
+            raise summary
+        store = self.store
+        if store._gen != gen.name:
+            raise GenerationError(f"the graph open here is generation {store._gen}, the live one {gen.name}")
+        if len(store.documents()) != summary.documents:
+            raise GenerationError(f"{len(store.documents())} documents open here, {summary.documents} in {gen.name}")
+        if len(self.searcher.units) != summary.units:
+            raise GenerationError(f"{len(self.searcher.units)} search units open here, {summary.units} in "
+                                  f"{gen.name}")
+        if len(self.carryover.pairs) != summary.carryover_links:
+            raise GenerationError(f"{len(self.carryover.pairs)} carry-over links open here, "
+                                  f"{summary.carryover_links} in {gen.name}")
+        return summary
 
     # ---------------------------------------------------------------- reading
     @functools.cached_property
@@ -303,11 +539,3 @@ class Application:
         if links is None:  # a trace is ~4 ms of SPARQL; the same instruments come back query after query
             links = self._traced[instrument_id] = [Link(h.key, h.link, h.why()) for h in trace(store, instrument_id)]
         return list(links)
-
-
-def _stamp(path: Path) -> tuple[int, int] | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return st.st_ino, st.st_mtime_ns

@@ -61,10 +61,10 @@ def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
         for ex in extractions:
             out.write("".join(json.dumps(rec, ensure_ascii=False) + "\n" for rec in _records(ex)))
         return status
-    from rich.console import Console
+    from cchc.service.cli_search import console as make_console
     from rich.table import Table
 
-    console = Console()
+    console = make_console()
     for ex in extractions:
         table = Table(title=f"{ex.doc} ({ex.kind}): {len(ex.tasks)} tasks, {len(ex.citations)} citations",
                       show_lines=True)
@@ -86,11 +86,12 @@ _SETTING_FLAGS = {"data_dir": "data", "corpus_dir": "corpus", "host": "host", "p
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="cchc", description="Knowledge graph and Vietnamese search over CCHC plans.")
-    p.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-v info, -vv debug)")
+    p.add_argument("-v", "--verbose", action="count", default=0,
+                   help="log to stderr (-v info, -vv debug); quiet by default: warnings and errors only")
     sub = p.add_subparsers(dest="command", required=True)
 
     e = sub.add_parser("extract", help="extract tasks, citations, units and targets from .txt, .md, .docx, .pdf")
-    e.add_argument("files", nargs="+", metavar="FILE")
+    e.add_argument("files", nargs="+", metavar="FILE", help="documents: .txt, .md, .docx, .pdf (text or scanned)")
     e.add_argument("--jsonl", action="store_true", help="one JSON record per line on stdout")
     e.add_argument("--max-source-mb", type=int, metavar="MIB", help=MAX_SOURCE_HELP)
     e.set_defaults(func=cmd_extract)
@@ -108,6 +109,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     level = [logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)]
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    # Progress bars are for a person watching: shown on a terminal or with -v, never into a log or a pipe.
+    args.progress = bool(args.verbose) or sys.stderr.isatty()
     try:
         flags = {name: getattr(args, flag, None) for name, flag in _SETTING_FLAGS.items()}
         settings = Settings.from_env(**flags)
@@ -123,6 +126,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # a missing or unreadable file named on the command line: one line, no traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"cchc: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

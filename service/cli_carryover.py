@@ -13,6 +13,7 @@ import json
 import logging
 from typing import Any
 
+from cchc.graph.ids import task_ref
 from cchc.service.settings import Settings
 
 # Commands import their library modules inside the handler: see `cchc.service.cli` for the measured reason.
@@ -55,7 +56,7 @@ def _task_line(result, key: str, width: int = 110) -> str:
 
 
 def cmd_carryover(args: argparse.Namespace, settings: Settings) -> int:
-    result = load_result(settings, args.threshold)
+    result = load_result(settings, args.threshold, progress=getattr(args, "progress", False))
     plans, source = _requested(args, settings, result)
     if args.json:
         body: dict[str, Any] = {"pairs": [p.to_json() for plan in plans for p in plan.pairs],
@@ -87,14 +88,15 @@ def cmd_carryover(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
     from cchc.search.carryover.compute import history
 
-    steps = history(load_result(settings), args.task)
+    steps = history(load_result(settings, progress=getattr(args, "progress", False)), args.task)
     if args.json:
         print(json.dumps({"task": args.task, "history": steps}, ensure_ascii=False, indent=2))
         return 0
     for step in steps:
         t = step["task"]
         mark = "*" if step["query"] else " "
-        print(f"{mark} {t['doc']}:{t['section']}.{t['no']} (line {t['line']})  lead: {'; '.join(t['lead']) or '-'}")
+        print(f"{mark} {task_ref(t['doc'], t['section'], t['no'], t['line'])} (line {t['line']})  "
+              f"lead: {'; '.join(t['lead']) or '-'}")
         print(f"    {t['content'][:160]}")
         for link in step["links"]:
             print(f"    <- {link['from']}  {link['score']:.2f}  {'; '.join(link['reasons'])}")
@@ -106,18 +108,22 @@ def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_lineage(args: argparse.Namespace, settings: Settings) -> int:
     from cchc.graph.extract.agencies import load_registry
     from cchc.search.carryover.compute import inherited_tasks, successor_chain
+    from cchc.search.carryover.query import lineage_tasks
+    from cchc.search.searcher import resolve_agency
 
     registry = load_registry()
-    agency_id = args.agency if args.agency in registry else registry.lookup(args.agency)
+    agency_id = resolve_agency(args.agency)
     if agency_id is None:
         raise ValueError(f"unknown agency {args.agency!r}: give a registry id or a name")
     chain = successor_chain(agency_id, registry)
     before = [{"predecessor": p, "name": registry.get(p).name if registry.get(p) else p}
               for p in registry.predecessors(agency_id)]
-    pairs = inherited_tasks(load_result(settings), agency_id, registry)
+    result = load_result(settings, progress=getattr(args, "progress", False))
+    pairs = inherited_tasks(result, agency_id, registry)
+    tasks = lineage_tasks(result, agency_id, registry)
     if args.json:
         print(json.dumps({"agency": agency_id, "successors": chain, "predecessors": before,
-                          "inherited": [p.to_json() for p in pairs]}, ensure_ascii=False, indent=2))
+                          "inherited": [p.to_json() for p in pairs], "tasks": tasks}, ensure_ascii=False, indent=2))
         return 0
     agency = registry.get(agency_id)
     print(f"{agency.name if agency else agency_id} ({agency_id})")
@@ -125,10 +131,20 @@ def cmd_lineage(args: argparse.Namespace, settings: Settings) -> int:
         print(f"  -> {s['successor_name']} ({s['kind']}, {s['date']})")
     for b in before:
         print(f"  <- {b['name']}")
+    own = sum(1 for t in tasks if t["agency"] == agency_id)
+    print(f"\ntasks led by it and its lineage: {len(tasks)} ({own} by {agency.name if agency else agency_id})")
+    for t in tasks:
+        task = t["task"]
+        went = ", ".join(f"{w['id']} (lead: {'; '.join(w['lead']) or '-'}, {w['score']:.2f})" for w in t["went_to"])
+        status = {"continued": f"-> {went}", "dropped": "dropped (not in the later plan)",
+                  "latest": "in the latest plan"}[t["status"]]
+        print(f"  {task['id']}  [{t['agency_name']}]  {status}")
+        print(f"      {task['content'][:110]}")
     print(f"\ntasks it leads now that a predecessor led before: {len(pairs)}")
     for p in pairs:
-        print(f"  {p.earlier.doc}:{p.earlier.section}.{p.earlier.no} -> {p.later.doc}:{p.later.section}.{p.later.no}"
-              f"  {p.score:.2f}  {p.later.content[:90]}")
+        print(f"  {task_ref(p.earlier.doc, p.earlier.section, p.earlier.no, p.earlier.line)} -> "
+              f"{task_ref(p.later.doc, p.later.section, p.later.no, p.later.line)}  {p.score:.2f}  "
+              f"{p.later.content[:90]}")
     return 0
 
 
@@ -141,13 +157,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.set_defaults(func=cmd_carryover)
 
     h = sub.add_parser("history", help="the chain of a task across plans, with scores and reasons")
-    h.add_argument("task", metavar="TASK", help="e.g. langson-2026-cchc-phuluc.txt:III.9")
-    h.add_argument("--json", action="store_true")
+    h.add_argument("task", metavar="TASK", help="the id search shows, e.g. langson-2026-cchc-phuluc/III.9 "
+                                                "(older forms such as langson-2026-cchc-phuluc.txt:III.9 work too)")
+    h.add_argument("--json", action="store_true", help="print {task, history} as JSON")
     h.set_defaults(func=cmd_history)
 
     g = sub.add_parser("lineage", help="an agency's successors and the tasks it inherited from its predecessors")
-    g.add_argument("agency", metavar="AGENCY", help="registry id (so-kh-cn) or name (Sở Khoa học và Công nghệ)")
-    g.add_argument("--json", action="store_true")
+    g.add_argument("agency", metavar="AGENCY", help="registry id (so-kh-cn), name (Sở Khoa học và Công nghệ) "
+                                                    "or abbreviation (Sở TT&TT)")
+    g.add_argument("--json", action="store_true",
+                   help="print {agency, successors, predecessors, inherited, tasks} as JSON")
     g.set_defaults(func=cmd_lineage)
 
     for parser in (c, h, g):

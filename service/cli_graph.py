@@ -21,13 +21,13 @@ from cchc.service.settings import MAX_SOURCE_HELP, Settings
 
 log = logging.getLogger(__name__)
 
-_DATA_HELP = "data directory (the store is DIR/store)"
+_DATA_HELP = "data directory (its live generation is named in DIR/CURRENT)"
 
 
 def _store(settings: Settings, create: bool = False):
     from cchc.graph.rdf.store import Store
 
-    return Store.open(settings.data_dir / "store", base=settings.base_iri, create=create)
+    return Store.open(settings.data_dir, base=settings.base_iri, create=create)  # the data directory's generations
 
 
 def _summary(counts: dict, seconds: float) -> str:
@@ -41,9 +41,10 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
 
     if not settings.corpus_dir.is_dir():
         raise ValueError(f"{settings.corpus_dir}: not a directory")
-    counts = Application(settings).build(progress=not args.quiet, graph_only=args.graph_only)
+    progress = getattr(args, "progress", False) and not args.quiet
+    counts = Application(settings).build(progress=progress, graph_only=args.graph_only)
     if args.graph_only:
-        print(f"built {settings.data_dir / 'store'}: {_summary(counts, counts['total_s'])}")
+        print(f"built {settings.data_dir} (graph only): {_summary(counts, counts['total_s'])}")
         return 0
     print(f"built {settings.data_dir}: {_summary(counts, counts['total_s'])}; {counts['continues']} carry-over "
           f"links; search index in {counts['search_s']:.1f}s")
@@ -78,7 +79,7 @@ def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
     paths = _inputs(args.files)
     t0 = time.perf_counter()
     app = Application(settings)
-    if not app.is_built():  # no search index here (a graph-only data directory): the store alone
+    if not app.is_built() and app.legacy_corpus is None:  # a graph-only data directory: the store alone
         store = _store(settings, create=True)
         for path in paths:
             rec = add_file(store, path, settings.max_source_bytes)
@@ -86,7 +87,7 @@ def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
         print(f"store now {_summary(store.counts(), time.perf_counter() - t0)} (no search index here: "
               f"`cchc build` makes one)")
         return 0
-    records = app.add_files(paths, progress=not args.quiet)
+    records = app.add_files(paths, progress=getattr(args, "progress", False) and not args.quiet)
     for rec in records:
         print(f"added {rec.stem} ({rec.counts['tasks']} tasks, {rec.counts['citations']} citations)")
     print(f"store now {_summary(app.store.counts(), time.perf_counter() - t0)}; search index updated; "
@@ -99,7 +100,7 @@ def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
 
     t0 = time.perf_counter()
     app = Application(settings)
-    if not app.is_built():
+    if not app.is_built() and app.legacy_corpus is None:  # a graph-only data directory: the store alone
         store = _store(settings)
         for doc in args.docs:
             store.remove_document(doc)
@@ -119,7 +120,7 @@ def _print_rows(result, fmt: str) -> None:
         return
     if fmt == "turtle":
         raise ValueError("--format turtle is for CONSTRUCT/DESCRIBE queries; use table, csv or json")
-    from rich.console import Console
+    from cchc.service.cli_search import console
     from rich.table import Table
 
     table = Table(show_lines=False)
@@ -128,13 +129,15 @@ def _print_rows(result, fmt: str) -> None:
     rows = list(result)
     for row in rows:
         table.add_row(*["" if x is None else str(x) for x in row])
-    Console().print(table)
+    console().print(table)
     print(f"{len(rows)} rows", file=sys.stderr)
 
 
 def cmd_sparql(args: argparse.Namespace, settings: Settings) -> int:
     if (args.query is None) == (args.file is None):
         raise ValueError("give a QUERY or --file F (one of them)")
+    if args.file and not Path(args.file).is_file():
+        raise ValueError(f"{args.file}: no such query file (--file takes a file holding one SPARQL query)")
     text = Path(args.file).read_text("utf-8") if args.file else args.query
     store = _store(settings)
     try:
@@ -235,21 +238,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.set_defaults(func=cmd_remove)
 
     q = sub.add_parser("sparql", help="run a SPARQL query (SELECT/ASK/CONSTRUCT) over the graph store")
-    q.add_argument("query", nargs="?", metavar="QUERY")
+    q.add_argument("query", nargs="?", metavar="QUERY",
+                   help="a SPARQL 1.1 query; project prefixes (cchc:, dcterms:, skos:, task:, ...) are predeclared")
     q.add_argument("--file", metavar="F", help="read the query from a file")
-    q.add_argument("--format", choices=("table", "csv", "json", "turtle"), default="table")
+    q.add_argument("--format", choices=("table", "csv", "json", "turtle"), default="table",
+                   help="table (default), csv or json for SELECT/ASK; turtle or json (JSON-LD) for CONSTRUCT")
     q.add_argument("--data", metavar="DIR", help=_DATA_HELP)
     q.set_defaults(func=cmd_sparql)
 
     e = sub.add_parser("export", help="export the graph store")
-    e.add_argument("--format", choices=EXPORT_FORMATS, default="trig")
+    e.add_argument("--format", choices=EXPORT_FORMATS, default="trig",
+                   help="trig (default), nquads, turtle, jsonld (with an @context), ntriples or graphml")
     e.add_argument("--out", metavar="FILE", help="write here (atomically) instead of stdout")
     e.add_argument("--data", metavar="DIR", help=_DATA_HELP)
     e.set_defaults(func=cmd_export)
 
     t = sub.add_parser("trace", help="tasks that trace back to an instrument, and why")
     t.add_argument("ref", metavar="INSTRUMENT", help='e.g. "NĐ 118", "76/NQ-CP", "Luật Ngân sách nhà nước"')
-    t.add_argument("--json", action="store_true")
+    t.add_argument("--json", action="store_true", help="print {query, instruments, hits, network} as JSON")
     t.add_argument("--max-depth", type=int, default=3, metavar="N",
                    help="hops between instruments followed through the basis network (default 3)")
     t.add_argument("--data", metavar="DIR", help=_DATA_HELP)

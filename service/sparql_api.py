@@ -15,6 +15,8 @@ endpoint does not turn into answers still reach the app's handlers.
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -29,7 +31,7 @@ from cchc.service.application import Application
 from cchc.service.settings import Settings
 from cchc.service.sparql_http import STATUS, SparqlService, media_type
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -106,6 +108,36 @@ class SparqlFront:
         await self.app(scope, receive, send)
 
 
+def wants_html(request: Request) -> bool:
+    """A browser opening /sparql: it prefers text/html to every SPARQL result type."""
+    accept = request.headers.get("accept") or ""
+    html = [q for mt, q in _accept(accept) if mt in ("text/html", "application/xhtml+xml")]
+    other = [q for mt, q in _accept(accept) if mt not in ("text/html", "application/xhtml+xml", "*/*")
+             and not mt.startswith("image/")]
+    return bool(html) and max(html) >= max(other, default=0.0)
+
+
+def _accept(header: str) -> list[tuple[str, float]]:
+    out = []
+    for part in header.split(","):
+        mt, *params = (x.strip() for x in part.split(";"))
+        q = next((float(p[2:]) for p in params if p.startswith("q=") and p[2:].replace(".", "", 1).isdigit()), 1.0)
+        if mt:
+            out.append((mt.lower(), q))
+    return out
+
+
+@functools.cache
+def editor_page() -> str:
+    """The query editor (static/sparql.html) with the competency questions of ontology/README.md as examples."""
+    from cchc.ontology.competency import competency_questions
+    from cchc.service.web import STATIC_DIR
+
+    examples = [{"id": q.id, "question": q.question, "query": q.query} for q in competency_questions()]
+    data = json.dumps(examples, ensure_ascii=False).replace("</", "<\\/")  # never closes the script element
+    return (STATIC_DIR / "sparql.html").read_text("utf-8").replace("__EXAMPLES__", data)
+
+
 def install_sparql(app: FastAPI, application: Application, settings: Settings) -> None:
     """`/sparql` on `app`: the documented routes (and the worker pool's lifespan) and `SparqlFront`."""
     router, answer = _sparql_routes(application, settings)
@@ -142,6 +174,8 @@ def _sparql_routes(application: Application, settings: Settings) -> tuple[APIRou
     router = APIRouter(lifespan=lifespan, tags=["sparql"])
 
     async def answer(request: Request) -> Response:
+        if request.method == "GET" and "query" not in request.query_params and wants_html(request):
+            return HTMLResponse(editor_page(), headers={"Vary": "Accept", "Cache-Control": "no-cache"})
         try:
             query, default_graphs, named_graphs = await _read_request(request)
             result = await service().arun(query, request.headers.get("accept"), default_graphs=default_graphs,
@@ -156,10 +190,27 @@ def _sparql_routes(application: Application, settings: Settings) -> tuple[APIRou
 
     for method in ("GET", "POST"):  # one route per method: one OpenAPI operation id each
         router.add_api_route("/sparql", answer, methods=[method], response_class=Response, responses=_RESPONSES,
-                             operation_id=f"sparql_{method.lower()}",
+                             operation_id=f"sparql_{method.lower()}", openapi_extra=_PROTOCOL[method],
                              summary="SPARQL 1.1 Protocol query endpoint (read-only)", description=_DESCRIPTION)
     return router, answer
 
+
+# The protocol's parameters, read by hand in `_read_request` (FastAPI never sees them): stated for developers.
+_GRAPHS = [{"name": name, "in": "query", "required": False, "description": f"{what} (repeatable)",
+            "schema": {"type": "array", "items": {"type": "string", "format": "iri"}}, "explode": True}
+           for name, what in (("default-graph-uri", "a graph of the default graph"),
+                              ("named-graph-uri", "a named graph of the dataset"))]
+_PROTOCOL: dict[str, dict[str, Any]] = {
+    "GET": {"parameters": [{"name": "query", "in": "query", "required": True, "description": "the SPARQL query",
+                            "schema": {"type": "string"}}, *_GRAPHS]},
+    "POST": {"parameters": _GRAPHS, "requestBody": {"required": True, "content": {
+        "application/x-www-form-urlencoded": {"schema": {
+            "type": "object", "required": ["query"], "properties": {
+                "query": {"type": "string"},
+                "default-graph-uri": {"type": "array", "items": {"type": "string"}},
+                "named-graph-uri": {"type": "array", "items": {"type": "string"}}}}},
+        "application/sparql-query": {"schema": {"type": "string"}}}}},
+}
 
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "The answer, in the negotiated type", "content": {

@@ -30,13 +30,15 @@ def test_build_prints_a_summary(tmp_path, capsys):
                        capsys)
     assert code == 0
     assert "5 documents, 249 tasks, 101 citations" in out and "triples" in out and "carry-over links" in out
-    assert (tmp_path / "store" / "CURRENT").exists() and (tmp_path / "search" / "units.jsonl").exists()
+    gen = tmp_path / (tmp_path / "CURRENT").read_text().strip()  # one generation holds every product
+    assert (gen / "oxigraph").is_dir() and (gen / "search" / "units.jsonl").exists() and (gen / "sources").is_dir()
 
 
 def test_build_graph_only_needs_no_model(tmp_path, capsys):
     code, out, _ = run(["build", "--graph-only", "--data", str(tmp_path), "-q"], capsys)
     assert code == 0 and "5 documents, 249 tasks" in out
-    assert (tmp_path / "store" / "CURRENT").exists() and not (tmp_path / "search").exists()
+    gen = tmp_path / (tmp_path / "CURRENT").read_text().strip()
+    assert (gen / "oxigraph").is_dir() and not (gen / "search").exists()
     assert not (tmp_path / "models").exists()
 
 
@@ -124,7 +126,7 @@ def test_commands_on_a_missing_store(tmp_path, capsys):
     bad = tmp_path / "bad.txt"
     bad.write_bytes(b"\x00\x01\x02binary")
     code, _, err = run(["add", str(bad), "--data", str(tmp_path)], capsys)
-    assert code == 2 and out == "" and str(bad) in err and not (tmp_path / "store" / "CURRENT").exists()
+    assert code == 2 and out == "" and str(bad) in err and not (tmp_path / "CURRENT").exists()
 
 
 def test_carryover_commands_read_the_data_directory(data, capsys):

@@ -166,3 +166,39 @@ def test_sparql_runs_a_proven_cheap_query_in_process_until_the_data_changes(disk
         assert service.run(query, "text/csv").where == "server"
     finally:
         service.close()
+
+
+def test_a_stage_publishes_several_changes_and_files_at_once_or_nothing(disk_store, tmp_path):
+    """`stage()`: several changes plus a caller's files in one generation; without `commit`, nothing is published."""
+    root = tmp_path / "store"
+    reader = Store.open(root, create=False)
+    with disk_store.stage() as staged:
+        staged.remove_document(TANDOAN_2025)
+        staged.remove_document(APPENDIX_2023)
+        (staged.path / "extra.json").write_text("{}")  # a product of the caller's, beside the graph
+        assert staged.previous == root / "g000001" and generations.current(root) == "g000001"
+        assert reader.counts()["documents"] == 5 and not reader.refresh()  # nothing visible before commit
+        staged.commit(lambda path: (path / "extra.json").exists() or pytest.fail("check sees the files"))
+    assert generations.current(root) == "g000002" and (root / "g000002" / "extra.json").exists()
+    assert reader.refresh() and reader.counts()["documents"] == 3 and disk_store.counts()["documents"] == 3
+    with disk_store.stage() as staged:  # left without commit: discarded
+        staged.remove_document("langson-2026-cchc-phuluc.txt")
+    with pytest.raises(RuntimeError, match="refused"), disk_store.stage() as staged:
+        staged.remove_document("langson-2026-cchc-phuluc.txt")
+        staged.commit(lambda path: (_ for _ in ()).throw(RuntimeError("refused by the check")))
+    assert generations.current(root) == "g000002" and disk_store.counts()["documents"] == 3
+    assert sorted(p.name for p in root.iterdir()) == ["CURRENT", "LOCK", "g000001", "g000002"]
+
+
+def test_clean_removes_a_dead_writers_leftovers_only_when_no_writer_is_at_work(disk_store, tmp_path):
+    root = tmp_path / "store"
+    disk_store.remove_document(TANDOAN_2025)  # g000002 live, g000001 kept for readers
+    for dead in ("g000003", "g000004"):  # what killed writers leave: unpublished generations, a temporary file
+        (root / dead / "oxigraph").mkdir(parents=True)
+    (root / ".CURRENT.123.tmp").write_text("g000004\n")
+    with generations.writer_lock(root):
+        assert not generations.clean(root)  # a writer at work: its generation is not a leftover
+    assert (root / "g000004").exists()
+    assert generations.clean(root)
+    assert sorted(p.name for p in root.iterdir()) == ["CURRENT", "LOCK", "g000001", "g000002"]
+    assert Store.open(root, create=False).counts()["documents"] == 4

@@ -48,8 +48,8 @@ def test_cchc_serve_loads_no_torch(data_dir: Path) -> None:
             f"from fastapi.testclient import TestClient\n"
             f"from cchc.service.app import create_app\n"
             f"from cchc.service.settings import Settings\n"
-            f"app = create_app(Settings(data_dir=Path({str(data_dir)!r})))\n"
-            f"with TestClient(app, base_url='http://localhost') as client:\n"
+            f"with TestClient(create_app(Settings(data_dir=Path({str(data_dir)!r}))),\n"
+            f"                base_url='http://localhost') as client:\n"  # a host the loopback service answers
             f"    r = client.get('/search', params={{'q': 'nghi dinh 118', 'k': 3}})\n"
             f"    assert r.status_code == 200 and r.json()['results'], r.text\n"
             f"    assert client.get('/sparql', params={{'query': 'ASK {{}}'}}).status_code == 200")

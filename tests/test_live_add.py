@@ -53,6 +53,9 @@ def test_remove_then_add_equals_the_build_and_encodes_only_the_new_document(app,
     assert TANDOAN_2025 not in {r.file for r in live.store.documents()}
     assert live.encoder.passages == 0  # a removal encodes nothing
 
+    for cached in (live.settings.data_dir / "cache").glob("passages-*.npz"):  # else its vectors come from there
+        cached.unlink()
+    live.__dict__.pop("passage_encoder", None)
     live.add_files([CORPUS / TANDOAN_2025])
     new_units = sum(u.doc == TANDOAN_2025 for u in before.units)
     assert live.encoder.passages == new_units  # only the added document's units were encoded
@@ -74,6 +77,7 @@ def test_a_removed_plan_vanishes_from_trace_sparql_and_carryover(live):
     assert all(p.later.doc != APPENDIX_2026 for p in live.carryover.pairs)
     assert all(r.doc != APPENDIX_2026 for r in live.searcher.search("Nghị định 118/2025/NĐ-CP", k=20))
     live.add_files([CORPUS / APPENDIX_2026])
+    assert live.encoder.passages == 0  # its units and tasks come back from the passage cache
     assert int(next(iter(live.store.query(count)))[0]) == links
     hits = live.searcher.search("Nghị định 118/2025/NĐ-CP", k=5)
     assert hits[0].doc == APPENDIX_2026 and hits[0].section == "III" and hits[0].no == "9"

@@ -255,3 +255,20 @@ def test_scan_without_tesseract_says_what_to_install(tmp_path):
     err = res.stderr.strip().splitlines()
     assert len(err) == 1 and SCAN_2023.name in err[0]
     assert "apt-get install tesseract-ocr tesseract-ocr-vie" in err[0]
+
+
+def test_task_page_shows_the_pdf_page_of_its_source_lines() -> None:
+    """The web page and /tasks/{id} show a PDF task's lines with the page of the original they are on."""
+    from cchc.graph.rdf.store import Store
+    from cchc.graph.read.views import GraphViews
+
+    st = Store(None)
+    ex = extract_file(PDF_2023)
+    st.add_document(ex)
+    views = GraphViews(st, FIXTURES)
+    late = max(ex.tasks, key=lambda t: t.span.line)  # a row far into the table: not on the first page
+    task = views.task(views.task_at(PDF_2023.name, late.span.line))
+    prov = task["provenance"]
+    pages = [r["page"] for r in prov["lines"]]
+    assert pages and set(pages) == set(prov["pages"]) and min(pages) > 1
+    assert all(ex.page_of(r["line"]) == r["page"] for r in prov["lines"])

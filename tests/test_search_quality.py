@@ -46,8 +46,8 @@ def test_folded_topic_query_finds_the_same_units(searcher, query):
 
     accented, folded = searcher.search(query, k=5), searcher.search(fold(query), k=5)
     assert _keys(folded) == _keys(accented)
-    assert any(w.startswith("read as: ") for w in folded[0].why)
-    assert not any(w.startswith("read as: ") for w in accented[0].why)
+    assert searcher.answer(fold(query), k=5).read_as  # the restored query, stated once for the whole answer
+    assert searcher.answer(query, k=5).read_as is None
 
 
 # ---------------------------------------------------------------- instruments
@@ -100,9 +100,13 @@ def test_district_and_commune_groups_in_the_registry():
 
 @pytest.mark.slow
 def test_ubnd_cac_huyen_lead_2023_includes_the_mixed_level_group(searcher):
-    results = searcher.search("UBND các huyện chủ trì nhiệm vụ năm 2023", k=10)
+    # k=20: the 2023 PAPI plan's bullets the districts lead themselves come first (ten-odd of them)
+    results = searcher.search("UBND các huyện chủ trì nhiệm vụ năm 2023", k=20)
     assert all("plan of 2023" in r.why and any(w.startswith("lead: UBND") for w in r.why) for r in results)
-    assert results[0].doc == APPENDIX_2023
+    # first the rows the districts lead themselves (2023 appendix rows and the 2023 PAPI plan's bullets that
+    # name them as their lead), then the rows of the group "UBND cấp huyện, cấp xã"
+    assert any(w == "lead: UBND các huyện, thành phố" for w in results[0].why)
+    assert APPENDIX_2023 in {r.doc for r in results}
     mixed = [r for r in results if any("a group including UBND các huyện" in w for w in r.why)]
     assert {(r.section, r.no) for r in mixed} >= {("III", "3"), ("III", "4")}  # led by "UBND cấp huyện, cấp xã"
 

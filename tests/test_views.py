@@ -11,7 +11,7 @@ from cchc.graph.read.views import GraphViews, NotFound
 
 from .conftest import APPENDIX_2023, APPENDIX_2026, CORPUS
 
-ROW = "langson-2026-cchc-phuluc/III-9"
+ROW = "langson-2026-cchc-phuluc/III.9"
 
 
 @pytest.fixture(scope="module")

@@ -378,8 +378,12 @@ def _tasks(doc: str, nodes: list[_Node]) -> list[Task]:
                         _LABEL_TASKS.match(nodes[a].body) for a in chain):
                     continue  # the block's own labels ("Cơ quan chủ trì ...")
                 body = _LABEL_TASKS.sub("", body)
-                lead = _block_agencies(nodes, block, _LABEL_LEAD)
+                # A bullet that names its own lead ("Sở Tư pháp chủ trì ...") is that agency's, not the block's.
+                own = _stated_lead(body)
+                lead = own or _block_agencies(nodes, block, _LABEL_LEAD)
                 coop = _block_agencies(nodes, block, _LABEL_COOP)
+                if own:  # the bullet's own lead is not also one of the block's cooperating agencies
+                    coop = tuple(c for c in coop if fold(c) not in {fold(x) for x in own})
             else:
                 topic = _area(nodes[chain[1]].body) if len(chain) > 1 else ""
                 lead, coop = _stated_lead(body) or tuple(area_leads.get(topic, ())), ()

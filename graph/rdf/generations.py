@@ -5,6 +5,13 @@ naming the live one, and a `LOCK` file.  A writer takes the lock, fills a new
 generation, and publishes it by replacing `CURRENT` (write a temporary file,
 fsync, rename: atomic on POSIX).  Until that rename, readers and later runs
 see the previous generation, so a crash mid-write loses only the new one.
+
+A generation directory may hold more than the store: the application puts the
+search index, the sources and the carry-over links of a data directory in the
+same generation (see `cchc.service.generation`), so one rename of `CURRENT`
+publishes all of them together.  Leftovers of a killed writer (a generation
+numbered after the live one, a temporary file) are deleted by the next writer,
+or by `clean` when a process starts and no writer holds the lock.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["atomic_write", "collect", "current", "new_generation", "publish", "writer_lock"]
+__all__ = ["atomic_write", "clean", "collect", "current", "generations", "new_generation", "publish", "writer_lock"]
 
 _GEN = re.compile(r"g(\d{6})")
 
@@ -50,9 +57,20 @@ def current(root: Path) -> str | None:
         os.close(fd)
 
 
+def generations(root: Path) -> list[str]:
+    """Every generation directory's name under `root`, oldest first (published or not)."""
+    try:
+        names = [p.name for p in root.iterdir() if _GEN.fullmatch(p.name)]
+    except FileNotFoundError:
+        return []
+    return sorted(names)
+
+
 @contextlib.contextmanager
 def writer_lock(root: Path, busy: type[Exception] = RuntimeError) -> Iterator[None]:
-    """Hold the store's writer lock; raise `busy` at once if another process has it."""
+    """Hold the store's writer lock; raise `busy` at once if another process has it.
+
+    flock is released by the kernel when its holder dies, so a killed writer never leaves the store locked."""
     root.mkdir(parents=True, exist_ok=True)
     with open(root / "LOCK", "a+") as fh:
         try:
@@ -81,7 +99,31 @@ def publish(root: Path, generation: Path) -> None:
 
 
 def collect(root: Path, keep: set[str]) -> None:
-    """Delete every generation not in `keep` (old ones, and leftovers of interrupted writes)."""
+    """Delete every generation not in `keep` (old ones, and leftovers of interrupted writes), and temporary files
+    a killed writer left (`atomic_write` removes its own unless the process dies between write and rename)."""
     for p in root.iterdir():
         if _GEN.fullmatch(p.name) and p.name not in keep:
             shutil.rmtree(p, ignore_errors=True)
+        elif p.name.startswith(".") and p.name.endswith(".tmp") and p.is_file():
+            p.unlink(missing_ok=True)
+
+
+def clean(root: Path) -> bool:
+    """Delete what a dead writer left, if no writer is at work now; True when it could look.
+
+    Kept: the live generation and the newest one before it (a long-lived reader
+    may still have it open).  A generation numbered after the live one can only
+    be a writer's unpublished work, and with the lock held no writer is alive.
+    """
+    if not (root / "CURRENT").exists():
+        return False
+    try:
+        with writer_lock(root, BlockingIOError):
+            live = current(root)
+            if live is None:
+                return False
+            older = [g for g in generations(root) if g < live]
+            collect(root, {live, *older[-1:]})
+            return True
+    except BlockingIOError:
+        return False

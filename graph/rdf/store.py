@@ -1,6 +1,6 @@
 """The graph store: an rdflib `Dataset` over Oxigraph, one named graph per document.
 
-On disk (the embedded default, `Settings.data_dir / "store"`)::
+On disk (a standalone store; the application's is its data directory, `Settings.data_dir`)::
 
     store/
       CURRENT          name of the live generation ("g000007"), replaced by rename
@@ -14,6 +14,10 @@ Writes are atomic (see generations.py): every change (build, add, remove)
 fills a new generation, fresh or from an Oxigraph backup of the live one (a
 RocksDB checkpoint: hard links, fast), recomputes the shared graphs there and
 only then publishes it.  A published generation is never written again.
+`stage()` lets a caller put several changes, and files of its own, into one
+generation before it is published (the application's data directory does:
+the store's root is the data directory, each generation also holds the
+search index, sources and carry-over links of that state).
 
 Concurrency: one writer at a time (a second one gets a StoreError at once);
 any number of readers, each on the generation it opened, read-only; `refresh()`
@@ -23,10 +27,15 @@ previous one, so long-lived readers should refresh after a write.
 `Store(None)` is in memory (tests, one-off runs) and changes by copy-and-swap
 too.  Anything offering open / add_document / remove_document / query / export
 / documents / close can stand in for this class (e.g. a remote SPARQL store).
+
+Kept as one module (~420 lines): `Store` and `Staged` share the generation protocol (lock,
+backup, fill, check, publish) that makes every write atomic; split, each half would need the other's
+internals.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import gc
 import hashlib
@@ -49,7 +58,7 @@ from oxrdflib import OxigraphStore
 from rdflib import Dataset, Graph, URIRef
 from rdflib.query import Result
 
-__all__ = ["RDF_FORMATS", "DocumentRecord", "Store", "StoreError", "file_sha256"]
+__all__ = ["RDF_FORMATS", "DocumentRecord", "Staged", "Store", "StoreError", "file_sha256"]
 
 _FORMATS = {"turtle": ox.RdfFormat.TURTLE, "trig": ox.RdfFormat.TRIG, "nquads": ox.RdfFormat.N_QUADS,
             "jsonld": ox.RdfFormat.JSON_LD, "ntriples": ox.RdfFormat.N_TRIPLES}
@@ -183,48 +192,85 @@ class Store:
         gc.collect()
 
     # ---------------------------------------------------------------- writing
+    @contextlib.contextmanager
+    def stage(self, *, fresh: bool = False) -> Iterator[Staged]:
+        """A new generation to fill with several changes, published together by `Staged.commit` or not at all.
+
+        Why: a data directory publishes more than the graph (search index,
+        sources, carry-over links), and a reader must never see the graph of
+        one change with the index of another.  The block holds the writer lock
+        and gets the new generation's directory (`Staged.path`) to put its own
+        products in; the generation it started from is `Staged.previous`.
+        Leaving the block without `commit` (an exception, a kill) discards the
+        new generation; the next writer deletes whatever a killed one left.
+        """
+        if self.root is None:
+            st = ox.Store()
+            if not fresh:
+                st.extend(self._ox)
+            manifest = {"base": self.iris.base, "documents": {}} if fresh else copy.deepcopy(self._manifest)
+            yield Staged(self, st, manifest, None, None)
+            return
+        with gens.writer_lock(self.root, StoreError):
+            self.refresh()  # start from what the last writer published, not from what we opened
+            previous = self._gen
+            target = gens.new_generation(self.root)
+            staged: Staged | None = None
+            try:
+                keep = not fresh and previous is not None
+                if keep:
+                    self._ox.backup(str(target / "oxigraph"))
+                manifest = copy.deepcopy(self._manifest) if keep else {"base": self.iris.base, "documents": {}}
+                staged = Staged(self, ox.Store(str(target / "oxigraph")), manifest, target,
+                                self.root / previous if previous else None)
+                yield staged
+            except BaseException:
+                if staged is not None:
+                    staged.discard()
+                if staged is not None and staged.committed:
+                    self._load()
+                    gens.collect(self.root, {target.name, *((previous,) if previous else ())})
+                else:
+                    gens.collect(self.root, self._kept(previous))
+                raise
+            staged.discard()
+            if staged.committed:
+                self._load()
+                gens.collect(self.root, {target.name, *((previous,) if previous else ())})
+            else:
+                gens.collect(self.root, self._kept(previous))
+
+    def _kept(self, live: str | None) -> set[str]:
+        """What a write that published nothing keeps: the live generation and the one before it (readers)."""
+        assert self.root is not None
+        if live is None:
+            return set()
+        return {live, *[g for g in gens.generations(self.root) if g < live][-1:]}
+
     def build(self, documents: Iterable[tuple[Extraction, DocumentInfo | None, str | None]],
               progress: Callable[[str], None] | None = None) -> dict[str, int]:
         """Replace the whole store with these (extraction, manifest entry, sha256) documents; the counts."""
-        graphs = [(build_document(ex, info, self.iris), sha) for ex, info, sha in documents]
-
-        def apply(st: ox.Store, manifest: dict) -> None:
-            for dg, sha in graphs:
-                st.bulk_extend(to_quads(dg.triples, dg.graph))
-                manifest["documents"][dg.stem] = self._record(dg, sha)
-                if progress:
-                    progress(dg.stem)
-
-        self._write(apply, fresh=True)
+        with self.stage(fresh=True) as staged:
+            staged.build(documents, progress)
+            staged.commit()
         return self.counts()
 
     def add_document(self, extraction: Extraction, info: DocumentInfo | None = None,
                      sha256: str | None = None) -> DocumentRecord:
         """Add a document, or replace the one with the same stem."""
-        dg = build_document(extraction, info, self.iris)
-
-        def apply(st: ox.Store, manifest: dict) -> None:
-            st.remove_graph(ox.NamedNode(str(dg.graph)))
-            self._drop_derived(st, manifest, dg.stem)
-            st.extend(to_quads(dg.triples, dg.graph))
-            manifest["documents"][dg.stem] = self._record(dg, sha256)
-
-        self._write(apply)
-        return DocumentRecord(**self._manifest["documents"][dg.stem])
+        with self.stage() as staged:
+            record = staged.add_document(extraction, info, sha256)
+            staged.commit()
+        return record
 
     def remove_document(self, doc: str) -> None:
         """Drop one document's graph (by stem or file name); the shared graphs are recomputed."""
         stem = doc_stem(Path(doc).name)
         if stem not in self._manifest["documents"] and not self.refresh():
             raise StoreError(f"{doc}: no such document in the store")
-
-        def apply(st: ox.Store, manifest: dict) -> None:  # checked again: another writer may have removed it
-            if stem not in manifest["documents"]:
-                raise StoreError(f"{doc}: no such document in the store")
-            st.remove_graph(ox.NamedNode(manifest["documents"].pop(stem)["graph"]))
-            self._drop_derived(st, manifest, stem)
-
-        self._write(apply)
+        with self.stage() as staged:  # checked again there: another writer may have removed it
+            staged.remove_document(doc)
+            staged.commit()
 
     def put_graph(self, name: str, triples: Iterable[Triple], docs: Iterable[str] = ()) -> None:
         """Store or replace a derived named graph (e.g. carry-over links), dropped when one of `docs` changes."""
@@ -232,8 +278,83 @@ class Store:
 
     def put_graphs(self, graphs: Mapping[str, tuple[Iterable[Triple], Iterable[str]]]) -> None:
         """Store or replace several derived graphs ({name: (triples, docs)}) in one write."""
-        taken = {d["graph"] for d in self._manifest["documents"].values()}
-        taken |= {str(self.names.ontology), str(self.names.agencies), str(self.names.instruments)}
+        with self.stage() as staged:
+            staged.put_graphs(graphs)
+            staged.commit()
+
+    @staticmethod
+    def _record(dg: DocumentGraph, sha: str | None) -> dict:
+        return asdict(DocumentRecord(dg.stem, dg.file, dg.kind, str(dg.graph), sha, dg.counts, dg.instruments))
+
+
+class Staged:
+    """A generation being filled (`Store.stage`): changes apply at once to its own read-write Oxigraph store.
+
+    `manifest` is the new generation's manifest as the changes so far leave it;
+    `commit(check)` recomputes the shared graphs, closes the database, writes
+    the manifest, runs `check` on the finished directory and only then publishes.
+    """
+
+    def __init__(self, store: Store, st: ox.Store, manifest: dict, path: Path | None,
+                 previous: Path | None) -> None:
+        self.store, self._st, self.manifest = store, st, manifest
+        self.path, self.previous = path, previous
+        self.committed = False
+
+    @property
+    def iris(self) -> IRIs:
+        return self.store.iris
+
+    def documents(self) -> list[DocumentRecord]:
+        return [DocumentRecord(**d) for _, d in sorted(self.manifest["documents"].items())]
+
+    def apply(self, fn: Apply) -> None:
+        """Run one change on the new generation's database and manifest."""
+        if self._st is None or self.committed:
+            raise StoreError("this staged generation is closed")
+        fn(self._st, self.manifest)
+
+    def build(self, documents: Iterable[tuple[Extraction, DocumentInfo | None, str | None]],
+              progress: Callable[[str], None] | None = None) -> None:
+        graphs = [(build_document(ex, info, self.iris), sha) for ex, info, sha in documents]
+
+        def apply(st: ox.Store, manifest: dict) -> None:
+            for dg, sha in graphs:
+                st.bulk_extend(to_quads(dg.triples, dg.graph))
+                manifest["documents"][dg.stem] = Store._record(dg, sha)
+                if progress:
+                    progress(dg.stem)
+
+        self.apply(apply)
+
+    def add_document(self, extraction: Extraction, info: DocumentInfo | None = None,
+                     sha256: str | None = None) -> DocumentRecord:
+        dg = build_document(extraction, info, self.iris)
+
+        def apply(st: ox.Store, manifest: dict) -> None:
+            st.remove_graph(ox.NamedNode(str(dg.graph)))
+            _drop_derived(st, manifest, dg.stem)
+            st.extend(to_quads(dg.triples, dg.graph))
+            manifest["documents"][dg.stem] = Store._record(dg, sha256)
+
+        self.apply(apply)
+        return DocumentRecord(**self.manifest["documents"][dg.stem])
+
+    def remove_document(self, doc: str) -> None:
+        stem = doc_stem(Path(doc).name)
+
+        def apply(st: ox.Store, manifest: dict) -> None:
+            if stem not in manifest["documents"]:
+                raise StoreError(f"{doc}: no such document in the store")
+            st.remove_graph(ox.NamedNode(manifest["documents"].pop(stem)["graph"]))
+            _drop_derived(st, manifest, stem)
+
+        self.apply(apply)
+
+    def put_graphs(self, graphs: Mapping[str, tuple[Iterable[Triple], Iterable[str]]]) -> None:
+        names = self.store.names
+        taken = {d["graph"] for d in self.manifest["documents"].values()}
+        taken |= {str(names.ontology), str(names.agencies), str(names.instruments)}
         todo = {str(name): (list(triples), sorted({doc_stem(Path(d).name) for d in docs}))
                 for name, (triples, docs) in graphs.items()}
         for name in todo:
@@ -246,53 +367,56 @@ class Store:
                 st.extend(to_quads(triples, URIRef(name)))
                 manifest.setdefault("derived", {})[name] = docs
 
-        self._write(apply)
+        self.apply(apply)
 
-    @staticmethod
-    def _drop_derived(st: ox.Store, manifest: dict, stem: str) -> None:
-        for name, docs in list(manifest.get("derived", {}).items()):
-            if stem in docs:
+    def drop_graphs(self, names: Iterable[str]) -> None:
+        """Drop derived graphs by name (a carry-over pair that no longer has links)."""
+        todo = [str(n) for n in names]
+        for name in todo:
+            if name not in self.manifest.get("derived", {}):
+                raise StoreError(f"{name}: not a derived graph")
+
+        def apply(st: ox.Store, manifest: dict) -> None:
+            for name in todo:
                 st.remove_graph(ox.NamedNode(name))
                 del manifest["derived"][name]
 
-    @staticmethod
-    def _record(dg: DocumentGraph, sha: str | None) -> dict:
-        return asdict(DocumentRecord(dg.stem, dg.file, dg.kind, str(dg.graph), sha, dg.counts, dg.instruments))
+        if todo:
+            self.apply(apply)
 
-    def _write(self, apply: Apply, fresh: bool = False) -> None:
-        if self.root is None:
-            st = ox.Store()
-            if not fresh:
-                st.extend(self._ox)
-            manifest = {"base": self.iris.base, "documents": {}} if fresh else copy.deepcopy(self._manifest)
-            apply(st, manifest)
-            refresh_shared(st, manifest, self.names)
-            self._ox, self._manifest, self._dataset = st, manifest, None
-            self.version += 1
+    def commit(self, check: Callable[[Path | None], None] | None = None) -> None:
+        """Finish the graph (shared graphs, manifest), let `check` refuse it, then make it the live generation."""
+        if self._st is None or self.committed:
+            raise StoreError("this staged generation is closed")
+        st, store = self._st, self.store
+        refresh_shared(st, self.manifest, store.names)
+        if self.path is None:  # in memory: the swap is the publication
+            if check is not None:
+                check(None)
+            store._ox, store._manifest, store._dataset = st, self.manifest, None
+            store.version += 1
+            self._st, self.committed = None, True
             return
-        with gens.writer_lock(self.root, StoreError):
-            self.refresh()  # start from what the last writer published, not from what we opened
-            previous = self._gen
-            target = gens.new_generation(self.root)
-            try:
-                if not fresh and previous is not None:
-                    self._ox.backup(str(target / "oxigraph"))
-                keep = not fresh and previous is not None
-                manifest = copy.deepcopy(self._manifest) if keep else {"base": self.iris.base, "documents": {}}
-                self._fill(target, apply, manifest)
-                gens.publish(self.root, target)
-            except BaseException:
-                gens.collect(self.root, {g for g in (previous,) if g})
-                raise
-            self._load()
-            gens.collect(self.root, {target.name, *((previous,) if previous else ())})
-
-    def _fill(self, target: Path, apply: Apply, manifest: dict) -> None:
-        """Open the new generation read-write, change it, close it (releasing RocksDB's lock), write the manifest."""
-        st = ox.Store(str(target / "oxigraph"))
-        apply(st, manifest)
-        refresh_shared(st, manifest, self.names)
         st.flush()
-        del st
-        gc.collect()
-        gens.atomic_write(target / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1).encode())
+        del st  # the last reference besides self._st: a database left open keeps compacting (and deleting
+        self.discard()  # .sst files) under the read-only check below; closing also releases RocksDB's lock
+        gens.atomic_write(self.path / "manifest.json",
+                          json.dumps(self.manifest, ensure_ascii=False, indent=1).encode())
+        if check is not None:
+            check(self.path)
+        assert store.root is not None
+        gens.publish(store.root, self.path)
+        self.committed = True
+
+    def discard(self) -> None:
+        """Close the read-write database (the directory itself is the store's to delete or keep)."""
+        if self._st is not None:
+            self._st = None
+            gc.collect()
+
+
+def _drop_derived(st: ox.Store, manifest: dict, stem: str) -> None:
+    for name, docs in list(manifest.get("derived", {}).items()):
+        if stem in docs:
+            st.remove_graph(ox.NamedNode(name))
+            del manifest["derived"][name]

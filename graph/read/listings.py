@@ -21,6 +21,19 @@ class ListingViews:
     """Agency, field and document pages of `GraphViews`."""
 
     # ---------------------------------------------------------------- agencies
+    def canonical_agency_id(self, text: str) -> str:
+        """The registry id of an agency named by id, name or abbreviation ("Sở Nội vụ", "Sở TT&TT");
+        NotFound when nothing, or more than one agency, is named."""
+        if text in self.registry:
+            return text
+        found = self.registry.lookup(text)
+        if found is None:
+            hits = {m.agency_id for _, _, m in self.registry.find(text) if m.agency_id}
+            found = hits.pop() if len(hits) == 1 else None
+        if found is None:
+            raise NotFound(f"no agency {text!r}: use a registry id such as so-kh-cn, or its name (Sở Nội vụ)")
+        return found
+
     def agency(self, agency_id: str, limit: int = 50, offset: int = 0) -> dict[str, Any]:
         """An agency: names, 2025 lineage, and the tasks it (and, separately, its predecessors) led or joined."""
         reg = self.registry.get(agency_id)

@@ -8,9 +8,15 @@ cached networkx projection, per-item detail from a few SPARQL queries on
 Oxigraph, and the text of the source lines from the corpus file itself (the
 store keeps line numbers, not lines).
 
-Ids are the IRI tails the URLs use: task `langson-2026-cchc-phuluc/III-9`,
-instrument `118-2025-nd-cp`, agency `so-kh-cn`, document `langson-2026-cchc-phuluc`.
+Ids: a task's is the readable one of `cchc.graph.ids` (`langson-2026-cchc-phuluc/III.9`,
+narrative `langson-2026-2030-cchc/III.1.1`), and its older forms (`stem/III-9`, `file.txt:III.9`,
+`stem/L113`, the IRI) resolve to it; instrument `118-2025-nd-cp` (or as printed, or loosely:
+"NĐ 118"), agency `so-kh-cn` (or its name), document `langson-2026-cchc-phuluc`.
 Unknown ids raise `NotFound`; every list is returned as a `page`.
+
+Kept as one module (~460 lines): the task, instrument, agency and document views share one
+index of the store (ids, documents, years) and the source-line cache; the listings already live
+in listings.py.
 """
 
 from __future__ import annotations
@@ -27,12 +33,13 @@ from cchc.graph.corpus import DocumentInfo
 from cchc.graph.extract.agencies import Registry, load_registry
 from cchc.graph.extract.readers import read_document
 from cchc.graph.extract.reading import SourceError, SourceText
+from cchc.graph.ids import parse_task_ref, task_ref
 from cchc.graph.read.common import DOC_RELATIONS as _DOC_RELATIONS
 from cchc.graph.read.common import PREFIXES as _PREFIXES
 from cchc.graph.read.common import NotFound, evidence, page
 from cchc.graph.read.listings import ListingViews
 from cchc.graph.read.projection import projection
-from cchc.graph.read.trace import trace
+from cchc.graph.read.trace import resolve_instruments, trace
 from cchc.ontology import slug
 
 if TYPE_CHECKING:
@@ -76,7 +83,7 @@ class _Index:
     """What lists and look-ups need, derived once per store version."""
 
     tasks: dict[str, _Task]  # task IRI -> row
-    by_id: dict[str, _Task]
+    by_id: dict[str, _Task]  # readable id, and the IRI tail, -> row
     by_doc: dict[str, list[_Task]]  # document stem -> tasks in line order
     docs: dict[str, dict[str, Any]]  # stem -> {"iri", "file", "title", "class"}
     by_file: dict[str, str]  # file name -> stem
@@ -98,14 +105,16 @@ class GraphViews(ListingViews):
         self.info = dict(documents or {})
         self.registry = registry or load_registry()
         self._index: tuple[int, _Index] | None = None
-        self._sources: dict[str, tuple[float, int, SourceText | None]] = {}
+        self._sources: dict[str, tuple[float, int, tuple[SourceText | None, tuple[int | None, ...]]]] = {}
 
     # ---------------------------------------------------------------- ids
     def _prefix(self, kind: str) -> str:
         return f"{self.iris.base}{kind}/"
 
     def task_id(self, iri: str) -> str:
-        return iri[len(self._prefix("task")):]
+        """The readable id of a task IRI (`cchc.graph.ids`), the IRI tail for an IRI the index does not hold."""
+        t = self.index.tasks.get(iri)
+        return t.id if t is not None else iri[len(self._prefix("task")):]
 
     def instrument_id(self, iri: str) -> str:
         return iri[len(self._prefix("instrument")):]
@@ -119,6 +128,8 @@ class GraphViews(ListingViews):
                              ("document", "doc")):
             if iri.startswith(self._prefix(prefix)):
                 tail = iri[len(self._prefix(prefix)):]
+                if kind == "task":
+                    tail = self.task_id(iri)  # the readable id, as everywhere else
                 if kind == "document":
                     tail = next((s for s, d in self.index.docs.items() if d["iri"] == iri), tail)
                 return {"kind": kind, "id": tail}
@@ -145,8 +156,11 @@ class GraphViews(ListingViews):
         for n, a in g.nodes(data=True):
             if a.get("kind") != "task":
                 continue
-            t = _Task(n, self.task_id(n), a["doc"], doc_of_file.get(a["doc"], Path(a["doc"]).stem), a["line"],
-                      a["end_line"], a.get("section"), a.get("no"), a["content"], a.get("source"))
+            stem = doc_of_file.get(a["doc"], Path(a["doc"]).stem)
+            tail = n[len(self._prefix("task")):]
+            by_line = tail == f"{stem}/L{a['line']}"  # a repeated section/STT: its IRI names the line
+            t = _Task(n, task_ref(stem, None if by_line else a.get("section"), a.get("no"), a["line"]), a["doc"],
+                      stem, a["line"], a["end_line"], a.get("section"), a.get("no"), a["content"], a.get("source"))
             tasks[n] = t
             by_doc[t.stem].append(t)
         for rows in by_doc.values():
@@ -158,7 +172,9 @@ class GraphViews(ListingViews):
         for roles in agency_tasks.values():
             for rows in roles.values():
                 rows.sort(key=lambda t: (t.file, t.line))
-        return _Index(tasks, {t.id: t for t in tasks.values()}, dict(by_doc), docs, doc_of_file, dict(agency_tasks))
+        by_id = {n[len(self._prefix("task")):]: t for n, t in tasks.items()}  # the IRI tails: older URLs
+        by_id.update({t.id: t for t in tasks.values()})
+        return _Index(tasks, by_id, dict(by_doc), docs, doc_of_file, dict(agency_tasks))
 
     def year_of(self, stem: str) -> int | None:
         """The year a document plans for: the manifest's year (or first year of its period), else its title's."""
@@ -184,40 +200,73 @@ class GraphViews(ListingViews):
     def source(self, doc: str) -> SourceText | None:
         """The corpus file's text (NFC, line map; for Word and PDF the reader's text), re-read when the file
         changes; None when it is not there."""
+        return self._read(doc)[0]
+
+    def _read(self, doc: str) -> tuple[SourceText | None, tuple[int | None, ...]]:
+        """The file's text and, for Word and PDF, the page of each of its lines (cached by mtime and size)."""
         if self.corpus_dir is None:
-            return None
+            return None, ()
         path = self.corpus_dir / Path(doc).name
         try:
             st = path.stat()
         except OSError:
-            return None
+            return None, ()
         hit = self._sources.get(doc)
         if hit is None or hit[:2] != (st.st_mtime, st.st_size):
             try:  # Word and PDF show the reader's text, whose lines their records count
-                text: SourceText | None = read_document(path).text
+                read = read_document(path)
+                found: tuple[SourceText | None, tuple[int | None, ...]] = (read.text, tuple(read.line_pages))
             except SourceError:
-                text = None
-            hit = self._sources[doc] = (st.st_mtime, st.st_size, text)
+                found = (None, ())
+            hit = self._sources[doc] = (st.st_mtime, st.st_size, found)
         return hit[2]
 
     def source_lines(self, doc: str, line: int, end_line: int) -> list[dict[str, Any]]:
-        """[{"line", "text"}] of lines line..end_line of a corpus file (empty when the file is gone)."""
-        src = self.source(doc)
+        """[{"line", "text"}] of lines line..end_line of a corpus file (empty when the file is gone); Word and
+        PDF lines also say on which `page` of the original they are, as a reader of the paper would look."""
+        src, pages = self._read(doc)
         if src is None:
             return []
         end = min(end_line, len(src.lines))
-        return [{"line": n, "text": text} for n, text in src.numbered(max(1, line), end)] if line <= end else []
+        if line > end:
+            return []
+        rows: list[dict[str, Any]] = [{"line": n, "text": text} for n, text in src.numbered(max(1, line), end)]
+        for r in rows:
+            if r["line"] <= len(pages) and pages[r["line"] - 1] is not None:
+                r["page"] = pages[r["line"] - 1]
+        return rows
 
     def provenance(self, doc: str, line: int, end_line: int) -> dict[str, Any]:
-        return {"doc": doc, "line": line, "end_line": end_line, "lines": self.source_lines(doc, line, end_line)}
+        lines = self.source_lines(doc, line, end_line)
+        out: dict[str, Any] = {"doc": doc, "line": line, "end_line": end_line, "lines": lines}
+        pages = sorted({r["page"] for r in lines if "page" in r})
+        if pages:
+            out["pages"] = pages
+        return out
 
     # ---------------------------------------------------------------- tasks
     def _task(self, task_id: str) -> _Task:
-        t = self.index.by_id.get(task_id.strip("/"))
+        t = self.index.by_id.get(task_id.strip().strip("/")) or self._task_by_ref(task_id)
         if t is None:
-            raise NotFound(f"no task {task_id!r}: expected <document>/<section>-<no> or <document>/L<line>, "
-                           "e.g. langson-2026-cchc-phuluc/III-9")
+            raise NotFound(f"no task {task_id!r}: expected <document>/<section>.<no> or <document>/L<line>, "
+                           "e.g. langson-2026-cchc-phuluc/III.9")
         return t
+
+    def _task_by_ref(self, text: str) -> _Task | None:
+        """A task named in an older or looser form: `file.txt:III.9`, `stem/III-9`, the IRI, `stem/L113`
+        (the task starting on that line, else the one containing it)."""
+        ref = parse_task_ref(text, self.iris.base)
+        if ref is None:
+            return None
+        rows = self.index.by_doc.get(ref.stem, [])
+        if ref.line is not None:
+            return next((t for t in rows if t.line == ref.line), None) or next(
+                (t for t in rows if t.line <= ref.line <= t.end_line), None)
+        return next((t for t in rows if t.section == ref.section and t.no == ref.no), None)
+
+    def canonical_task_id(self, task_id: str) -> str:
+        """The readable id of a task named in any accepted form (NotFound when none)."""
+        return self._task(task_id).id
 
     def task(self, task_id: str) -> dict[str, Any]:
         """Everything about one task, with the text of the source lines it came from."""
@@ -281,14 +330,25 @@ class GraphViews(ListingViews):
 
     # ---------------------------------------------------------------- instruments
     def _instrument_iri(self, instrument_id: str) -> str:
-        """The instrument an id names: its IRI tail ("118-2025-nd-cp") or the id as printed ("118/2025/NĐ-CP")."""
+        """The instrument an id names: its IRI tail ("118-2025-nd-cp"), the id as printed ("118/2025/NĐ-CP"),
+        or loosely as `cchc trace` reads it ("NĐ 118", "nghi dinh 118/2025") when that names one instrument."""
         g = projection(self.store)
         for cand in (instrument_id, _safe_slug(instrument_id)):
             iri = self._prefix("instrument") + cand if cand else ""
             if iri in g and g.nodes[iri].get("kind") == "instrument":
                 return iri
-        raise NotFound(f"no instrument {instrument_id!r}: use its id as the graph names it (e.g. 118-2025-nd-cp) "
-                       "or as printed (118/2025/NĐ-CP)")
+        found = resolve_instruments(self.store, instrument_id) if instrument_id.strip() else []
+        if len(found) == 1:
+            return found[0]
+        if found:
+            names = ", ".join(str(g.nodes[n].get("id")) for n in found[:10])
+            raise NotFound(f"{instrument_id!r} names {len(found)} instruments ({names}): give its number and year")
+        raise NotFound(f"no instrument {instrument_id!r}: use its id as the graph names it (e.g. 118-2025-nd-cp), "
+                       "as printed (118/2025/NĐ-CP) or as people write it (NĐ 118)")
+
+    def canonical_instrument_id(self, instrument_id: str) -> str:
+        """The URL id of an instrument named in any accepted form (NotFound when none or several)."""
+        return self.instrument_id(self._instrument_iri(instrument_id))
 
     def instrument(self, instrument_id: str, limit: int = 50, offset: int = 0) -> dict[str, Any]:
         """An instrument's merged metadata, conflicts, mentions and the tasks that trace back to it (with paths)."""
@@ -344,6 +404,40 @@ class GraphViews(ListingViews):
             "mentions": page(mentions, limit, offset),
             "tasks": page(self.traced_tasks(iri), limit, offset),
         }
+
+    def task_list(self, limit: int = 50, offset: int = 0, doc: str | None = None,
+                  agency: str | None = None) -> dict[str, Any]:
+        """Every task (or one document's, or those an agency leads or joins), in document and line order."""
+        rows = [t for stem in sorted(self.index.by_doc) for t in self.index.by_doc[stem]]
+        if doc:
+            stem = self._stem(doc)
+            rows = [t for t in rows if t.stem == stem]
+        if agency:
+            roles = self.index.agency_tasks.get(self._prefix("agency") + agency, {})
+            mine = {t.iri for r in roles.values() for t in r}
+            rows = [t for t in rows if t.iri in mine]
+        return page([{**t.summary(), "id": t.id, "year": self.year_of(t.stem)} for t in rows], limit, offset)
+
+    def instrument_list(self, limit: int = 50, offset: int = 0) -> dict[str, Any]:
+        """Every instrument in the graph with how many tasks trace back to it and how often it is cited,
+        most traced first: the planner's "which directives drive most of our work"."""
+        version = self.store.version
+        if getattr(self, "_instrument_rows", (None, None))[0] != version:
+            g = projection(self.store)
+            cited: dict[str, int] = defaultdict(int)
+            for (i,) in self.store.select(_PREFIXES + "SELECT ?i WHERE { ?c cchc:mentions ?i }"):
+                cited[i] += 1
+            rows = []
+            for n, a in g.nodes(data=True):
+                if a.get("kind") != "instrument":
+                    continue
+                traced = self.traced_tasks(n)
+                rows.append({"id": self.instrument_id(n), "identifier": a.get("id"), "label": a.get("label"),
+                             "type": a.get("type"), "title": a.get("title"), "tasks": len(traced),
+                             "direct": sum(1 for t in traced if t["link"] == "cites"), "mentions": cited.get(n, 0)})
+            rows.sort(key=lambda r: (-r["tasks"], -r["mentions"], str(r["identifier"])))
+            self._instrument_rows = (version, rows)
+        return page(self._instrument_rows[1], limit, offset)
 
     def traced_tasks(self, iri: str) -> list[dict[str, Any]]:
         """Tasks tracing back to the instrument (cites / via-plan / via-instrument), each with its path."""

@@ -13,23 +13,29 @@ from collections import deque
 from typing import Any
 
 from cchc.graph.extract.agencies import Registry, load_registry
-from cchc.search.carryover.model import CarryOverPair, CarryOverResult
+from cchc.graph.ids import parse_task_ref, stem_of, task_ref
+from cchc.search.carryover.model import CarryOverPair, CarryOverResult, TaskRef
 
-__all__ = ["history", "inherited_tasks", "successor_chain"]
+_IRI_BASE = "https://w3id.org/cchc/"  # the default base of task IRIs (`cchc.graph.rdf.terms`)
+
+__all__ = ["history", "inherited_tasks", "lineage_tasks", "successor_chain"]
 
 
 def _resolve(result: CarryOverResult, key: str) -> str:
-    """Accept "doc:III.9", "doc:III-9" or "doc:L841"; ValueError naming the task otherwise."""
+    """Accept the readable id ("langson-2026-cchc-phuluc/III.9", the one search shows) and the older
+    forms ("doc.txt:III.9", "stem/III-9", "doc.txt:L841", the IRI); ValueError naming the task otherwise."""
     if key in result.tasks:
         return key
-    doc, _, rest = key.partition(":")
-    for k, t in result.tasks.items():
-        if t.doc != doc:
-            continue
-        if rest in (f"{t.section}-{t.no}", f"L{t.line}"):
-            return k
-    raise ValueError(f"unknown task {key!r}: expected <doc>:<section>.<no> of a linked plan "
-                     "(e.g. langson-2026-cchc-phuluc.txt:III.9)")
+    ref = parse_task_ref(key, _IRI_BASE)
+    if ref is not None:
+        for k, t in result.tasks.items():
+            if stem_of(t.doc) != ref.stem:
+                continue
+            if (ref.line is not None and t.line == ref.line) or (
+                    ref.section is not None and (t.section, t.no) == (ref.section, ref.no)):
+                return k
+    raise ValueError(f"unknown task {key!r}: expected <document>/<section>.<no> of a linked plan "
+                     "(e.g. langson-2026-cchc-phuluc/III.9)")
 
 
 def history(result: CarryOverResult, key: str) -> list[dict[str, Any]]:
@@ -125,3 +131,41 @@ def inherited_tasks(result: CarryOverResult, agency_id: str, registry: Registry 
         before.add(agency_id)
     return [p for p in result.pairs
             if agency_id in p.later.lead_ids and before.intersection(i for i in p.earlier.lead_ids if i)]
+
+
+def lineage_tasks(result: CarryOverResult, agency_id: str, registry: Registry | None = None) -> list[dict[str, Any]]:
+    """The tasks the agency and every agency of its lineage lead, each with where it went.
+
+    An abolished department has no task in the newest plan, but its tasks of
+    earlier plans did not vanish: "Sở TT&TT" led tasks in 2023 that Sở KH&CN
+    leads in 2026.  Each item: {"agency", "agency_name", "task" (TaskRef JSON
+    with its readable `id`), "status", "went_to": [later tasks with `id`, `lead`,
+    `score`]}.  `status` is "continued" (linked into a later plan), "dropped"
+    (in an earlier plan of a linked pair, not continued), or "latest" (in no
+    earlier plan of a pair: nothing to continue into yet).
+    """
+    reg = registry or load_registry()
+    if agency_id not in reg:
+        raise ValueError(f"unknown agency id {agency_id!r}")
+    family = [agency_id, *reg.predecessors(agency_id), *reg.successors(agency_id)]
+    family = list(dict.fromkeys(family))
+    earlier = {k for plan in result.plans for k in plan.earlier_tasks}
+    out_of: dict[str, list[CarryOverPair]] = {}
+    for p in result.pairs:
+        out_of.setdefault(p.earlier.key, []).append(p)
+
+    def ref(t: TaskRef) -> dict[str, Any]:
+        return {**t.to_json(), "id": task_ref(t.doc, t.section, t.no, t.line)}
+
+    items = []
+    for key, t in result.tasks.items():
+        lead = next((a for a in family if a in t.lead_ids), None)
+        if lead is None:
+            continue
+        went = [{**ref(p.later), "score": round(p.score, 4), "reasons": list(p.reasons)} for p in out_of.get(key, [])]
+        status = "continued" if went else "dropped" if key in earlier else "latest"
+        agency = reg.get(lead)
+        items.append({"agency": lead, "agency_name": agency.name if agency else lead, "task": ref(t),
+                      "status": status, "went_to": went})
+    items.sort(key=lambda i: (i["task"]["doc"], i["task"]["line"]))
+    return items

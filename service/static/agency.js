@@ -2,7 +2,7 @@
 // tasks it led or joined by plan year, with those its predecessors held.
 
 import { api } from "./api.js";
-import { clear, defs, h, href, isoDate } from "./dom.js";
+import { canonical, clear, defs, h, href, isoDate } from "./dom.js";
 import { AGENCY_KINDS, SUCCESSION, taskPlace } from "./labels.js";
 import { docLabel, loadPage, message } from "./parts.js";
 
@@ -10,6 +10,7 @@ export async function showAgency(main, id) {
   const loaded = await loadPage(main, "Cơ quan", () => api.agency(id));
   if (!loaded) return;
   const [a, docs] = loaded;
+  canonical(href.agency(a.id));
   document.title = a.name;
   clear(main).append(
     h("article", { class: "page agency" },
@@ -71,7 +72,11 @@ function role(title, items, total, agency, docs) {
       agency && t.agency ? h("span", { class: "muted" }, " – do ",
         h("a", { href: href.agency(t.agency) }, agency.predecessors.find((p) => p.id === t.agency)?.name || t.agency),
         t.relation ? ` (${SUCCESSION[t.relation] || t.relation})` : "") : null,
-      h("p", { class: "excerpt" }, t.content)))),
+      h("p", { class: "excerpt" }, t.content),
+      t.went_to && t.went_to.length ? h("p", { class: "meta went-to" }, "Chuyển sang: ",
+        t.went_to.map((w, i) => [i ? "; " : "", h("a", { href: href.task(w.id) },
+          `${taskPlace(w.section, w.no, w.line)} · ${docLabel(docs, w.doc)}`),
+        w.lead && w.lead.length ? ` (chủ trì: ${w.lead.join("; ")})` : ""])) : null))),
     total > items.length ? message("muted", `Đang hiển thị ${items.length} trên ${total}.`) : null);
 }
 

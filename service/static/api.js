@@ -40,6 +40,8 @@ export const api = {
   task: (id) => getJSON(`/tasks/${encodePath(id)}`),
   instrument: (id) => getJSON(`/instruments/${encodePath(id)}`, { limit: 500 }),
   agency: (id) => getJSON(`/agencies/${encodeURIComponent(id)}`, { limit: 500 }),
+  carryover: (params) => getJSON("/carryover", params),
+  instruments: () => getJSON("/instruments", { limit: 500 }),
 };
 
 const cache = new Map();

@@ -1,8 +1,12 @@
 // The page's router: one static page, views chosen by the URL's hash
-// (#/?q=..., #/task/<id>, #/instrument/<id>, #/agency/<id>), so every view
-// has a link that can be shared or bookmarked.
+// (#/?q=..., #/task/<id>, #/instrument/<id>, #/agency/<id>, #/instruments,
+// #/carryover?...), so every view has a link that can be shared or bookmarked.
 
 import { showAgency } from "./agency.js";
+import { options } from "./api.js";
+import { showCarryover } from "./carryover.js";
+import { showInstruments } from "./instruments.js";
+import { setFieldLabels } from "./labels.js";
 import { showInstrument } from "./instrument.js";
 import { showSearch } from "./search.js";
 import { showTask } from "./task.js";
@@ -38,6 +42,8 @@ function parse(hash) {
   } catch {
     params = {};
   }
+  if (path === "/carryover") return { view: "carryover", params };
+  if (path === "/instruments") return { view: "instruments", params };
   return { view: "search", params };
 }
 
@@ -55,7 +61,9 @@ async function route() {
     }
     backLink.hidden = false;
     backLink.setAttribute("href", lastSearch);
-    if (r.view === "task") await showTask(main, r.id);
+    if (r.view === "carryover") await showCarryover(main, r.params);
+    else if (r.view === "instruments") await showInstruments(main);
+    else if (r.view === "task") await showTask(main, r.id);
     else if (r.view === "instrument") await showInstrument(main, r.id);
     else await showAgency(main, r.id);
     main.focus({ preventScroll: true }); // screen readers start at the new page, not at the old link
@@ -81,4 +89,5 @@ window.addEventListener("click", (e) => {
   if (a && parse(window.location.hash).view === "search") lastSearch = window.location.hash || "#/";
 });
 if (parse(window.location.hash).view === "search") lastSearch = window.location.hash || "#/";
-route();
+// field ids in reasons ("lĩnh vực: the-che") are shown by their Vietnamese labels
+options.fields().then(setFieldLabels).catch(() => {}).finally(route);

@@ -76,3 +76,9 @@ export function isoDate(iso) {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso || "");
   return m ? `${m[3]}/${m[2]}/${m[1]}` : iso || "";
 }
+
+/** Put a page's canonical URL in the address bar when it was opened by an older or looser name
+ * (#/task/file.txt:III.9, #/instrument/NĐ 118, #/agency/Sở Nội vụ): the API redirected, the URL follows. */
+export function canonical(hash) {
+  if (decodeURIComponent(window.location.hash) !== decodeURIComponent(hash)) history.replaceState(null, "", hash);
+}

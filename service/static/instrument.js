@@ -2,14 +2,15 @@
 // traces back to it, with the path (task -> plan -> instrument) that shows why.
 
 import { api } from "./api.js";
-import { clear, defs, docId, h, href, isoDate, lineRange } from "./dom.js";
-import { LINK_KINDS, relation, taskPlace } from "./labels.js";
+import { canonical, clear, defs, docId, h, href, isoDate, lineRange } from "./dom.js";
+import { CONFLICT_FIELDS, LINK_KINDS, relation, taskPlace } from "./labels.js";
 import { docLabel, loadPage, message, sourceRef } from "./parts.js";
 
 export async function showInstrument(main, id) {
   const loaded = await loadPage(main, "Văn bản", () => api.instrument(id));
   if (!loaded) return;
   const [x, docs] = loaded;
+  canonical(href.instrument(x.id));
   document.title = x.label;
   clear(main).append(
     h("article", { class: "page instrument" },
@@ -25,7 +26,7 @@ export async function showInstrument(main, id) {
       ]),
       x.conflicts.length ? h("section", { "aria-labelledby": "h-conflicts" },
         h("h2", { id: "h-conflicts" }, "Thông tin không thống nhất giữa các tài liệu"),
-        h("ul", null, x.conflicts.map((c) => h("li", null, `${c.field}: ${c.values.join(" / ")}`)))) : null,
+        h("ul", null, x.conflicts.map((c) => h("li", null, `${CONFLICT_FIELDS[c.field] || c.field}: ${c.values.join(" / ")}`)))) : null,
       x.relations.length ? h("section", { "aria-labelledby": "h-relations" },
         h("h2", { id: "h-relations" }, "Quan hệ với văn bản khác"),
         h("ul", { class: "plain" }, x.relations.map(relationItem))) : null,

@@ -72,7 +72,30 @@ const EXACT = {
   "merge: several earlier tasks continue here": "gộp: nhiều nhiệm vụ trước tiếp tục ở đây",
 };
 
+/** CCHC field ids ("the-che") -> their Vietnamese labels, filled from /fields when the page starts. */
+export const FIELD_LABELS = {};
+
+export function setFieldLabels(rows) {
+  for (const f of rows || []) if (f.id && f.label) FIELD_LABELS[f.id] = f.label;
+}
+
+export function fieldLabel(id) {
+  return FIELD_LABELS[id] || id;
+}
+
+/** The conflicting statements of an instrument page ("type", "issuer", ...). */
+export const CONFLICT_FIELDS = { type: "Loại văn bản", issuer: "Cơ quan ban hành", date: "Ngày ban hành", title: "Trích yếu" };
+
 const WORDS = [
+  [/\b(successor) of\b/g, "kế nhiệm của"],
+  [/\bpredecessor of\b/g, "tiền thân của"],
+  [/\ba group including\b/g, "nhóm gồm"],
+  [/\bone of\b/g, "một trong"],
+  [/\(shared by (\d+)\)/g, "(chung với $1 nhiệm vụ)"],
+  [/^product /, "sản phẩm "],
+  [/^field (\S+) → (\S+)/, (_, a, b) => `lĩnh vực ${fieldLabel(a)} → ${fieldLabel(b)}`],
+  [/(lĩnh vực: )(\S+)$/, (_, p, id) => `${p}${fieldLabel(id)}`],
+  [/\bmentions\b/g, "nhắc đến"],
   [/\bpartOf\b/g, "thuộc"],
   [/\bappendixOf\b/g, "là phụ lục của"],
   [/\bimplements\b/g, "triển khai"],
@@ -88,6 +111,7 @@ const WORDS = [
   [/\((merge|rename|split|abolish)\b/g, (_, k) => `(${SUCCESSION[k]}`],
   [/\(successor by split\b/g, "(kế nhiệm do tách"],
   [/\(successor\b/g, "(kế nhiệm"],
+  [/\(predecessor\b/g, "(tiền thân"],
 ];
 
 export const CARRY_LINKS = {

@@ -32,17 +32,23 @@ export function chips(reasons, label) {
 }
 
 /** "tệp.txt · dòng 841–873". */
-export function sourceRef(doc, line, end) {
-  return h("span", { class: "source-ref" }, h("span", { class: "file" }, doc), " · ", lineRange(line, end));
+export function sourceRef(doc, line, end, pages) {
+  const where = pages && pages.length
+    ? ` · trang ${pages.length > 1 ? `${pages[0]}–${pages[pages.length - 1]}` : pages[0]}` : "";
+  return h("span", { class: "source-ref" }, h("span", { class: "file" }, doc), " · ", lineRange(line, end), where);
 }
 
-/** The source file's lines, numbered as `cat -n` counts. */
-export function sourceLines(provenance) {
+/** The source file's lines, numbered as `cat -n` counts; `marked` lines (a citation's) highlighted. */
+export function sourceLines(provenance, marked = new Set()) {
   const rows = provenance.lines.map((l) =>
     h(
       "div",
-      { class: l.text.trim() ? "src-line" : "src-line blank", "data-line": l.line },
-      h("span", { class: "ln", "aria-hidden": "true" }, String(l.line)),
+      {
+        class: ["src-line", l.text.trim() ? "" : "blank", marked.has(l.line) ? "cited" : ""].filter(Boolean).join(" "),
+        "data-line": l.line,
+        title: marked.has(l.line) ? "dòng có trích dẫn văn bản" : null,
+      },
+      h("span", { class: "ln", "aria-hidden": "true", title: l.page ? `trang ${l.page}` : null }, String(l.line)),
       h("span", { class: "tx" }, l.text),
     ),
   );

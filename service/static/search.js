@@ -1,5 +1,7 @@
 // The search view: results as the user types (debounced), filters for year,
-// agency and field, each hit with why it matched and its source lines.
+// agency, field and deadline (with or without a question), each hit with why
+// it matched and its source lines; only the results the evidence says answer,
+// weaker ones marked, paged by "Xem thêm".
 
 import { api, documentsByFile, options } from "./api.js";
 import { clear, h, href } from "./dom.js";
@@ -17,7 +19,7 @@ const EXAMPLES = [
 
 let view = null; // the mounted form and its state, kept while the user stays on the search route
 
-/** Show the search view for the hash's parameters ({q, year, agency, field}). */
+/** Show the search view for the hash's parameters ({q, year, agency, field, deadline}). */
 export function showSearch(main, params) {
   if (!view || !main.contains(view.form)) view = mount(main);
   view.setValues(params);
@@ -38,6 +40,11 @@ function mount(main) {
   const year = h("select", { id: "f-year", name: "year" }, h("option", { value: "" }, "Tất cả các năm"));
   const agency = h("select", { id: "f-agency", name: "agency" }, h("option", { value: "" }, "Tất cả cơ quan"));
   const fieldSel = h("select", { id: "f-field", name: "field" }, h("option", { value: "" }, "Tất cả lĩnh vực"));
+  const deadline = h("input", {
+    id: "f-deadline", name: "deadline", type: "text", autocomplete: "off", maxlength: 40,
+    placeholder: "vd: quý II/2026, tháng 3/2026, 2026",
+  });
+  const more = h("button", { type: "button", class: "more", hidden: true, onclick: () => state.more() }, "Xem thêm kết quả");
   const status = h("p", { id: "search-status", class: "status", role: "status", "aria-live": "polite" });
   const results = h("ol", { class: "results", "aria-label": "Kết quả tìm kiếm" });
   const intro = h("div", { class: "intro" });
@@ -51,23 +58,31 @@ function mount(main) {
       h("legend", null, "Lọc kết quả"),
       field("f-year", "Năm kế hoạch", year),
       field("f-agency", "Cơ quan chủ trì hoặc phối hợp", agency),
-      field("f-field", "Lĩnh vực CCHC", fieldSel)),
+      field("f-field", "Lĩnh vực CCHC", fieldSel),
+      field("f-deadline", "Thời hạn hoàn thành", deadline)),
   );
   main.append(h("h1", { class: "visually-hidden" }, "Tra cứu nhiệm vụ cải cách hành chính"), form, status,
-    h("section", { "aria-label": "Kết quả" }, results), intro);
+    h("section", { "aria-label": "Kết quả" }, results, more), intro);
 
   let timer = null;
   let seq = 0;
   let controller = null;
   const wanted = {}; // filter values from the URL, applied once the options have arrived
 
-  const values = () => ({ q: q.value.trim(), year: year.value, agency: agency.value, field: fieldSel.value });
+  const values = () => ({
+    q: q.value.trim(), year: year.value, agency: agency.value, field: fieldSel.value, deadline: deadline.value.trim(),
+  });
+  const filtered = (v) => Boolean(v.year || v.agency || v.field || v.deadline);
+  let shown = 0;
+  let total = 0;
+  let docsCache = new Map();
 
   const state = {
     form,
     setValues(params) {
       q.value = params.q || "";
       Object.assign(wanted, { year: params.year || "", agency: params.agency || "", field: params.field || "" });
+      deadline.value = params.deadline || "";
       year.value = wanted.year;
       agency.value = wanted.agency;
       fieldSel.value = wanted.field;
@@ -79,9 +94,10 @@ function mount(main) {
       const mine = ++seq;
       if (controller) controller.abort();
       controller = null;
-      if (!v.q) {
+      if (!v.q && !filtered(v)) {
         clear(results);
         status.textContent = "";
+        more.hidden = true;
         intro.hidden = false;
         results.removeAttribute("aria-busy");
         return;
@@ -92,30 +108,71 @@ function mount(main) {
       status.textContent = "Đang tìm…";
       try {
         const [answer, docs] = await Promise.all([
-          api.search({ q: v.q, k: K, year: v.year, agency: v.agency, field: v.field }, controller.signal),
+          api.search({ ...v, k: K, offset: 0 }, controller.signal),
           documentsByFile().catch(() => new Map()),
         ]);
         if (mine !== seq) return; // a newer query was typed meanwhile
+        docsCache = docs;
+        clear(results);
         renderResults(results, answer.results, docs);
-        status.textContent = answer.results.length
-          ? `${answer.results.length} kết quả cho “${v.q}”`
-          : `Không có kết quả cho “${v.q}”. Thử bỏ bớt bộ lọc hoặc dùng từ khác.`;
+        shown = answer.results.length;
+        total = answer.total;
+        more.hidden = shown >= total;
+        status.textContent = summary(v, answer);
       } catch (err) {
         if (err.name === "AbortError" || mine !== seq) return;
         clear(results);
+        more.hidden = true;
         status.textContent = "";
         results.append(h("li", null, errorMessage(err)));
       } finally {
         if (mine === seq) results.removeAttribute("aria-busy");
       }
     },
+    async more() {
+      const v = values();
+      const mine = seq;
+      more.disabled = true;
+      try {
+        const answer = await api.search({ ...v, k: K, offset: shown });
+        if (mine !== seq) return;
+        renderResults(results, answer.results, docsCache);
+        shown += answer.results.length;
+        total = answer.total;
+        more.hidden = shown >= total || answer.results.length === 0;
+        status.textContent = summary(v, { ...answer, shown });
+      } catch (err) {
+        results.append(h("li", null, errorMessage(err)));
+      } finally {
+        more.disabled = false;
+      }
+    },
   };
+
+  function summary(v, answer) {
+    const count = answer.shown ?? answer.results.length;
+    const readAs = answer.read_as ? ` (đọc là “${answer.read_as}”)` : "";
+    const what = v.q ? `cho “${v.q}”${readAs}` : "theo bộ lọc";
+    if (!answer.total) {
+      return v.q
+        ? `Không có kết quả nào trả lời “${v.q}”${readAs}. Thử bỏ bớt bộ lọc hoặc dùng từ khác.`
+        : "Không có nhiệm vụ nào khớp bộ lọc.";
+    }
+    const weak = answer.results.some((r) => r.weak) ? " Kết quả ghi “khớp yếu” chỉ gần với câu hỏi." : "";
+    return count < answer.total
+      ? `${answer.total} kết quả ${what}, đang hiển thị ${count}.${weak}`
+      : `${answer.total} kết quả ${what}.${weak}`;
+  }
 
   q.addEventListener("input", () => {
     clearTimeout(timer);
     timer = setTimeout(() => state.run(), DEBOUNCE_MS);
   });
   for (const sel of [year, agency, fieldSel]) sel.addEventListener("change", () => state.run());
+  deadline.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => state.run(), DEBOUNCE_MS);
+  });
 
   fillOptions({ year, agency, field: fieldSel }, wanted);
   renderIntro(intro);
@@ -153,17 +210,27 @@ async function fillOptions(selects, wanted) {
   }
 }
 
+/** A narrative plan's task by its heading number ("Mục III, STT 1.2.7.(4).1"), from its readable id. */
+function narrativePlace(r) {
+  const tail = String(r.id || "").split("/").pop();
+  if (!r.task || /^L\d+$/.test(tail) || !tail.includes(".")) return "Đoạn văn";
+  const [section, ...no] = tail.split(".");
+  return taskPlace(section, no.join("."), r.line);
+}
+
 function renderResults(list, results, docs) {
-  clear(list);
   for (const r of results) {
-    const place = r.kind === "task" || r.section ? taskPlace(r.section, r.no, r.line) : "Đoạn văn";
-    const title = r.task ? h("a", { href: href.task(r.task) }, place) : h("span", null, place);
+    const place = r.kind === "task" || r.section ? taskPlace(r.section, r.no, r.line) : narrativePlace(r);
+    const target = r.task; // a passage that is no task (a "Căn cứ" paragraph) has no task page
+    const title = target ? h("a", { href: href.task(target) }, place) : h("span", null, place);
     list.append(
-      h("li", { class: "result" },
+      h("li", { class: r.weak ? "result weak" : "result", "data-id": r.id },
         h("h2", { class: "result-title" }, title,
+          r.weak ? h("span", { class: "badge weak", title: "bằng chứng yếu: chỉ gần với câu hỏi" }, "khớp yếu") : null,
           h("span", { class: "doc-title" }, docLabel(docs, r.doc))),
         h("p", { class: "meta" }, "Nguồn: ", sourceRef(r.doc, r.line, r.end_line),
-          h("span", { class: "score", title: "điểm xếp hạng" }, ` · điểm ${score(r.score)}`)),
+          h("span", { class: "rid", title: "mã định danh" }, ` · ${r.id}`),
+          r.score ? h("span", { class: "score", title: "điểm xếp hạng" }, ` · điểm ${score(r.score)}`) : null),
         h("blockquote", { class: "hit-text" }, r.text),
         chips(r.why, "Vì sao khớp")));
   }

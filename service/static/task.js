@@ -2,7 +2,7 @@
 // over between plans (each step with the link's score and reasons).
 
 import { api } from "./api.js";
-import { clear, defs, docId, h, href, isoDate, joined, lineRange } from "./dom.js";
+import { canonical, clear, defs, docId, h, href, isoDate, joined, lineRange } from "./dom.js";
 import { CARRY_LINKS, score, taskPlace } from "./labels.js";
 import { chips, docLabel, loadPage, sourceLines, sourceRef } from "./parts.js";
 
@@ -10,6 +10,7 @@ export async function showTask(main, id) {
   const loaded = await loadPage(main, "Nhiệm vụ", () => api.task(id));
   if (!loaded) return;
   const [t, docs] = loaded;
+  canonical(href.task(t.id));
   document.title = `${taskPlace(t.section, t.no, t.provenance.line)} – ${t.document.title || docId(t.doc)}`;
   clear(main).append(
     h("article", { class: "page task" },
@@ -22,11 +23,18 @@ export async function showTask(main, id) {
       facts(t),
       h("section", { "aria-labelledby": "h-source" },
         h("h2", { id: "h-source" }, "Dòng nguồn"),
-        h("p", { class: "meta" }, sourceRef(t.provenance.doc, t.provenance.line, t.provenance.end_line)),
-        sourceLines(t.provenance)),
+        h("p", { class: "meta" }, sourceRef(t.provenance.doc, t.provenance.line, t.provenance.end_line, t.provenance.pages)),
+        sourceLines(t.provenance, citedLines(t))),
       h("section", { "aria-labelledby": "h-history" },
         h("h2", { id: "h-history" }, "Lịch sử chuyển tiếp giữa các kế hoạch"),
         history(t.history, docs))));
+}
+
+/** The source lines a citation of the task stands on: highlighted among the task's lines. */
+function citedLines(t) {
+  const lines = new Set();
+  for (const c of t.citations || []) for (let n = c.line; n <= (c.end_line || c.line); n++) lines.add(n);
+  return lines;
 }
 
 function agencies(refs, text) {
@@ -50,8 +58,11 @@ function facts(t) {
       ["Thời hạn", deadline(t.deadline) || t.timeline],
       ["Lĩnh vực", t.fields.length ? joined(t.fields.map((f) => f.label || f.id)) : null],
       ["Văn bản trích dẫn", t.citations.length ? h("ul", { class: "plain" }, t.citations.map((c) =>
-        h("li", null, h("a", { href: href.instrument(c.instrument) }, c.label || c.id || c.instrument),
-          h("span", { class: "muted" }, ` · ${lineRange(c.line, c.end_line)}`)))) : null],
+        h("li", null, c.locator ? `${c.locator} ` : "",
+          h("a", { href: href.instrument(c.instrument) }, c.label || c.id || c.instrument),
+          h("span", { class: "muted" }, ` · ${lineRange(c.line, c.end_line)}`),
+          ...(c.articles || []).map((a) => h("div", { class: "muted" },
+            `${a.text} (${docId(a.doc)}, ${lineRange(a.line, a.end_line)})`))))) : null],
       ["Tài liệu", t.document.title && t.document.year && !t.document.title.includes(String(t.document.year))
         ? `${t.document.title} (${t.document.year})` : t.document.title || docId(t.doc)],
     ]));

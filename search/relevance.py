@@ -1,0 +1,107 @@
+"""When a search result answers the question: the evidence cut-off.
+
+Ranking orders every unit; it never says "none of these".  A dense encoder
+always has nearest neighbours, so without a cut-off "xyzzy qwerty" fills the
+page, and after the two rows citing NĐ 118 come eight unrelated ones.  A
+result is therefore shown only when the evidence says it answers:
+
+* a *typed* match: the unit cites the instrument asked about (or traces back to
+  it), is led or joined by the agency, is due in the period, or is in the
+  field the query names (the structured score is positive);
+* or *text evidence* where lexical and semantic evidence agree: the share of
+  the query's content words the unit contains (each weighted by its IDF over
+  the units, so "công", "số" count little and "chatbot" much), and the unit's
+  cosine with the query above the query's median cosine over all units.
+
+Dense similarity alone is never evidence: a query none of whose words the
+corpus prints (nonsense, another topic in English) answers nothing.  The
+floors were calibrated on the dev gold and bench/queries_extra.jsonl against
+off-topic queries (`bench/calibrate_relevance.py`, figures in
+bench/relevance.md): the strong floor keeps every relevant unit the ranking
+puts in the top 10 but a handful, the weak floor keeps those too and is shown
+marked `weak`, and only beside at least one strong answer: weak evidence
+alone is chance (an off-topic question sharing a common word with a row).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from cchc.search.bm25 import BM25Index
+from cchc.search.text import tokens
+
+
+@dataclass(frozen=True)
+class RelevanceFloors:
+    """Where text evidence stops answering (see the module docstring and bench/relevance.md)."""
+
+    coverage: float = 0.15  # IDF-weighted share of the query's content words in the unit: a strong answer
+    lift: float = 0.025  # cosine above the query's median over all units: a strong answer
+    weak_coverage: float = 0.1  # below the strong floors but above these: shown, marked weak
+    weak_lift: float = 0.015
+
+
+STRONG, WEAK, NONE = 2, 1, 0
+
+
+def content_terms(text: str, generic: frozenset[str] = frozenset()) -> list[str]:
+    """The query's content words as index terms (folded syllables, each once), without question words."""
+    out: list[str] = []
+    for t in tokens(text, words=False):
+        if t.startswith("~") and t[1:] not in generic and t not in out:
+            out.append(t)
+    return out
+
+
+def coverage(index: BM25Index, terms: list[str]) -> np.ndarray | None:
+    """Per unit, the IDF-weighted share of `terms` it contains; None when there are no terms.
+
+    A term the corpus never prints weighs as a term found once: it counts
+    fully in the denominator, so "công thức nấu phở" (only "công", "thức"
+    printed) covers little of any unit.
+    """
+    if not terms:
+        return None
+    n = len(index.keys)
+    out = np.zeros(n, dtype=np.float32)
+    total = 0.0
+    for term in terms:
+        postings = index.postings(term)
+        df = 0 if postings is None else len(postings)
+        idf = float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))
+        total += idf
+        if postings is not None:
+            out[postings] += idf
+    return out / total if total else None
+
+
+def grade(structured: np.ndarray | None, cover: np.ndarray | None, dense: np.ndarray | None,
+          floors: RelevanceFloors, *, typed_is_strong: bool = True, dense_median: float | None = None) -> np.ndarray:
+    """STRONG, WEAK or NONE per unit.
+
+    `typed_is_strong`: False for a topic asked within a period, where every task
+    due then matches the period; such a task with no text evidence is weak.
+    `dense_median`: the query's median cosine over the whole collection, when
+    `dense` holds a subset of it (the candidate path).
+    """
+    n = len(dense) if dense is not None else len(cover) if cover is not None else \
+        len(structured) if structured is not None else 0
+    out = np.full(n, NONE, dtype=np.int8)
+    if cover is not None:
+        median = dense_median if dense_median is not None else np.median(dense) if dense is not None else 0.0
+        lift = dense - np.float32(median) if dense is not None else None
+        if lift is None:  # no encoder: the lexical floor alone, a little higher
+            strong = cover >= floors.coverage * 2
+            weak = cover >= floors.weak_coverage * 2
+        else:
+            strong = (cover >= floors.coverage) & (lift >= floors.lift)
+            weak = (cover >= floors.weak_coverage) & (lift >= floors.weak_lift)
+        out[weak] = WEAK
+        out[strong] = STRONG
+    if structured is not None:
+        typed = structured > 0
+        out[typed] = np.maximum(out[typed], STRONG if typed_is_strong else WEAK)
+    if not (out == STRONG).any():  # weak evidence only: nothing answers (an off-topic question's chance words)
+        out[:] = NONE
+    return out
