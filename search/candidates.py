@@ -36,7 +36,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -82,6 +82,46 @@ class Structured:
     idx: np.ndarray
     score: np.ndarray  # float32, aligned with idx
     traced: dict[int, Link]  # unit -> the graph's link, for units reaching an instrument without citing it
+
+
+@dataclass
+class _Query:
+    """What one query computes once, whichever candidates are scored."""
+
+    q: ParsedQuery
+    query: str  # as read (diacritics restored)
+    ids: list[str]
+    mixed: bool
+    struct: Structured | None
+    b_all: np.ndarray
+    cover: np.ndarray | None
+    use_dense: bool
+    d_all: np.ndarray | None = None  # exact dense scores of every unit (below `exact_below`)
+    qv: np.ndarray | None = None  # the query vector (the ANN path)
+    ann_ids: np.ndarray = field(default_factory=lambda: _EMPTY)
+    ann_sims: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+
+    @property
+    def dense_cut(self) -> float | None:
+        """The 20th best dense score: a unit at or above it shows the reason "dense"."""
+        if self.d_all is not None and len(self.d_all):
+            return float(np.sort(self.d_all)[-min(len(self.d_all), 20)])
+        if len(self.ann_sims):  # the ANN's float, numpy's: equal up to rounding
+            return float(np.sort(self.ann_sims)[-min(len(self.ann_sims), 20)]) - 1e-6
+        return None
+
+
+@dataclass
+class _Scored:
+    """Candidates after the cut-off's first test, with fused scores, grades and the shown mask."""
+
+    cand: np.ndarray
+    score: np.ndarray
+    grades: np.ndarray
+    d_raw: np.ndarray | None
+    order: np.ndarray  # positions, best first
+    keep: np.ndarray  # positions shown (graded above NONE, within the filters)
+    strong: bool
 
 
 def _merge(parts: Sequence[np.ndarray], n: int = 0) -> np.ndarray:
@@ -342,9 +382,11 @@ class Ranker:
 
         `total` counts the candidates the evidence lets through: every unit
         below `exact_below` units; above, the structured matches, BM25 top and
-        ANN top, which is what a reader pages through.
+        ANN top, which is what a reader pages through.  As on the first path,
+        a weak answer within the filters shows when a strong one exists
+        anywhere; that is asked of the unfiltered candidates only when the
+        filtered ones have none.
         """
-        from cchc.search.relevance import NONE, STRONG, grade
         from cchc.search.searcher import SearchAnswer
 
         query = s.read(typed)
@@ -359,108 +401,111 @@ class Ranker:
         if self.vectors is not None and self._vecs is None:
             self._vecs = stored_vectors(self.vectors.index)
         b_all = self.bm25.scores(text_query)
-        bmax = float(b_all.max()) if len(b_all) else 0.0
-        b_lo, b_hi = (float(b_all.min()), bmax) if len(b_all) else (0.0, 0.0)
-        cover = s.coverage(q.residual or query)
-        allowed = self.allowed(filters)
         use_dense = self.vectors is not None and self.encoder is not None and bool(text_query.strip())
-        d_all = qv = None
-        ann_ids, ann_sims = _EMPTY, np.zeros(0, np.float32)
+        qp = _Query(q, query, ids, mixed, struct, b_all, s.coverage(q.residual or query), use_dense)
         if use_dense and self.exact:
             assert self.vectors is not None and self.encoder is not None
-            d_all = self.vectors.scores(self.encoder, text_query)
+            qp.d_all = self.vectors.scores(self.encoder, text_query)
         elif use_dense:
             assert self.vectors is not None and self.encoder is not None
             self.vectors.check_encoder(self.encoder)
-            qv = np.asarray(self.encoder.encode_queries([text_query]), dtype=np.float32)[0]
-            ann_ids, ann_sims = self._ann(qv, max(self.top_dense, 20), None)
-        cand = self._candidates(struct, b_all, allowed, qv, ann_ids)
-        # ---- only units the evidence could let through: typed matches, or enough of the query's words
-        st_c = self._structured_of(struct, cand)
-        cover_c = cover[cand] if cover is not None else None
-        if cover_c is not None or st_c is not None:
-            floor = s.floors.weak_coverage * (1 if use_dense else 2)
-            ok = (cover_c >= floor) if cover_c is not None else np.zeros(len(cand), bool)
-            if st_c is not None:
-                ok |= st_c > 0
-            cand, st_c = cand[ok], (st_c[ok] if st_c is not None else None)
-            cover_c = cover_c[ok] if cover_c is not None else None
+            qp.qv = np.asarray(self.encoder.encode_queries([text_query]), dtype=np.float32)[0]
+            qp.ann_ids, qp.ann_sims = self._ann(qp.qv, max(self.top_dense, 20), None)
+        allowed = self.allowed(filters)
+        if self.exact or allowed is None:
+            scored = self._scored(s, qp, self._candidates(qp, None if self.exact else allowed))
+            if self.exact and allowed is not None:
+                scored.keep &= np.isin(scored.cand, allowed, assume_unique=True)
         else:
-            cand = _EMPTY
-            st_c = cover_c = None
-        # ---- scores on candidates
+            scored = self._scored(s, qp, self._candidates(qp, allowed))
+            if not scored.strong and self._scored(s, qp, self._candidates(qp, None)).strong:
+                scored = self._scored(s, qp, scored.cand, strong_elsewhere=True)
+        shown = scored.order[scored.keep[scored.order]]
+        return SearchAnswer(typed, query if query != typed else None, len(shown), offset,
+                            [self._result(s, qp, scored, int(j)) for j in shown[offset:offset + k].tolist()])
+
+    def _scored(self, s: Searcher, qp: _Query, cand: np.ndarray, *, strong_elsewhere: bool = False) -> _Scored:
+        """Fused scores and evidence grades of `cand`, dropping first those that could not pass the cut-off
+        (no typed match, too few of the query's words) so their dense scores are never computed."""
+        from cchc.search.relevance import NONE, STRONG, grade
+
+        w: FusionWeights = s.weights
+        st_c = self._structured_of(qp.struct, cand)
+        cover_c = qp.cover[cand] if qp.cover is not None else None
+        ok = np.zeros(len(cand), bool)
+        if cover_c is not None:
+            ok |= cover_c >= s.floors.weak_coverage * (1 if qp.use_dense else 2)
+        if st_c is not None:
+            ok |= st_c > 0
+        cand = cand[ok]
+        st_c = st_c[ok] if st_c is not None else None
+        cover_c = cover_c[ok] if cover_c is not None else None
+        b_all = qp.b_all
+        b_lo, b_hi = (float(b_all.min()), float(b_all.max())) if len(b_all) else (0.0, 0.0)
         b_c = scale_by(b_all[cand], b_lo, b_hi)
-        prior = None
+        d_raw = d_c = median = None
+        if qp.d_all is not None:
+            d_all = qp.d_all
+            d_raw = d_all[cand]
+            d_c = scale_by(d_raw, float(d_all.min()), float(d_all.max())) if len(d_all) else d_raw
+            median = float(np.median(d_all)) if len(d_all) else 0.0
+        elif qp.qv is not None:
+            qv = qp.qv
+            d_raw = self._dense_of(cand, qv)
+            spread = self._dense_of(self._sample, qv) if len(self._sample) else d_raw
+            # Over flat distinct vectors every distinct score is there: the true min; else the sample's.
+            low = self._hnsw.scores(qv) if self._hnsw is not None and not self._hnsw.is_graph else spread
+            d_lo = float(min(low.min(initial=np.inf), d_raw.min(initial=np.inf)))
+            d_hi = float(max(d_raw.max(initial=-np.inf), qp.ann_sims.max(initial=-np.inf)))
+            d_c = np.clip(scale_by(d_raw.astype(np.float32), d_lo, d_hi), 0.0, 1.0).astype(np.float32)
+            median = float(np.median(spread)) if len(spread) else 0.0
+        score = combine(st_c, b_c, d_c, w, mixed=qp.mixed)
         if s._title_index is not None:
-            t = s._title_index.scores(query)
+            t = s._title_index.scores(qp.query)
             if t.max() > 0:
                 prior = np.append(t / t.max(), 0.0).astype(np.float32)
-        heading = s._heading[cand]
-        d_raw = d_c = None
-        median = None
-        if d_all is not None:
-            d_raw = d_all[cand]
-            d_lo, d_hi = (float(d_all.min()), float(d_all.max())) if len(d_all) else (0.0, 0.0)
-            d_c = scale_by(d_raw, d_lo, d_hi)
-            median = float(np.median(d_all)) if len(d_all) else 0.0
-        elif qv is not None:
-            d_raw = self._dense_of(cand, qv)
-            if self._hnsw is not None and not self._hnsw.is_graph:  # every distinct score is there: the true min
-                sample = self._hnsw.scores(qv)
-            else:
-                sample = self._dense_of(self._sample, qv) if len(self._sample) else d_raw
-            d_lo = float(min(sample.min(initial=np.inf), d_raw.min(initial=np.inf)))
-            d_hi = float(max(d_raw.max(initial=-np.inf), ann_sims.max(initial=-np.inf)))
-            d_c = np.clip(scale_by(d_raw.astype(np.float32), d_lo, d_hi), 0.0, 1.0).astype(np.float32)
-            spread = self._dense_of(self._sample, qv) if len(self._sample) else d_raw
-            median = float(np.median(spread)) if len(spread) else 0.0
-        score = combine(st_c, b_c, d_c, w, mixed=mixed)
-        if prior is not None:
-            score = score + w.doc_title * prior[s._unit_doc[cand]]
-        score = score - 0.05 * heading
-        grades = grade(st_c, cover_c, d_raw, s.floors, typed_is_strong=not mixed, dense_median=median) \
-            if len(cand) else np.zeros(0, np.int8)
-        order = np.argsort(-score, kind="stable")
-        shown = order[grades[order] != NONE]
-        dense_cut = None
-        if d_all is not None and len(d_all):
-            dense_cut = float(np.sort(d_all)[-min(len(d_all), 20)])
-        elif len(ann_sims):
-            dense_cut = float(np.sort(ann_sims)[-min(len(ann_sims), 20)]) - 1e-6  # the ANN's float, numpy's
-        # ---- results: strings read for the page's units only
-        out: list[Result] = []
-        for j in shown[offset:offset + k].tolist():
-            i = int(cand[j])
-            u = self.store[i]
-            reasons: list[str] = []
-            if struct is not None:
-                link = next((Link(u.key, "cites", f"cites {c}") for c in u.cites if c in ids), None) \
-                    or struct.traced.get(i)
-                reasons = list(structured_scores(q, [u], {u.key: link} if link else {}, plan_start=mixed)[1][0])
-            if b_all[i] > 0.2 * (bmax or 1.0):
-                reasons.append("bm25")
-            if dense_cut is not None and d_raw is not None and d_raw[j] >= dense_cut:
-                reasons.append("dense")
-            out.append(s._result(u, float(score[j]), reasons, bool(grades[j] != STRONG)))
-        return SearchAnswer(typed, query if query != typed else None, len(shown), offset, out)
+                score = score + w.doc_title * prior[s._unit_doc[cand]]
+        score = score - 0.05 * s._heading[cand]
+        grades = grade(st_c, cover_c, d_raw, s.floors, typed_is_strong=not qp.mixed, dense_median=median,
+                       strong_elsewhere=strong_elsewhere) if len(cand) else np.zeros(0, np.int8)
+        return _Scored(cand, score, grades, d_raw, np.argsort(-score, kind="stable"), grades != NONE,
+                       bool((grades == STRONG).any()))
 
-    def _candidates(self, struct: Structured | None, b_all: np.ndarray, allowed: np.ndarray | None,
-                    qv: np.ndarray | None, ann_ids: np.ndarray) -> np.ndarray:
+    def _result(self, s: Searcher, qp: _Query, scored: _Scored, j: int) -> Result:
+        """The result at candidate position `j`, with its reasons; strings are read for the page's units only."""
+        from cchc.search.relevance import STRONG
+
+        i = int(scored.cand[j])
+        u = self.store[i]
+        reasons: list[str] = []
+        if qp.struct is not None:
+            link = next((Link(u.key, "cites", f"cites {c}") for c in u.cites if c in qp.ids), None) \
+                or qp.struct.traced.get(i)
+            reasons = list(structured_scores(qp.q, [u], {u.key: link} if link else {}, plan_start=qp.mixed)[1][0])
+        bmax = float(qp.b_all.max()) if len(qp.b_all) else 0.0
+        if qp.b_all[i] > 0.2 * (bmax or 1.0):
+            reasons.append("bm25")
+        cut = qp.dense_cut
+        if cut is not None and scored.d_raw is not None and scored.d_raw[j] >= cut:
+            reasons.append("dense")
+        return s._result(u, float(scored.score[j]), reasons, bool(scored.grades[j] != STRONG))
+
+    def _candidates(self, qp: _Query, allowed: np.ndarray | None) -> np.ndarray:
         """Unit numbers (ascending) worth scoring: every allowed unit below `exact_below`, else the structured
         matches, the BM25 top and the ANN top, within the filters."""
         if self.exact:
             return np.arange(self.store.n, dtype=np.int64) if allowed is None else allowed
-        parts = [struct.idx[struct.score > 0]] if struct is not None else []
-        parts.append(self._top_bm25(b_all, allowed))
-        if qv is not None:
+        parts = [qp.struct.idx[qp.struct.score > 0]] if qp.struct is not None else []
+        parts.append(self._top_bm25(qp.b_all, allowed))
+        if qp.qv is not None:
             if allowed is None:
-                parts.append(ann_ids)
+                parts.append(qp.ann_ids)
             elif len(allowed) <= EXACT_DENSE_BELOW:
-                d = self._dense_of(allowed, qv)
+                d = self._dense_of(allowed, qp.qv)
                 top = min(self.top_dense, len(allowed))
                 parts.append(allowed[np.argpartition(-d, top - 1)[:top]] if top else _EMPTY)
             else:
-                parts.append(self._ann(qv, self.top_dense, allowed)[0])
+                parts.append(self._ann(qp.qv, self.top_dense, allowed)[0])
         cand = _merge(parts, self.store.n)
         return np.intersect1d(cand, allowed, assume_unique=True) if allowed is not None else cand
 

@@ -77,13 +77,16 @@ def coverage(index: BM25Index, terms: list[str]) -> np.ndarray | None:
 
 
 def grade(structured: np.ndarray | None, cover: np.ndarray | None, dense: np.ndarray | None,
-          floors: RelevanceFloors, *, typed_is_strong: bool = True, dense_median: float | None = None) -> np.ndarray:
+          floors: RelevanceFloors, *, typed_is_strong: bool = True, dense_median: float | None = None,
+          strong_elsewhere: bool = False) -> np.ndarray:
     """STRONG, WEAK or NONE per unit.
 
     `typed_is_strong`: False for a topic asked within a period, where every task
     due then matches the period; such a task with no text evidence is weak.
     `dense_median`: the query's median cosine over the whole collection, when
-    `dense` holds a subset of it (the candidate path).
+    `dense` holds a subset of it (the candidate path).  `strong_elsewhere`: a
+    strong answer exists outside the units graded (outside the filters), so
+    weak ones here are shown.
     """
     n = len(dense) if dense is not None else len(cover) if cover is not None else \
         len(structured) if structured is not None else 0
@@ -102,6 +105,7 @@ def grade(structured: np.ndarray | None, cover: np.ndarray | None, dense: np.nda
     if structured is not None:
         typed = structured > 0
         out[typed] = np.maximum(out[typed], STRONG if typed_is_strong else WEAK)
-    if not (out == STRONG).any():  # weak evidence only: nothing answers (an off-topic question's chance words)
+    if not strong_elsewhere and not (out == STRONG).any():
+        # weak evidence only: nothing answers (an off-topic question's chance words)
         out[:] = NONE
     return out

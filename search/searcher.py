@@ -337,16 +337,10 @@ class Searcher:
 
     @staticmethod
     def load_units(path: Path) -> list[SearchUnit]:
+        from cchc.search.unitstore import unit_from_row  # unitstore imports this module
+
         units = []
         with (path / "units.jsonl").open(encoding="utf-8") as fh:
             for line in fh:
-                r = json.loads(line)
-                units.append(SearchUnit(
-                    key=r["key"], doc=r["doc"], line=r["line"], end_line=r["end_line"], section=r["section"],
-                    no=r["no"], kind=r["kind"], text=r["text"], index_text=r["index_text"],
-                    heading_path=tuple(r["heading_path"]), lead_ids=tuple(r["lead_ids"]),
-                    coop_ids=tuple(r["coop_ids"]), mention_ids=tuple(r.get("mention_ids", ())),
-                    deadline=Deadline(**r["deadline"]) if r["deadline"] else None,
-                    timeline=r["timeline"], cites=tuple(r["cites"]), field=r["field"], year=r["year"],
-                    is_heading=r["is_heading"], uid=r.get("uid") or ""))
+                units.append(unit_from_row(json.loads(line)))
         return units

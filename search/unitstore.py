@@ -279,7 +279,7 @@ def unit_from_row(r: dict) -> SearchUnit:
         coop_ids=tuple(r["coop_ids"]), mention_ids=tuple(r.get("mention_ids", ())),
         deadline=Deadline(**r["deadline"]) if r["deadline"] else None,
         timeline=r["timeline"], cites=tuple(r["cites"]), field=r["field"], year=r["year"],
-        is_heading=r["is_heading"])
+        is_heading=r["is_heading"], uid=r.get("uid") or "")
 
 
 class _Keys(Sequence[str]):
