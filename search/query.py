@@ -99,6 +99,10 @@ def _find_fields(folded: str) -> tuple[list[str], list[tuple[int, int]]]:
     return found, spans
 
 
+# A horizon: "đến năm 2030", "tới 2027", "đến hết năm 2025" (folded text).
+_HORIZON = re.compile(r"\b(?:den|toi)\s+(?:het\s+)?(?:nam\s+)?((?:19|20)\d{2})\b(?!\s*[-/])")
+
+
 def parse_query(text: str, known_named: Iterable[str] = ()) -> ParsedQuery:
     """Split a user query into structured constraints and residual words."""
     q = ParsedQuery(text=text)
@@ -132,6 +136,9 @@ def parse_query(text: str, known_named: Iterable[str] = ()) -> ParsedQuery:
         q.role = "lead"
     elif _COOP.search(folded):
         q.role = "cooperating"
+    if (h := _HORIZON.search(folded)) is not None and not any(a < h.end() and h.start() < b for a, b in spans):
+        # "đến năm 2030", "đến 2030": by the end of that year, from any time before: a horizon, not the year
+        t = (None, date(int(h.group(1)), 12, 31), h.span())
     if t is not None and not any(a < t[2][1] and t[2][0] < b for a, b in spans):
         q.period = (t[0], t[1])
         if t[0] and t[1] and t[0].month == 1 and t[0].day == 1 and t[1].month == 12 and t[1].day == 31 \

@@ -78,6 +78,14 @@ def test_online_submission_in_plain_words_finds_the_online_service_rows(searcher
 
 
 @pytest.mark.slow
+def test_a_sector_in_everyday_words_finds_the_plans_wording(searcher):
+    # parents and "trường công" are how people say it; the plans measure "dịch vụ giáo dục công lập"
+    assert expansions("phụ huynh có hài lòng với trường công không") == ["giáo dục công lập", "giáo dục"]
+    keys = _keys(searcher.search("khảo sát phụ huynh có hài lòng với trường công không", k=3))
+    assert f"{APPENDIX_2026}:IV.3" in keys  # "Thực hiện đo lường sự hài lòng ... đối với dịch vụ giáo dục công lập"
+
+
+@pytest.mark.slow
 def test_vbqppl_law_by_abbreviation_by_name_and_by_number(searcher):
     """The law is "Luật Ban hành VBQPPL" in one plan, spelled out in another, and only "64/2025/QH15" in a row."""
     results = searcher.search("triển khai Luật Ban hành VBQPPL", k=10)
@@ -179,6 +187,29 @@ def test_narrative_deadlines(extractions):
     # table rows keep their own cells; a narrative paragraph that merely names a year gets none
     assert units[f"{APPENDIX_2023}:VII.2"].deadline.text == "Tháng 9/2023 hoàn thành"
     assert units[f"{PAPI_2023}:L69"].deadline is None  # "Chỉ số ... (PAR INDEX) năm 2023 nằm trong nhóm ..."
+
+
+def test_items_under_a_period_label_are_due_in_that_period(extractions):
+    """ "- *Giai đoạn 2026-2027:*" then "+ 100% TTHC ...": each target is to be reached within its block's period."""
+    from cchc.graph.corpus import load_manifest
+
+    from .conftest import CORPUS
+
+    units = {u.key: u for u in build_units(extractions.values(), load_manifest(CORPUS))}
+    first = units[f"{PLAN_2026_2030}:L59"]  # "+ 100% TTHC có đủ điều kiện được cung cấp dịch vụ công trực tuyến ..."
+    assert (first.deadline.start, first.deadline.end, first.deadline.text) == \
+        ("2026-01-01", "2027-12-31", "Giai đoạn 2026-2027")
+    later = units[f"{PLAN_2026_2030}:L69"]  # under "- *Giai đoạn 2028-2030:*"
+    assert (later.deadline.start, later.deadline.end) == ("2028-01-01", "2030-12-31")
+    assert units[f"{PLAN_2026_2030}:L57"].deadline is None  # the label itself is a signpost
+    assert units[f"{PLAN_2026_2030}:L75"].deadline is None  # "2.3." targets have no period label
+
+
+@pytest.mark.slow
+def test_targets_of_a_period_answer_a_question_about_it(searcher):
+    results = searcher.search("chỉ tiêu phải đạt giai đoạn 2026-2027", k=5)
+    assert results and results[0].key.startswith(f"{PLAN_2026_2030}:L")
+    assert "within the period" in " ".join(results[0].why)
 
 
 def test_time_with_a_topic_is_a_mixed_question():
