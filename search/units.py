@@ -212,9 +212,8 @@ def _narrative_deadlines(units: list[SearchUnit], windows: Mapping[str, tuple[in
                 shown = u.text[cue.start():].split(". ")[0].rstrip(" .")  # the sentence from its cue on
                 u.deadline = replace(dl, text=shown if len(shown) <= 80 else shown[:79] + "…")
                 u.timeline = u.deadline.text
-        elif not u.is_heading and (dl := _period_of(u.heading_path, u.year)) is not None:
-            u.deadline, u.timeline = dl, dl.text
-        elif (dl := _objective_window(u, (windows or {}).get(u.doc))) is not None:
+        elif (dl := (None if u.is_heading else _period_of(u.heading_path, u.year))
+              or _objective_window(u, (windows or {}).get(u.doc))) is not None:
             u.deadline, u.timeline = dl, dl.text
 
 
