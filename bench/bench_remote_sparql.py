@@ -27,11 +27,13 @@ from pathlib import Path
 
 import httpx
 from cchc.graph.rdf.terms import prefixes
-from cchc.graph.rdf.virtuoso import Virtuoso, free_port
 from cchc.ontology import DEFAULT_BASE, IRIs
 from cchc.ontology.competency import competency_queries
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from tests.virtuoso import Virtuoso, free_port  # noqa: E402  (the tests' throw-away server)
+
 CQS = ("CQ1", "CQ2", "CQ4", "CQ7", "CQ9")
 EXTRA = {"count": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
          "tasks-page": "SELECT ?t ?c WHERE { ?t a cchc:Task ; cchc:content ?c } ORDER BY ?t LIMIT 50"}

@@ -30,7 +30,7 @@ NEEDED = os.environ.get("CCHC_REQUIRE_VIRTUOSO") == "1"
 
 @pytest.fixture(scope="session")
 def virtuoso(tmp_path_factory) -> Iterator:
-    from cchc.graph.rdf.virtuoso import Virtuoso
+    from .virtuoso import Virtuoso
 
     if not Virtuoso.available():
         if NEEDED:

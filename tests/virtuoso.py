@@ -1,11 +1,10 @@
 """A throw-away Virtuoso server for tests, CI and benchmarks: `virtuoso-t` in a directory of its own.
 
-Why here and not in a test helper: the remote-store tests, `.ci/run` and
-`bench/bench_remote_sparql.py` all need the same real SPARQL 1.1 server
+The remote-store tests and `bench/bench_remote_sparql.py` need the same real SPARQL 1.1 server
 (Debian's `virtuoso-opensource`), started on free ports with its own
 `virtuoso.ini` and stopped after.  Writes go to the authenticated endpoint
 `/sparql-auth` (HTTP digest, the `dba` account); queries to the public
-`/sparql`.  Nothing in the library imports this module.
+`/sparql`.  Not part of the package: a user points `--store-url` at their own server.
 """
 
 from __future__ import annotations
