@@ -215,6 +215,11 @@ def _narrative_deadlines(units: list[SearchUnit], windows: Mapping[str, tuple[in
         elif (dl := (None if u.is_heading else _period_of(u.heading_path, u.year))
               or _objective_window(u, (windows or {}).get(u.doc))) is not None:
             u.deadline, u.timeline = dl, dl.text
+    for u in units:  # what a multi-year plan sets without a date is its business for the whole period
+        w = (windows or {}).get(u.doc)
+        if u.deadline is None and not u.is_heading and u.section is None and w is not None and w[0] < w[1]:
+            text = f"trong giai đoạn {w[0]}-{w[1]} của kế hoạch"
+            u.deadline = Deadline(text=text, start=f"{w[0]}-01-01", end=f"{w[1]}-12-31", precision="period")
 
 
 def build_units(extractions: Iterable[Extraction], infos: Mapping[str, DocumentInfo] | None = None
