@@ -25,6 +25,22 @@ from starlette.concurrency import run_in_threadpool
 log = logging.getLogger(__name__)
 
 
+def limit_native_threads(n: int) -> None:
+    """BLAS pools of the libraries loaded so far (numpy's OpenBLAS) and this thread's OpenMP down to `n` threads
+    (`cchc serve` also sets OMP_NUM_THREADS before loading anything: OpenMP's setting is per thread).
+
+    A query is a few small matrix-vector products; pools of spin-waiting
+    threads on shared cores doubled its time (200k tasks: 63 -> 37 ms a query
+    with one thread, bench/scale.md), and each server process is one request
+    at a time anyway (more processes: `--workers`).
+    """
+    import faiss
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=n)
+    faiss.omp_set_num_threads(n)
+
+
 def create_app(settings: Settings | None = None, application: Application | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     GuardedH11.header_timeout = settings.header_timeout  # a server process started by uvicorn's supervisor
@@ -38,6 +54,8 @@ def create_app(settings: Settings | None = None, application: Application | None
         app_obj.ensure_built()  # a fresh data directory is built from the corpus before the first request
         app_obj.clean()  # what a killed `cchc add` / `remove` / `build` left, unless one is at work now
         app_obj.searcher  # noqa: B018  (indexes and model)
+        if settings.serve_threads > 0:
+            limit_native_threads(settings.serve_threads)
         app_obj.carryover  # noqa: B018  (the links, from their cache; recomputed here if the corpus changed)
         views.get().index  # noqa: B018  (store and the graph projection)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from datetime import date
 from typing import Any
@@ -156,6 +157,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if problem:  # before the indexes and the model load: a taken port is said at once
         print(f"cchc: error: cannot listen on {settings.host}:{settings.port}: {problem}", file=sys.stderr)
         return 2
+    if settings.serve_threads > 0:  # before FAISS and BLAS load: OpenMP reads it once, for every thread
+        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ.setdefault(var, str(settings.serve_threads))
     import uvicorn
     from cchc.service.app import create_app
     from cchc.service.application import Application

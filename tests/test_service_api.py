@@ -302,3 +302,12 @@ def test_docs_load_nothing_from_other_hosts(client):
     for u in urls:
         assert client.get(u).status_code == 200, u
     assert client.get("/redoc").status_code == 404  # ReDoc would load from a CDN: not served
+
+
+def test_a_server_process_runs_one_blas_and_openmp_thread(client):
+    """Settings.serve_threads (1 by default) caps the BLAS pools loaded at start (numpy's, scipy's); OpenMP's
+    (FAISS) is capped by `cchc serve` through OMP_NUM_THREADS before it loads (it holds per-thread settings)."""
+    from threadpoolctl import threadpool_info
+
+    pools = [p for p in threadpool_info() if p["user_api"] == "blas"]
+    assert pools and all(p["num_threads"] == 1 for p in pools)
