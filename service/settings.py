@@ -54,6 +54,10 @@ class Settings:
     header_timeout: float = 10.0  # seconds a client has to send a request's headers before it is disconnected
     # largest source file `cchc extract` / `build` / `add` read (MiB): /dev/zero or a 10 GB dump is refused, not read
     max_source_mb: int = 64
+    # `cchc build` / `add` on Dask (service/cluster.py): N local worker processes, or a scheduler's address
+    # (tcp://host:8786); 0 and "" = the single-process build, which never imports Dask
+    build_workers: int = 0
+    cluster: str = ""
 
     def __post_init__(self) -> None:
         if self.encoder_runtime not in ("auto", "onnx", "torch"):
@@ -75,6 +79,13 @@ class Settings:
                              f"MiB: {self.header_timeout}, {self.max_source_mb}")
         if self.search_server and not self.search_server.startswith(("http://", "https://")):
             raise ValueError(f"search server must be an http(s) URL: {self.search_server!r}")
+        if not 0 <= self.build_workers <= 256:
+            raise ValueError(f"build workers must be in [0, 256]: {self.build_workers}")
+        if self.cluster and not self.cluster.startswith(("tcp://", "tls://", "inproc://", "ucx://", "ws://",
+                                                         "wss://")):
+            raise ValueError(f"cluster must be a Dask scheduler address such as tcp://host:8786: {self.cluster!r}")
+        if self.cluster and self.build_workers:
+            raise ValueError("give either build workers (a local cluster) or a cluster address, not both")
         if not 0 < self.port < 65536:
             raise ValueError(f"port out of range: {self.port}")
 
