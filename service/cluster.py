@@ -124,6 +124,8 @@ class BuildCluster:
             raise ImportError("a distributed build needs Dask: pip install 'dask[distributed]'") from exc
         if not workers and not address:
             raise ValueError("a build cluster needs a number of local workers or a scheduler address")
+        # Dask logs its own start-up and shutdown at INFO through its own handlers; the CLI is quiet unless -vv.
+        logging.getLogger("distributed").setLevel(logging.INFO if log.isEnabledFor(logging.DEBUG) else logging.WARNING)
         self._local = None
         if address:
             self.client = Client(address, timeout=timeout)
@@ -131,7 +133,7 @@ class BuildCluster:
         else:
             # Processes, one thread each: extraction is pure Python (the GIL), and encoding gets the cores itself.
             self._local = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                       dashboard_address=None, silence_logs=logging.WARNING)
+                                       dashboard_address=None, silence_logs=logging.ERROR)
             self.client = Client(self._local, timeout=timeout)
             where = f"{workers} local workers"
         self.client.wait_for_workers(workers or 1, timeout=timeout)
