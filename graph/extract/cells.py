@@ -150,6 +150,30 @@ class _Segmenter:
                 cost -= 0.5
         return cost
 
+    def open_costs(self, text: str, carry: dict[int, str]) -> list[float]:
+        """`open_cost` of `text` in each of the five columns, its tests on the text run once, not once a column
+        (the lattice asks this of every span of words: most of a table's extraction time)."""
+        bare = BULLET.sub("", text) or text
+        lower = 3.0 if _is_lower_start(bare) else 0.0
+        agency = bool(AGENCY_HEAD.match(bare))
+        out = []
+        for column in range(5):
+            if column in carry:
+                out.append(self.wrap_cost(column, carry[column], text))
+                continue
+            cost = lower
+            if column in (LEAD, COOP):
+                cost += -1.0 if agency else 1.5
+            elif column == TIME:
+                cost += -1.0 if TIME_HEAD.match(bare) else 1.0
+            elif column == PRODUCT:
+                if agency and not bare.startswith("Các"):
+                    cost += 1.0
+                elif PRODUCT_HEAD.match(bare):
+                    cost -= 0.5
+            out.append(cost)
+        return out
+
     def close_cost(self, column: int, text: str, ahead: dict[int, str]) -> float:
         """Cost of `text` being the last piece of `column` on this page."""
         if column in ahead:
@@ -246,6 +270,8 @@ class _Lattice:
         self.best = [[_INF] * 5 for _ in range(n + 1)]
         self.back: list[list[tuple[int, int] | None]] = [[None] * 5 for _ in range(n + 1)]
         self.skipped = functools.cache(lambda a, b: sum(SKIP_COST[c] for c in range(a + 1, b) if c not in keep))
+        self.skip_table = [[self.skipped(a, b) for b in range(5)] for a in range(5)]
+        self.carry = carry
         self.span = functools.cache(lambda a, b: " ".join(w for _, w in words[a:b]))
         self.opening = functools.cache(lambda c, text: seg.open_cost(c, text, carry))
         self.closing = functools.cache(lambda c, text: seg.close_cost(c, text, ahead))
@@ -257,16 +283,59 @@ class _Lattice:
         return self.span(bj[0] if bj else 0, k)
 
     def fill(self) -> None:
-        words, n = self.words, self.n
+        """Every piece words[j:k] within one printed line, in every column, from every piece ending at j.
+
+        The costs that depend only on where a piece begins (closing the piece before it, wrapping it) are
+        taken once per j, and a span's costs once per span: the same sums in the same order as `_relax`
+        (which the first word still uses), a few times fewer calls."""
+        words, n, best, back, lines = self.words, self.n, self.best, self.back, self.lines
+        widths = self.seg.layout.widths
         for j in range(n):
             li = words[j][0]
             end = j
             while end < n and words[end][0] == li:
                 end += 1
+            if j == 0:
+                for k in range(j + 1, end + 1):
+                    text = self.span(j, k)
+                    for c in range(5):
+                        self._relax(j, k, c, li, text)
+                continue
+            first = self.line_first[j]
+            preds = [(pcol, best[j][pcol]) for pcol in range(5) if best[j][pcol] != _INF]
+            close = {pcol: self.closing(pcol, self.piece_text(j, pcol)) for pcol, _ in preds}
+            wrap: dict[int, float] = {}
+            if first:
+                line = lines[li]
+                for pcol, _ in preds:
+                    step = self.wrapping(pcol, self.piece_text(j, pcol), line.text)
+                    if not line.blank_before:
+                        step += 2.5  # a missing blank line marks a new cell
+                    wrap[pcol] = step
+            split, skip = self.split_at[j], self.skip_table
             for k in range(j + 1, end + 1):
                 text = self.span(j, k)
+                width = visual_len(text)
+                opening = None
+                bk, bak = best[k], back[k]
                 for c in range(5):
-                    self._relax(j, k, c, li, text)
+                    over = width - widths[c]
+                    pc = 0.0 if over <= 0 else 3.0 + over  # _Segmenter.piece_cost
+                    for pcol, prev in preds:
+                        if pcol > c:
+                            break
+                        if pcol == c:
+                            if not first:
+                                continue
+                            step = wrap[c]
+                        else:
+                            if opening is None:
+                                opening = self.seg.open_costs(text, self.carry)
+                            step = skip[pcol][c] + opening[c] + close[pcol]
+                            step += split
+                        cost = prev + step + pc
+                        if cost < bk[c]:
+                            bk[c], bak[c] = cost, (j, pcol)
 
     def _relax(self, j: int, k: int, c: int, li: int, text: str) -> None:
         """The best way to end a piece words[j:k] in column c, from every column a piece can end in at j."""
