@@ -45,6 +45,23 @@ PRODUCT_HEAD = re.compile(
     r"Hồ sơ|Dữ liệu|Hệ thống|Phần mềm|Các văn bản|Các Quyết định|Các kế hoạch|Quy định|Quy chế|Đề án|"
     r"Cơ sở dữ liệu|Bộ )"
 )
+
+
+def _head_length(*patterns: re.Pattern) -> int:
+    """The longest text the head patterns above can match: they are `^(a|b|...)` of literals (and `\\d`), so
+    whether a text starts with a head is decided by its first this-many characters (what `open_costs` keys on)."""
+    longest = 0
+    for pattern in patterns:
+        body = pattern.pattern
+        assert body.startswith("^(") and body.endswith(")"), body
+        for alt in body[2:-1].split("|"):
+            alt = alt.replace("\\d", "0")
+            assert not re.search(r"[\\.*+?\[\]{}()^$]", alt), alt  # a literal: matches as many characters as it has
+            longest = max(longest, len(alt))
+    return longest
+
+
+_HEAD_LEN = _head_length(AGENCY_HEAD, TIME_HEAD, PRODUCT_HEAD)
 # A piece ending in one of these words cannot end its cell: the phrase goes on.
 DANGLING = frozenset(
     "của do và theo với các cho về tại trên để được đến từ bằng những trong số ngày thuộc giữa hoặc "
@@ -150,10 +167,23 @@ class _Segmenter:
                 cost -= 0.5
         return cost
 
-    def open_costs(self, text: str, carry: dict[int, str]) -> list[float]:
+    def open_costs(self, text: str, carry: dict[int, str], memo: dict[tuple[str, str], list[float]]
+                   ) -> list[float]:
         """`open_cost` of `text` in each of the five columns, its tests on the text run once, not once a column
-        (the lattice asks this of every span of words: most of a table's extraction time)."""
+        (the lattice asks this of every span of words: most of a table's extraction time).
+
+        Every test reads the text without its bullet by its first word or its first `_HEAD_LEN` characters
+        (`wrap_cost` too, for a column carried from the page before), so spans that agree on both cost the
+        same: `memo` (one per lattice, whose `carry` is fixed) answers them."""
         bare = BULLET.sub("", text) or text
+        key = (bare.partition(" ")[0], bare[:_HEAD_LEN])
+        hit = memo.get(key)
+        if hit is not None:
+            return hit
+        memo[key] = out = self._open_costs(text, bare, carry)
+        return out
+
+    def _open_costs(self, text: str, bare: str, carry: dict[int, str]) -> list[float]:
         lower = 3.0 if _is_lower_start(bare) else 0.0
         agency = bool(AGENCY_HEAD.match(bare))
         out = []
@@ -271,7 +301,7 @@ class _Lattice:
         self.back: list[list[tuple[int, int] | None]] = [[None] * 5 for _ in range(n + 1)]
         self.skipped = functools.cache(lambda a, b: sum(SKIP_COST[c] for c in range(a + 1, b) if c not in keep))
         self.skip_table = [[self.skipped(a, b) for b in range(5)] for a in range(5)]
-        self.carry = carry
+        self.carry, self.open_memo = carry, {}
         self.span = functools.cache(lambda a, b: " ".join(w for _, w in words[a:b]))
         self.opening = functools.cache(lambda c, text: seg.open_cost(c, text, carry))
         self.closing = functools.cache(lambda c, text: seg.close_cost(c, text, ahead))
@@ -330,7 +360,7 @@ class _Lattice:
                             step = wrap[c]
                         else:
                             if opening is None:
-                                opening = self.seg.open_costs(text, self.carry)
+                                opening = self.seg.open_costs(text, self.carry, self.open_memo)
                             step = skip[pcol][c] + opening[c] + close[pcol]
                             step += split
                         cost = prev + step + pc
