@@ -46,22 +46,6 @@ PRODUCT_HEAD = re.compile(
     r"Cơ sở dữ liệu|Bộ )"
 )
 
-
-def _head_length(*patterns: re.Pattern) -> int:
-    """The longest text the head patterns above can match: they are `^(a|b|...)` of literals (and `\\d`), so
-    whether a text starts with a head is decided by its first this-many characters (what `open_costs` keys on)."""
-    longest = 0
-    for pattern in patterns:
-        body = pattern.pattern
-        assert body.startswith("^(") and body.endswith(")"), body
-        for alt in body[2:-1].split("|"):
-            alt = alt.replace("\\d", "0")
-            assert not re.search(r"[\\.*+?\[\]{}()^$]", alt), alt  # a literal: matches as many characters as it has
-            longest = max(longest, len(alt))
-    return longest
-
-
-_HEAD_LEN = _head_length(AGENCY_HEAD, TIME_HEAD, PRODUCT_HEAD)
 # A piece ending in one of these words cannot end its cell: the phrase goes on.
 DANGLING = frozenset(
     "của do và theo với các cho về tại trên để được đến từ bằng những trong số ngày thuộc giữa hoặc "
@@ -167,16 +151,16 @@ class _Segmenter:
                 cost -= 0.5
         return cost
 
-    def open_costs(self, text: str, carry: dict[int, str], memo: dict[tuple[str, str], list[float]]
-                   ) -> list[float]:
+    def open_costs(self, text: str, carry: dict[int, str], memo: dict[tuple, list[float]]) -> list[float]:
         """`open_cost` of `text` in each of the five columns, its tests on the text run once, not once a column
         (the lattice asks this of every span of words: most of a table's extraction time).
 
-        Every test reads the text without its bullet by its first word or its first `_HEAD_LEN` characters
-        (`wrap_cost` too, for a column carried from the page before), so spans that agree on both cost the
-        same: `memo` (one per lattice, whose `carry` is fixed) answers them."""
+        Every test reads the text without its bullet only through its first word and whether it opens with an
+        agency, a time or a product head (`wrap_cost` too, for a column carried from the page before), so spans
+        that agree on those cost the same: `memo` (one per lattice, whose `carry` is fixed) answers them."""
         bare = BULLET.sub("", text) or text
-        key = (bare.partition(" ")[0], bare[:_HEAD_LEN])
+        key = (bare.partition(" ")[0], AGENCY_HEAD.match(bare) is None, TIME_HEAD.match(bare) is None,
+               PRODUCT_HEAD.match(bare) is None)
         hit = memo.get(key)
         if hit is not None:
             return hit
@@ -343,27 +327,23 @@ class _Lattice:
                         step += 2.5  # a missing blank line marks a new cell
                     wrap[pcol] = step
             split, skip = self.split_at[j], self.skip_table
+            seen: list[float] | None = None
+            text = ""
             for k in range(j + 1, end + 1):
-                text = self.span(j, k)
+                text = f"{text} {words[k - 1][1]}" if text else words[k - 1][1]  # = self.span(j, k)
+                opening = self.seg.open_costs(text, self.carry, self.open_memo)
+                if opening is not seen:  # spans from j mostly share one (memoised) list: their steps too
+                    seen = opening
+                    # ways[c]: (cost so far + step, column it comes from), in the column order `_relax` tries
+                    ways = [[(prev + (wrap[c] if pcol == c else skip[pcol][c] + opening[c] + close[pcol] + split),
+                              pcol) for pcol, prev in preds if pcol < c or (pcol == c and first)] for c in range(5)]
                 width = visual_len(text)
-                opening = None
                 bk, bak = best[k], back[k]
                 for c in range(5):
                     over = width - widths[c]
                     pc = 0.0 if over <= 0 else 3.0 + over  # _Segmenter.piece_cost
-                    for pcol, prev in preds:
-                        if pcol > c:
-                            break
-                        if pcol == c:
-                            if not first:
-                                continue
-                            step = wrap[c]
-                        else:
-                            if opening is None:
-                                opening = self.seg.open_costs(text, self.carry, self.open_memo)
-                            step = skip[pcol][c] + opening[c] + close[pcol]
-                            step += split
-                        cost = prev + step + pc
+                    for so_far, pcol in ways[c]:
+                        cost = so_far + pc
                         if cost < bk[c]:
                             bk[c], bak[c] = cost, (j, pcol)
 
