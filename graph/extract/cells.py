@@ -192,7 +192,7 @@ class _Segmenter:
         """Cost of `text` being the last piece of `column` on this page."""
         if column in ahead:
             return self.wrap_cost(column, text, ahead[column])
-        words = text.split()
+        words = text.rsplit(None, 1)  # the last word, as text.split()[-1], without splitting the whole piece
         if words and (words[-1].lower() in DANGLING or words[-1].endswith((",", "-"))):
             return 2.0  # a cell does not end on a preposition, a comma or a hyphen
         return 0.0
@@ -304,11 +304,12 @@ class _Lattice:
         (which the first word still uses), a few times fewer calls."""
         words, n, best, back, lines = self.words, self.n, self.best, self.back, self.lines
         widths = self.seg.layout.widths
+        open_costs, carry, memo = self.seg.open_costs, self.carry, self.open_memo
+        ends = [n] * n  # ends[j]: where the printed line of word j ends
+        for j in range(n - 2, -1, -1):
+            ends[j] = ends[j + 1] if words[j + 1][0] == words[j][0] else j + 1
         for j in range(n):
-            li = words[j][0]
-            end = j
-            while end < n and words[end][0] == li:
-                end += 1
+            li, end = words[j][0], ends[j]
             if j == 0:
                 for k in range(j + 1, end + 1):
                     text = self.span(j, k)
@@ -331,7 +332,7 @@ class _Lattice:
             text = ""
             for k in range(j + 1, end + 1):
                 text = f"{text} {words[k - 1][1]}" if text else words[k - 1][1]  # = self.span(j, k)
-                opening = self.seg.open_costs(text, self.carry, self.open_memo)
+                opening = open_costs(text, carry, memo)
                 if opening is not seen:  # spans from j mostly share one (memoised) list: their steps too
                     seen = opening
                     # ways[c]: (cost so far + step, column it comes from), in the column order `_relax` tries
