@@ -95,10 +95,18 @@ def _base(c: str) -> str:
     return "d" if c == "đ" else "D" if c == "Đ" else unicodedata.normalize("NFD", c)[0]
 
 
+_CHAR_WIDTHS: dict[str, float] = {}  # each character's `_TIMES` width, looked up once
+
+
 @functools.lru_cache(maxsize=65536)
 def visual_len(s: str) -> float:
-    """Printed width of `s` in units of a lowercase letter (half an em)."""
-    return sum(_TIMES.get(_base(c), 0.5) for c in s) * 2
+    """Printed width of `s` in units of a lowercase letter (half an em).
+
+    The widths are summed in the same order as ever (so the same float), from a table of the characters
+    seen: the table lattice asks this of every span of words, and `_base` normalises a character each call."""
+    for c in set(s).difference(_CHAR_WIDTHS):
+        _CHAR_WIDTHS[c] = _TIMES.get(_base(c), 0.5)
+    return sum(map(_CHAR_WIDTHS.__getitem__, s)) * 2
 
 
 @functools.cache
