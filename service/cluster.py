@@ -243,11 +243,13 @@ class ClusterEncoder:
     def _run(self, texts: list[str], *, queries: bool) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), np.float32)
-        # Enough batches to keep every worker busy to the end (4 a worker), none bigger than `batch` texts.
+        # Enough batches to keep every worker busy to the end (4 a worker), none bigger than `batch` texts; texts
+        # of like length together (the model pads a batch to its longest text), put back in order after.
         size = max(32, min(self._batch, math.ceil(len(texts) / (4 * self._workers))))
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         starts = list(range(0, len(texts), size))
-        futures = [self._client.submit(_encode_batch, *self._args, list(texts[s:s + size]), queries, pure=False)
-                   for s in starts]
+        futures = [self._client.submit(_encode_batch, *self._args, [texts[i] for i in order[s:s + size]], queries,
+                                       pure=False) for s in starts]
         index = {f.key: n for n, f in enumerate(futures)}
         parts: list[np.ndarray | None] = [None] * len(futures)
         try:
@@ -255,7 +257,8 @@ class ClusterEncoder:
                 parts[index[fut.key]] = fut.result()
         finally:
             self._client.cancel([f for f in futures if not f.done()])
-        vecs = np.vstack(parts)  # type: ignore[arg-type]
+        vecs = np.empty((len(texts), int(parts[0].shape[1])), np.float32)  # type: ignore[union-attr]
+        vecs[order] = np.vstack(parts)  # type: ignore[arg-type]
         self._dimension = int(vecs.shape[1])
         return vecs
 
