@@ -7,8 +7,10 @@ real model's vectors from two workers are compared with the in-process model on 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -63,9 +65,13 @@ def test_two_workers_extract_what_one_process_does(cluster, tmp_path):
     assert [e.stat().st_mtime_ns for e in sorted((tmp_path / "cache" / "extractions").iterdir())] == stamps
 
 
-def test_two_workers_build_the_same_index(cluster, tmp_path):
-    one = _build(tmp_path / "one")
-    two = _build(tmp_path / "two", cluster)
+@pytest.fixture(scope="module")
+def single(tmp_path_factory) -> Application:
+    """The single-process build of the embedded corpus (hashing encoder): what every cluster build must equal."""
+    return _build(tmp_path_factory.mktemp("single"))
+
+
+def _same_build(one: Application, two: Application) -> None:
     a, b = read_parts(one.search_dir), read_parts(two.search_dir)
     assert [u.key for u in a.units] == [u.key for u in b.units]
     assert [u.index_text for u in a.units] == [u.index_text for u in b.units]
@@ -75,6 +81,37 @@ def test_two_workers_build_the_same_index(cluster, tmp_path):
     assert a.titles == b.titles and a.instruments == b.instruments
     assert one.store.counts() == two.store.counts()
     assert len(one.carryover.pairs) == len(two.carryover.pairs)
+
+
+def test_two_workers_build_the_same_index(cluster, single, tmp_path):
+    _same_build(single, _build(tmp_path / "two", cluster))
+
+
+def test_build_on_a_cluster_by_address(single, tmp_path):
+    """A cluster started apart (`dask scheduler`, `dask worker`), named by address as a real one would be."""
+    dask = Path(sys.executable).with_name("dask")
+    info = tmp_path / "scheduler.json"
+    common = ["--no-dashboard", "--host", "127.0.0.1"]
+    procs = [subprocess.Popen([dask, "scheduler", "--scheduler-file", info, "--port", "0", *common],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    try:
+        deadline = time.monotonic() + 60
+        while not info.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        address = json.loads(info.read_text())["address"]
+        procs.append(subprocess.Popen([dask, "worker", address, "--nworkers", "2", "--nthreads", "1", *common],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        data = tmp_path / "data"
+        proc = subprocess.run([sys.executable, "-m", "cchc.service.cli", "build", "--model", "hashing", "--data",
+                               str(data)], env={**os.environ, "CCHC_CLUSTER": address}, capture_output=True,
+                              text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.startswith(f"built {data}: 5 documents, ")
+        _same_build(single, Application(Settings(corpus_dir=CORPUS, data_dir=data, model="hashing")))
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+            p.wait(timeout=60)
 
 
 def test_real_model_on_two_workers(cluster, e5_encoder, tmp_path):
