@@ -427,24 +427,34 @@ def segment_row(row: RawRow, layout: Layout | None = None) -> list[Cell]:
     seg = _Segmenter(layout or Layout())
     pages = _split_pages(row)
     parts: dict[int, list[tuple[int, str]]] = {c: [] for c in range(5)}
-    for i, lines in enumerate(pages):
+    done: dict[tuple, tuple[float, list[tuple[int, int, str]]]] = {}
+
+    def segment(page: int, carry: dict[int, str], ahead: dict[int, str], last: bool):
+        """`seg.segment` of one page, once per question: hypotheses that agree on the page before ask the
+        next page the same one, and the next page's own turn asks it again (a page break costs ~12 lattices)."""
+        key = (page, tuple(sorted(carry.items())), tuple(sorted(ahead.items())), last)
+        if key not in done:
+            done[key] = seg.segment(pages[page], carry, ahead, set(carry), last=last)
+        return done[key]
+
+    for i in range(len(pages)):
         carry = {c: p[-1][1] for c, p in parts.items() if p}
         last = i == len(pages) - 1
         if last:
-            _, pieces = seg.segment(lines, carry, {}, set(carry), last=True)
+            _, pieces = segment(i, carry, {}, True)
         else:
             nxt = pages[i + 1]
             best: tuple[float, list[tuple[int, int, str]]] | None = None
             for c0 in (None, *range(5)):
                 ahead = {} if c0 is None else {c0: nxt[0].text}
-                cost, cand = seg.segment(lines, carry, ahead, set(carry), last=False)
+                cost, cand = segment(i, carry, ahead, False)
                 trial = {c: list(p) for c, p in parts.items()}
                 for col, n, text in cand:
                     trial[col].append((n, text))
                 if c0 is not None and not trial[c0]:
                     continue  # the hypothesis says column c0 goes on, but it holds nothing yet
                 carry2 = {c: p[-1][1] for c, p in trial.items() if p}
-                cost2, cand2 = seg.segment(nxt, carry2, {}, set(carry2), last=i + 1 == len(pages) - 1)
+                cost2, cand2 = segment(i + 1, carry2, {}, i + 1 == len(pages) - 1)
                 if c0 is not None and (not cand2 or cand2[0][0] != c0):
                     continue
                 if best is None or cost + cost2 < best[0]:
