@@ -350,7 +350,8 @@ class _Lattice:
                     # is monotonic, so the cheapest is the cheapest so_far plus the piece cost, and when the piece
                     # costs nothing it is the first way with the cheapest so_far
                     lows = [min(w)[0] if w else _INF for w in ways]
-                    firsts = [next((pcol for so_far, pcol in w if so_far == low), -1) for w, low in zip(ways, lows, strict=True)]
+                    firsts = [next((pcol for so_far, pcol in w if so_far == low), -1)
+                              for w, low in zip(ways, lows, strict=True)]
                 width = visual_len(text)
                 bk, bak = best[k], back[k]
                 for c in range(5):
