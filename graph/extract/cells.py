@@ -312,7 +312,7 @@ class _Lattice:
         (which the first word still uses), a few times fewer calls."""
         words, n, best, back, lines = self.words, self.n, self.best, self.back, self.lines
         widths = self.seg.layout.widths
-        open_costs, carry, memo = self.seg.open_costs, self.carry, self.open_memo
+        open_costs, carry, memo, ahead = self.seg.open_costs, self.carry, self.open_memo, self.ahead
         ends = [n] * n  # ends[j]: where the printed line of word j ends
         for j in range(n - 2, -1, -1):
             ends[j] = ends[j + 1] if words[j + 1][0] == words[j][0] else j + 1
@@ -326,7 +326,10 @@ class _Lattice:
                 continue
             first = self.line_first[j]
             preds = [(pcol, best[j][pcol]) for pcol in range(5) if best[j][pcol] != _INF]
-            close = {pcol: self.closing(pcol, self.piece_text(j, pcol)) for pcol, _ in preds}
+            # closing a piece reads only its last word, words[j - 1], unless its column goes on over the page
+            plain = self.seg.close_cost(-1, words[j - 1][1], {})
+            close = {pcol: self.closing(pcol, self.piece_text(j, pcol)) if pcol in ahead else plain
+                     for pcol, _ in preds}
             wrap: dict[int, float] = {}
             if first:
                 line = lines[li]
