@@ -46,6 +46,23 @@ PRODUCT_HEAD = re.compile(
     r"Cơ sở dữ liệu|Bộ )"
 )
 
+
+
+def _head_length(*patterns: re.Pattern) -> int:
+    """The longest text a head pattern above matches: each is `^(a|b|...)` of literals (and `\\d`), so whether
+    a text opens with a head is decided by its first this-many characters (see `_Lattice.fill`)."""
+    longest = 0
+    for pattern in patterns:
+        body = pattern.pattern
+        assert body.startswith("^(") and body.endswith(")"), body
+        for alt in body[2:-1].split("|"):
+            alt = alt.replace("\\d", "0")
+            assert not re.search(r"[\\.*+?\[\]{}()^$]", alt), alt  # a literal: as many characters as it has
+            longest = max(longest, len(alt))
+    return longest
+
+
+HEAD_LEN = _head_length(AGENCY_HEAD, TIME_HEAD, PRODUCT_HEAD)
 # A piece ending in one of these words cannot end its cell: the phrase goes on.
 DANGLING = frozenset(
     "của do và theo với các cho về tại trên để được đến từ bằng những trong số ngày thuộc giữa hoặc "
@@ -340,10 +357,19 @@ class _Lattice:
                     wrap[pcol] = step
             split, skip = self.split_at[j], self.skip_table
             seen: list[float] | None = None
+            # The opening costs read the span without its bullet (BULLET) by its first word and first HEAD_LEN
+            # characters: once that word is whole and that many characters follow the bullet, longer spans from
+            # j have the same ones.  A bullet alone as a word takes its space with it.
+            head = words[j][1]
+            bullet = 0 if head[0] not in "-–+•" else 1 if len(head) > 1 else 2
+            settled = j + (3 if bullet == 2 else 2)  # the first k whose span holds the first word and a space
+            stable = False  # this span's opening costs are every longer span's
             text = ""
             for k in range(j + 1, end + 1):
                 text = f"{text} {words[k - 1][1]}" if text else words[k - 1][1]  # = self.span(j, k)
-                opening = open_costs(text, carry, memo)
+                if not stable:
+                    opening = open_costs(text, carry, memo)
+                    stable = k >= settled and len(text) - bullet >= HEAD_LEN
                 if opening is not seen:  # spans from j mostly share one (memoised) list: their steps too
                     seen = opening
                     # ways[c]: (cost so far + step, column it comes from), in the column order `_relax` tries
