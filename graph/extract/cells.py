@@ -376,21 +376,15 @@ class _Lattice:
                     ways = [[(prev + (wrap[c] if pcol == c else skip[pcol][c] + opening[c] + close[pcol] + split),
                               pcol) for pcol, prev in preds if pcol < c or (pcol == c and first)] for c in range(5)]
                     # `_relax` keeps the first of the cheapest ways (so_far + piece cost, tried in order); rounding
-                    # is monotonic, so the cheapest is the cheapest so_far plus the piece cost, and when the piece
-                    # costs nothing it is the first way with the cheapest so_far
+                    # is monotonic, so the cheapest costs the cheapest so_far plus the piece cost
                     lows = [min(w)[0] if w else _INF for w in ways]
-                    firsts = [next((pcol for so_far, pcol in w if so_far == low), -1)
-                              for w, low in zip(ways, lows, strict=True)]
                 width = visual_len(text)
                 bk, bak = best[k], back[k]
                 for c in range(5):
                     over = width - widths[c]
                     pc = 0.0 if over <= 0 else 3.0 + over  # _Segmenter.piece_cost
                     cost = lows[c] + pc
-                    if cost < bk[c]:
-                        if over <= 0:
-                            bk[c], bak[c] = cost, (j, firsts[c])
-                            continue
+                    if cost < bk[c]:  # the first way that costs that
                         for so_far, pcol in ways[c]:
                             if so_far + pc == cost:
                                 bk[c], bak[c] = cost, (j, pcol)
