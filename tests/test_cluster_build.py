@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -85,6 +86,23 @@ def _same_build(one: Application, two: Application) -> None:
 
 def test_two_workers_build_the_same_index(cluster, single, tmp_path):
     _same_build(single, _build(tmp_path / "two", cluster))
+
+
+def test_add_on_two_workers_equals_the_single_process_add(cluster, single, tmp_path):
+    """`cchc add --workers 2`: the new document extracted and its (new) unit texts encoded on the workers."""
+    doc = tmp_path / "langson-2027-cchc-phuluc.txt"
+    doc.write_text((CORPUS / APPENDIX_2026).read_text("utf-8").replace("2026", "2027"), "utf-8")
+    added = []
+    for name, on in (("one", None), ("two", cluster)):
+        data = tmp_path / name
+        shutil.copytree(single.settings.data_dir, data, symlinks=True)
+        app = Application(Settings(corpus_dir=CORPUS, data_dir=data, model="hashing"))
+        if on is not None:
+            app.__dict__["cluster"] = on
+        app.add_files([doc])
+        added.append(app)
+    _same_build(*added)
+    assert len(read_parts(added[1].search_dir).units) > len(read_parts(single.search_dir).units)
 
 
 def test_build_on_a_cluster_by_address(single, tmp_path):
