@@ -27,6 +27,20 @@ if ! command -v tesseract >/dev/null || [ -z "$(ls /usr/share/tesseract-ocr/*/te
     echo "bootstrap: no root and no sudo: install tesseract-ocr tesseract-ocr-vie to read scanned PDFs" >&2
   fi
 fi
+# Virtuoso (virtuoso-opensource) is the SPARQL 1.1 server the remote graph store is tested against; optional:
+# without it those tests are skipped and everything else works.
+if ! command -v virtuoso-t >/dev/null; then
+  sudo=""
+  if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null; then sudo="sudo"; fi
+  if [ "$(id -u)" = 0 ] || [ -n "$sudo" ]; then
+    if ! { $sudo apt-get update -q &&
+           $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends virtuoso-opensource; }; then
+      echo "bootstrap: could not install virtuoso-opensource; the remote graph store tests will be skipped" >&2
+    fi
+  else
+    echo "bootstrap: no root and no sudo: install virtuoso-opensource to test the remote graph store" >&2
+  fi
+fi
 stamp=.venv/.cchc-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip

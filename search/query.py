@@ -22,7 +22,7 @@ from cchc.graph.extract.references import InstrumentRef, parse_reference
 from cchc.ontology import FIELD, SKOS, load_ontology
 from cchc.search.lexicon import name_key
 
-_LEAD = re.compile(r"\b(chu tri|chiu trach nhiem chinh|dau moi)\b")
+_LEAD = re.compile(r"\b(chu tri|chiu trach nhiem chinh|dau moi|phu trach)\b")
 _COOP = re.compile(r"\b(phoi hop|tham gia)\b")
 _GENERIC = ("cai cach ", "cong tac ", "xay dung va phat trien ")
 # Words that ask about time or point at "the tasks" without naming a topic (folded): what a question that only
@@ -32,7 +32,7 @@ NOT_TOPIC = frozenset("""
     han chot thoi gian hoan thanh khi nao cham nhat truoc sau trong ngay thang quy nam den tu xong phai lam gi
     nhiem vu viec cac nhung co duoc cua va cho de la theo ve tai voi nao bao gio luc dau cuoi giai doan ky
     thuc hien can muc tieu chi tieu dat ke hoach ban hanh cong viec chu tri phoi hop tham gia dau moi chiu trach
-    chinh co quan don vi giao
+    chinh co quan don vi giao phu
     """.split())
 
 
@@ -99,6 +99,36 @@ def _find_fields(folded: str) -> tuple[list[str], list[tuple[int, int]]]:
     return found, spans
 
 
+# "Sở Giáo dục", "Sở Tài nguyên": how people shorten a department's name in a question (folded text).
+_SHORT_SO = re.compile(r"\bso\s+([a-z]+)(?:\s+([a-z]+))?")
+
+
+@functools.cache
+def _so_names() -> tuple[tuple[str, str], ...]:
+    """(folded name after "Sở ", id) of every single department in the registry."""
+    names = ((" ".join(re.findall(r"[a-z0-9]+", fold(a.name))), a.id) for a in load_registry() if not a.is_group)
+    return tuple((name[3:], i) for name, i in names if name.startswith("so "))
+
+
+def _short_names(text: str, folded: str) -> list[tuple[int, int, str]]:
+    """Departments named by the first words of their name ("Sở Giáo dục" is Sở Giáo dục và Đào tạo): a query
+    only, where no document is parsed, and only when those words start exactly one department's name."""
+    out = []
+    for m in _SHORT_SO.finditer(folded):
+        words = [w for w in m.groups() if w]
+        for n in (len(words), 1):
+            prefix = " ".join(words[:n])
+            hits = {i for name, i in _so_names() if name == prefix or name.startswith(prefix + " ")}
+            if len(hits) == 1:
+                out.append((m.start(), m.start(1) + len(prefix), hits.pop()))
+                break
+    return out
+
+
+# A horizon: "đến năm 2030", "tới 2027", "đến hết năm 2025" (folded text).
+_HORIZON = re.compile(r"\b(?:den|toi)\s+(?:het\s+)?(?:nam\s+)?((?:19|20)\d{2})\b(?!\s*[-/])")
+
+
 def parse_query(text: str, known_named: Iterable[str] = ()) -> ParsedQuery:
     """Split a user query into structured constraints and residual words."""
     q = ParsedQuery(text=text)
@@ -128,10 +158,17 @@ def parse_query(text: str, known_named: Iterable[str] = ()) -> ParsedQuery:
             if mention.agency_id not in q.agencies:
                 q.agencies.append(mention.agency_id)
             spans.append((start, end))
+    for start, end, agency_id in _short_names(text, folded):
+        if not any(a < end and start < b for a, b in spans) and agency_id not in q.agencies:
+            q.agencies.append(agency_id)
+            spans.append((start, end))
     if _LEAD.search(folded):
         q.role = "lead"
     elif _COOP.search(folded):
         q.role = "cooperating"
+    if (h := _HORIZON.search(folded)) is not None and not any(a < h.end() and h.start() < b for a, b in spans):
+        # "đến năm 2030", "đến 2030": by the end of that year, from any time before: a horizon, not the year
+        t = (None, date(int(h.group(1)), 12, 31), h.span())
     if t is not None and not any(a < t[2][1] and t[2][0] < b for a, b in spans):
         q.period = (t[0], t[1])
         if t[0] and t[1] and t[0].month == 1 and t[0].day == 1 and t[1].month == 12 and t[1].day == 31 \

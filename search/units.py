@@ -152,7 +152,41 @@ _OWN_DEADLINE = re.compile(r"\b(?:cham nhat|truoc ngay|han chot|hoan thanh truoc
                            r"trong thang)")
 
 
-def _narrative_deadlines(units: list[SearchUnit]) -> None:
+# A heading that is only a period label ("- *Giai đoạn 2026-2027:*", "Năm 2026:"): the items under it are due then.
+_PERIOD_LABEL = re.compile(r"^[-+*•\s]*(?:giai đoạn|năm|đến năm)\s+\d{4}(?:\s*[-–]\s*\d{4})?\s*[*:.\s]*$", re.I)
+
+
+def _period_of(heading_path: tuple[str, ...], year: int | None) -> Deadline | None:
+    """The window of the nearest heading that is only a period label, when one governs the unit.
+
+    Targets of a five-year plan come in blocks ("- Giai đoạn 2026-2027:" then
+    "+ 100% TTHC ..."): each item is to be reached within its block's period,
+    so "chỉ tiêu giai đoạn 2026-2027" is a question about them.
+    """
+    for h in reversed(heading_path):
+        if _PERIOD_LABEL.match(h):
+            label = h.strip(" -+*•:.")
+            label = re.sub(r"[*]", "", label).strip()
+            dl = parse_deadline(label, year)
+            return replace(dl, text=label) if dl.start is not None and dl.end is not None else None
+    return None
+
+
+# The headings of a plan's objectives: what they list is to be reached within the plan's period.
+_OBJECTIVES = re.compile(r"\b(?:muc tieu|chi tieu)\b")
+
+
+def _objective_window(u: SearchUnit, window: tuple[int, int] | None) -> Deadline | None:
+    """A target under the plan's objectives ("II. MỤC TIÊU > 2. Chỉ tiêu cụ thể > - 95% CBCC ...") with no
+    period of its own: due by the end of the plan's period (a year plan's year, a five-year plan's five)."""
+    if window is None or u.is_heading or not any(_OBJECTIVES.search(fold(h)) for h in u.heading_path):
+        return None
+    a, b = window
+    text = f"mục tiêu năm {a}" if a == b else f"mục tiêu giai đoạn {a}-{b}"
+    return Deadline(text=text, start=f"{a}-01-01", end=f"{b}-12-31", precision="year" if a == b else "period")
+
+
+def _narrative_deadlines(units: list[SearchUnit], windows: Mapping[str, tuple[int, int]] | None = None) -> None:
     """Deadlines narrative units state rather than a task row: what the plan's timeline paragraph governs.
 
     The extractor gives the NHIỆM VỤ section's tasks the deadline of its
@@ -161,7 +195,8 @@ def _narrative_deadlines(units: list[SearchUnit]) -> None:
     (Giving it also to the section's label lines and criterion titles was
     tried: they then crowd pure date questions, bench/search_eval.md.) A unit
     whose own sentence sets a deadline ("ban hành chậm nhất ngày 30/6/2023",
-    "báo cáo ... Quý III") takes that one. Table rows keep their own cells.
+    "báo cáo ... Quý III") takes that one; an item under a period label
+    ("- Giai đoạn 2026-2027:") takes that period. Table rows keep their own cells.
     """
     for u in units:
         if u.kind != "unit" or u.deadline is not None:
@@ -177,13 +212,22 @@ def _narrative_deadlines(units: list[SearchUnit]) -> None:
                 shown = u.text[cue.start():].split(". ")[0].rstrip(" .")  # the sentence from its cue on
                 u.deadline = replace(dl, text=shown if len(shown) <= 80 else shown[:79] + "…")
                 u.timeline = u.deadline.text
+        elif (dl := (None if u.is_heading else _period_of(u.heading_path, u.year))
+              or _objective_window(u, (windows or {}).get(u.doc))) is not None:
+            u.deadline, u.timeline = dl, dl.text
+    for u in units:  # what a multi-year plan sets without a date is its business for the whole period
+        w = (windows or {}).get(u.doc)
+        if u.deadline is None and not u.is_heading and u.section is None and w is not None and w[0] < w[1]:
+            text = f"trong giai đoạn {w[0]}-{w[1]} của kế hoạch"
+            u.deadline = Deadline(text=text, start=f"{w[0]}-01-01", end=f"{w[1]}-12-31", precision="period")
 
 
 def build_units(extractions: Iterable[Extraction], infos: Mapping[str, DocumentInfo] | None = None
                 ) -> list[SearchUnit]:
     """Every searchable unit of the given documents, in document and line order."""
     out: list[SearchUnit] = []
-    for ex in extractions:
+    extractions_list = list(extractions)
+    for ex in extractions_list:
         year = _plan_year(ex, (infos or {}).get(ex.doc))
         if ex.kind == "appendix":
             out.extend(_table_unit(ex, t, year) for t in ex.tasks)
@@ -204,5 +248,12 @@ def build_units(extractions: Iterable[Extraction], infos: Mapping[str, DocumentI
         u.mention_ids = _named_agencies(u.text)
         if u.kind == "unit" and not u.lead_ids and not u.coop_ids:
             u.lead_ids, u.coop_ids = stated_roles(u.text, u.heading_path, u.is_heading)
-    _narrative_deadlines(out)
+    windows = {}
+    for ex in extractions_list:
+        info = (infos or {}).get(ex.doc)
+        if info is not None and info.period:
+            windows[ex.doc] = (int(info.period[0]), int(info.period[1]))
+        elif (y := _plan_year(ex, info)) is not None:
+            windows[ex.doc] = (y, y)
+    _narrative_deadlines(out, windows)
     return out

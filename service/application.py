@@ -108,6 +108,16 @@ def extract_cached(path: Path, info: DocumentInfo | None, cache_dir: Path | None
     return ex
 
 
+def remote_store(settings: Settings, *, create: bool = False):
+    """The settings' SPARQL server as a graph store (`CCHC_STORE_URL` and friends)."""
+    from cchc.graph.rdf.remote import RemoteStore
+
+    return RemoteStore.open(settings.store_url, update_url=settings.store_update_url or None,
+                            graph_store_url=settings.store_graph_url or None, user=settings.store_user or None,
+                            password=settings.store_password or None, auth=settings.store_auth,
+                            base=settings.base_iri, timeout=settings.request_timeout, create=create)
+
+
 def _same_document(path: Path, infos: dict[str, DocumentInfo]) -> DocumentInfo | None:
     """The manifest entry of the same document in another format (plan.docx for plan.txt): a Word or PDF
     version of a corpus plan is the same plan, of the same year, for carry-over and filters."""
@@ -278,6 +288,7 @@ class Application:
                 result = self._carryover_into(staged, exs, progress=progress)
                 staged.commit(self._check)
                 times.update(search_s=t3 - t2, carryover_s=time.perf_counter() - t3)
+        self._publish_remote(store)
         for name in ("store", "searcher", "carryover"):
             self.__dict__.pop(name, None)
         clean(self.settings.data_dir)
@@ -311,6 +322,7 @@ class Application:
             link_sources(staged.previous / SOURCES, staged.path / SOURCES)
             self._carryover_into(staged, exs, progress=progress)
             staged.commit(self._check)
+        self._publish_remote(store)
         self.__dict__.pop("searcher", None)
         return self.search_dir
 
@@ -470,6 +482,7 @@ class Application:
             self._write_manifest(staged.path / SOURCES, known, all_infos)
             self._carryover_into(staged, None, progress=progress)
             staged.commit(self._check)
+        self._publish_remote(store)
         for name in ("store", "searcher", "carryover"):
             self.__dict__.pop(name, None)
         return records
@@ -501,9 +514,30 @@ class Application:
             link_sources(prev / SOURCES, staged.path / SOURCES, drop=files)
             self._carryover_into(staged, None, progress=False)
             staged.commit(self._check)
+        self._publish_remote(store)
         for name in ("store", "searcher", "carryover"):
             self.__dict__.pop(name, None)
         return files
+
+    def _publish_remote(self, local) -> None:
+        """With a SPARQL server (`store_url`), make it hold the graph of the generation just published here.
+
+        Not atomic with the local publication: the data directory is published
+        first; a failure here leaves the server on its previous state, /health
+        of every replica says the two disagree, and the next build/add/remove
+        (or this one again) brings the server up to date (only changed graphs
+        are uploaded)."""
+        if not self.settings.store_url:
+            return
+        remote = remote_store(self.settings, create=True)
+        try:
+            uploaded = remote.mirror(local)
+        except ValueError as exc:
+            raise ValueError(f"the data directory was updated but the SPARQL server {self.settings.store_url} "
+                             f"was not ({exc}); run the command again") from None
+        finally:
+            remote.close()
+        log.info("SPARQL server %s: %d graphs uploaded", self.settings.store_url, uploaded)
 
     @staticmethod
     def _write_manifest(sources: Path, before: dict[str, DocumentInfo], after: dict[str, DocumentInfo]) -> None:
@@ -555,10 +589,12 @@ class Application:
         if isinstance(summary, GenerationError):
             raise summary
         store = self.store
-        if store._gen != gen.name:
+        if not getattr(store, "remote", False) and store._gen != gen.name:
             raise GenerationError(f"the graph open here is generation {store._gen}, the live one {gen.name}")
         if len(store.documents()) != summary.documents:
-            raise GenerationError(f"{len(store.documents())} documents open here, {summary.documents} in {gen.name}")
+            where = f"in the SPARQL server {self.settings.store_url}" if getattr(store, "remote", False) else \
+                "open here"
+            raise GenerationError(f"{len(store.documents())} documents {where}, {summary.documents} in {gen.name}")
         if len(self.searcher.units) != summary.units:
             raise GenerationError(f"{len(self.searcher.units)} search units open here, {summary.units} in "
                                   f"{gen.name}")
@@ -570,9 +606,13 @@ class Application:
     # ---------------------------------------------------------------- reading
     @functools.cached_property
     def store(self):
+        """The graph: the live generation's Oxigraph store, or the SPARQL server of `store_url` (the search index,
+        sources and carry-over still come from the data directory)."""
         from cchc.graph.rdf.store import Store
 
         self.ensure_built()
+        if self.settings.store_url:
+            return remote_store(self.settings, create=False)
         return Store.open(self.store_dir, base=self.settings.base_iri, create=False)
 
     @functools.cached_property

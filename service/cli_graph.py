@@ -24,9 +24,16 @@ log = logging.getLogger(__name__)
 _DATA_HELP = "data directory (its live generation is named in DIR/CURRENT)"
 
 
+STORE_URL_HELP = "the graph in this SPARQL 1.1 server (its query endpoint; or CCHC_STORE_URL, see the README)"
+
+
 def _store(settings: Settings, create: bool = False):
     from cchc.graph.rdf.store import Store
 
+    if settings.store_url:
+        from cchc.service.application import remote_store
+
+        return remote_store(settings, create=create)
     return Store.open(settings.data_dir, base=settings.base_iri, create=create)  # the data directory's generations
 
 
@@ -231,6 +238,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     b = sub.add_parser("build", help="extract the corpus; build the graph store, search index and carry-over links")
     b.add_argument("--corpus", metavar="DIR", help="corpus directory (default: the embedded corpus)")
     b.add_argument("--data", metavar="DIR", help="data directory (store, search index, models; default ./var)")
+    b.add_argument("--store-url", metavar="URL", help=STORE_URL_HELP)
     b.add_argument("--model", metavar="SPEC",
                    help="embedding model: e5-small (default, offline), hashing, a local folder or a hub name")
     b.add_argument("--graph-only", action="store_true",
@@ -246,6 +254,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "from them at once.")
     a.add_argument("files", nargs="+", metavar="FILE", help="documents to add, or folders of documents")
     a.add_argument("--data", metavar="DIR", help=_DATA_HELP)
+    a.add_argument("--store-url", metavar="URL", help=STORE_URL_HELP)
     a.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     a.add_argument("--max-source-mb", type=int, metavar="MIB", help=MAX_SOURCE_HELP)
     _cluster_flags(a)
@@ -254,6 +263,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     r = sub.add_parser("remove", help="remove documents from the graph store, search index and carry-over")
     r.add_argument("docs", nargs="+", metavar="DOC", help="file name or stem of a document in the data directory")
     r.add_argument("--data", metavar="DIR", help=_DATA_HELP)
+    r.add_argument("--store-url", metavar="URL", help=STORE_URL_HELP)
     r.set_defaults(func=cmd_remove)
 
     q = sub.add_parser("sparql", help="run a SPARQL query (SELECT/ASK/CONSTRUCT) over the graph store")
@@ -263,6 +273,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--format", choices=("table", "csv", "json", "turtle"), default="table",
                    help="table (default), csv or json for SELECT/ASK; turtle or json (JSON-LD) for CONSTRUCT")
     q.add_argument("--data", metavar="DIR", help=_DATA_HELP)
+    q.add_argument("--store-url", metavar="URL", help=STORE_URL_HELP)
     q.set_defaults(func=cmd_sparql)
 
     e = sub.add_parser("export", help="export the graph store")
@@ -270,6 +281,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="trig (default), nquads, turtle, jsonld (with an @context), ntriples or graphml")
     e.add_argument("--out", metavar="FILE", help="write here (atomically) instead of stdout")
     e.add_argument("--data", metavar="DIR", help=_DATA_HELP)
+    e.add_argument("--store-url", metavar="URL", help=STORE_URL_HELP)
     e.set_defaults(func=cmd_export)
 
     t = sub.add_parser("trace", help="tasks that trace back to an instrument, and why")
@@ -278,4 +290,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--max-depth", type=int, default=3, metavar="N",
                    help="hops between instruments followed through the basis network (default 3)")
     t.add_argument("--data", metavar="DIR", help=_DATA_HELP)
+    t.add_argument("--store-url", metavar="URL", help=STORE_URL_HELP)
     t.set_defaults(func=cmd_trace)

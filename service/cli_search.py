@@ -229,6 +229,8 @@ def add_data_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", metavar="DIR", help="data directory (default ./var, or CCHC_DATA_DIR)")
     p.add_argument("--corpus", metavar="DIR", help="corpus directory (default the embedded data/corpus)")
     p.add_argument("--model", help="encoder: e5-small (default), hashing, a local folder or a hub name")
+    p.add_argument("--store-url", metavar="URL",
+                   help="the graph in this SPARQL 1.1 server (its query endpoint; or CCHC_STORE_URL)")
 
 
 def register(sub: argparse._SubParsersAction) -> None:

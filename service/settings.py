@@ -54,6 +54,15 @@ class Settings:
     header_timeout: float = 10.0  # seconds a client has to send a request's headers before it is disconnected
     # largest source file `cchc extract` / `build` / `add` read (MiB): /dev/zero or a 10 GB dump is refused, not read
     max_source_mb: int = 64
+    # The graph in a SPARQL 1.1 server instead of the data directory (graph/rdf/remote.py): its query endpoint,
+    # its update endpoint (default: the same URL), its Graph Store Protocol endpoint (optional: faster uploads) and
+    # credentials for writes (digest or basic auth). The search index, sources and carry-over stay in data_dir.
+    store_url: str = ""
+    store_update_url: str = ""
+    store_graph_url: str = ""
+    store_user: str = ""
+    store_password: str = ""
+    store_auth: str = "digest"
     # `cchc build` / `add` on Dask (service/cluster.py): N local worker processes, or a scheduler's address
     # (tcp://host:8786); 0 and "" = the single-process build, which never imports Dask
     build_workers: int = 0
@@ -79,6 +88,14 @@ class Settings:
                              f"MiB: {self.header_timeout}, {self.max_source_mb}")
         if self.search_server and not self.search_server.startswith(("http://", "https://")):
             raise ValueError(f"search server must be an http(s) URL: {self.search_server!r}")
+        for name in ("store_url", "store_update_url", "store_graph_url"):
+            url = getattr(self, name)
+            if url and not url.startswith(("http://", "https://")):
+                raise ValueError(f"{name.replace('_', ' ')} must be an http(s) URL: {url!r}")
+        if (self.store_update_url or self.store_graph_url) and not self.store_url:
+            raise ValueError("a SPARQL update or graph store URL needs the query URL too (CCHC_STORE_URL)")
+        if self.store_auth not in ("digest", "basic"):
+            raise ValueError(f"store auth must be digest or basic: {self.store_auth!r}")
         if not 0 <= self.build_workers <= 256:
             raise ValueError(f"build workers must be in [0, 256]: {self.build_workers}")
         if self.cluster and not self.cluster.startswith(("tcp://", "tls://", "inproc://", "ucx://", "ws://",

@@ -7,6 +7,8 @@ VBQPPL abbreviation, and deadline scores proportional to the overlap.
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from cchc.graph.extract.agencies import load_registry
 from cchc.search.lexicon import expansions, name_key
@@ -75,6 +77,14 @@ def test_online_submission_in_plain_words_finds_the_online_service_rows(searcher
     assert expansions("nộp hồ sơ qua mạng") == ["trực tuyến"]
     top = searcher.search("nộp hồ sơ qua mạng", k=3)
     assert top[0].key == f"{APPENDIX_2026}:III.8" and "dịch vụ công trực tuyến" in top[0].text
+
+
+@pytest.mark.slow
+def test_a_sector_in_everyday_words_finds_the_plans_wording(searcher):
+    # parents and "trường công" are how people say it; the plans measure "dịch vụ giáo dục công lập"
+    assert expansions("phụ huynh có hài lòng với trường công không") == ["giáo dục công lập", "giáo dục"]
+    keys = _keys(searcher.search("khảo sát phụ huynh có hài lòng với trường công không", k=3))
+    assert f"{APPENDIX_2026}:IV.3" in keys  # "Thực hiện đo lường sự hài lòng ... đối với dịch vụ giáo dục công lập"
 
 
 @pytest.mark.slow
@@ -178,7 +188,57 @@ def test_narrative_deadlines(extractions):
     assert own.deadline.text.startswith("chậm nhất ngày 30/6/2023")
     # table rows keep their own cells; a narrative paragraph that merely names a year gets none
     assert units[f"{APPENDIX_2023}:VII.2"].deadline.text == "Tháng 9/2023 hoàn thành"
-    assert units[f"{PAPI_2023}:L69"].deadline is None  # "Chỉ số ... (PAR INDEX) năm 2023 nằm trong nhóm ..."
+    assert units[f"{PAPI_2023}:L11"].deadline is None  # "Năm 2022, Chỉ số ... (PAPI) đạt ...": a past result
+    # under the plan's objectives (II. MỤC TIÊU), the same kind of sentence is a target for the plan's year
+    assert units[f"{PAPI_2023}:L69"].deadline.text == "mục tiêu năm 2023"
+
+
+def test_items_under_a_period_label_are_due_in_that_period(extractions):
+    """ "- *Giai đoạn 2026-2027:*" then "+ 100% TTHC ...": each target is to be reached within its block's period."""
+    from cchc.graph.corpus import load_manifest
+
+    from .conftest import CORPUS
+
+    units = {u.key: u for u in build_units(extractions.values(), load_manifest(CORPUS))}
+    first = units[f"{PLAN_2026_2030}:L59"]  # "+ 100% TTHC có đủ điều kiện được cung cấp dịch vụ công trực tuyến ..."
+    assert (first.deadline.start, first.deadline.end, first.deadline.text) == \
+        ("2026-01-01", "2027-12-31", "Giai đoạn 2026-2027")
+    later = units[f"{PLAN_2026_2030}:L69"]  # under "- *Giai đoạn 2028-2030:*"
+    assert (later.deadline.start, later.deadline.end) == ("2028-01-01", "2030-12-31")
+    assert units[f"{PLAN_2026_2030}:L57"].deadline is None  # the label itself is a signpost
+
+
+@pytest.mark.slow
+def test_targets_of_a_period_answer_a_question_about_it(searcher):
+    results = searcher.search("chỉ tiêu phải đạt giai đoạn 2026-2027", k=5)
+    assert results and results[0].key.startswith(f"{PLAN_2026_2030}:L")
+    assert "within the period" in " ".join(results[0].why)
+
+
+def test_a_horizon_a_short_department_name_and_a_role_in_a_question():
+    q = parse_query("đến 2030 dịch vụ công trực tuyến phải đạt chỉ tiêu gì")
+    assert q.period == (None, date(2030, 12, 31)) and q.year is None  # by 2030, not during 2030
+    assert parse_query("nhiệm vụ năm 2023").period == (date(2023, 1, 1), date(2023, 12, 31))
+    q = parse_query("Sở Giáo dục phụ trách những nhiệm vụ cải cách hành chính nào")
+    assert q.agencies == ["so-gd-dt"] and q.role == "lead"
+    assert parse_query("so tai nguyen chu tri").agencies == ["so-tn-mt"]
+    assert parse_query("Sở Văn hóa").agencies == ["so-vh-tt-dl"]
+    assert parse_query("Sở Kế hoạch và Đầu tư").agencies == ["so-kh-dt"]  # the registry's own name still wins
+    assert parse_query("sở có trách nhiệm").agencies == []  # no department's name starts "có"
+
+
+def test_a_multi_year_plans_undated_passages_are_its_business_for_the_period(extractions):
+    from cchc.graph.corpus import load_manifest
+
+    from .conftest import CORPUS
+
+    units = {u.key: u for u in build_units(extractions.values(), load_manifest(CORPUS))}
+    target = units[f"{PLAN_2026_2030}:L75"]  # "2.3." target with no period label of its own: the plan's
+    assert (target.deadline.start, target.deadline.end) == ("2026-01-01", "2030-12-31")
+    assert target.deadline.text == "mục tiêu giai đoạn 2026-2030"
+    duty = units[f"{PLAN_2026_2030}:L203"]  # a commune committee's duty in the 2026-2030 plan
+    assert (duty.deadline.start, duty.deadline.end) == ("2026-01-01", "2030-12-31") and duty.timeline is None
+    assert units[f"{TANDOAN_2025}:L57"].deadline is None  # a one-year plan's passages stay undated
 
 
 def test_time_with_a_topic_is_a_mixed_question():

@@ -19,7 +19,7 @@ query, or any query after the data changed, goes to a worker first.
 
 A `Store` held in memory (no directory the workers could open) is queried in
 the caller's thread: the cap still holds, the timeout is only checked between
-solutions.
+solutions.  A remote store's queries go to its SPARQL server (`remote.py`).
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from cchc.graph.rdf import generations as gens
 from cchc.graph.sparql.evaluate import execute
 from cchc.graph.sparql.limits import DEFAULT_MEMORY_MB
 from cchc.graph.sparql.model import GRAPH_FORMATS, RESULT_FORMATS, Answer, Job, SparqlError
+from cchc.graph.sparql.remote import run_remote
 from cchc.graph.sparql.safety import INLINE_MAX_CHARS, mentions_service, refusal
 from cchc.graph.sparql.workers import WorkerPool
 
@@ -80,6 +81,8 @@ class SparqlRunner:
             default_graphs: Sequence[str] = (), named_graphs: Sequence[str] = ()) -> Answer:
         """Answer one query in the named format for its form; SparqlError names what went wrong."""
         job, deadline = self.job(query, results, graph, default_graphs, named_graphs)
+        if getattr(self.store, "remote", False):  # a SPARQL server holds the graph: the query goes there
+            return run_remote(self.store, job, self.prefixes, deadline)
         if self.pool is None:
             return execute(self.store._ox, job, self.prefixes, deadline, where="server")
         if (rows := self._proven_rows(job)) is not None:
@@ -93,6 +96,8 @@ class SparqlRunner:
         """`run` for an event loop.  Cancelled (the client went away), the worker still busy with the query is
         killed and replaced."""
         job, deadline = self.job(query, results, graph, default_graphs, named_graphs)  # text checks only: cheap
+        if getattr(self.store, "remote", False):
+            return await asyncio.to_thread(run_remote, self.store, job, self.prefixes, deadline)
         if self.pool is None:  # no workers: a test's in-memory store, of unknown cost, so off the loop
             return await asyncio.to_thread(execute, self.store._ox, job, self.prefixes, deadline, None, "server")
         # A proven job runs on the loop itself: on a thread of its own (a fresh malloc arena) Oxigraph was not
