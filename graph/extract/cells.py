@@ -377,15 +377,15 @@ class _Lattice:
                               pcol) for pcol, prev in preds if pcol < c or (pcol == c and first)] for c in range(5)]
                     # `_relax` keeps the first of the cheapest ways (so_far + piece cost, tried in order); rounding
                     # is monotonic, so the cheapest costs the cheapest so_far plus the piece cost
-                    lows = [min(w)[0] if w else _INF for w in ways]
+                    active = [(c, min(w)[0], w, widths[c]) for c, w in enumerate(ways) if w]
                 width = visual_len(text)
                 bk, bak = best[k], back[k]
-                for c in range(5):
-                    over = width - widths[c]
+                for c, low, way, column_width in active:
+                    over = width - column_width
                     pc = 0.0 if over <= 0 else 3.0 + over  # _Segmenter.piece_cost
-                    cost = lows[c] + pc
+                    cost = low + pc
                     if cost < bk[c]:  # the first way that costs that
-                        for so_far, pcol in ways[c]:
+                        for so_far, pcol in way:
                             if so_far + pc == cost:
                                 bk[c], bak[c] = cost, (j, pcol)
                                 break
