@@ -30,17 +30,21 @@ log = logging.getLogger(__name__)
 
 
 def extract_corpus(corpus_dir: Path, *, progress: bool = False, cache_dir: Path | None = None,
-                   max_bytes: int = DEFAULT_MAX_SOURCE_BYTES) -> list[Extraction]:
+                   max_bytes: int = DEFAULT_MAX_SOURCE_BYTES, cluster: Any = None) -> list[Extraction]:
     """Extract every document of a corpus directory (with a progress bar on stderr).
 
     With `cache_dir`, extractions are kept there by content (see `extract_cached`):
     the carry-over of an add needs every document's extraction, and an
     appendix takes 1-2 s to extract, so without it an add would cost as much
-    as extracting the whole corpus."""
+    as extracting the whole corpus.  With a `cluster` (service/cluster.py), the documents the cache lacks are
+    extracted on its workers."""
     manifest = load_manifest(corpus_dir)
     files = corpus_files(corpus_dir)
     if not files:
         raise ValueError(f"{corpus_dir}: no documents (.txt, .md, .docx, .pdf) in the corpus directory")
+    if cluster is not None:
+        return cluster.extract(files, [manifest.get(p.name) for p in files], cache_dir, max_bytes=max_bytes,
+                               progress=progress)
     if progress:
         from tqdm import tqdm
 
@@ -61,6 +65,32 @@ def _extractor_digest() -> str:
     return h.hexdigest()
 
 
+def extraction_cache_entry(data: bytes, name: str, info: DocumentInfo | None, cache_dir: Path) -> Path:
+    """Where the extraction of these bytes, under this name and manifest entry, by this extraction code is kept."""
+    h = hashlib.blake2b(data, digest_size=20)
+    h.update(f"\0{name}\0{info!r}\0{_extractor_digest()}".encode())
+    return cache_dir / "extractions" / f"{h.hexdigest()}.pickle"
+
+
+def read_cached_extraction(cached: Path) -> Extraction | None:
+    """A cached extraction, or None when there is none (a damaged entry is logged and recomputed)."""
+    try:
+        return pickle.loads(cached.read_bytes())
+    except FileNotFoundError:
+        return None
+    except Exception as exc:  # a damaged entry is recomputed and rewritten
+        log.warning("%s: unreadable cached extraction (%s); extracting again", cached, exc)
+        return None
+
+
+def write_cached_extraction(cached: Path, ex: Extraction) -> None:
+    """Keep an extraction (temp file + rename: a reader never sees half an entry)."""
+    from cchc.graph.rdf.generations import atomic_write
+
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(cached, pickle.dumps(ex, protocol=pickle.HIGHEST_PROTOCOL))
+
+
 def extract_cached(path: Path, info: DocumentInfo | None, cache_dir: Path | None,
                    max_bytes: int = DEFAULT_MAX_SOURCE_BYTES) -> Extraction:
     """`extract_file`, answered from `<cache_dir>/extractions/` when the same bytes, name, manifest entry and
@@ -70,20 +100,11 @@ def extract_cached(path: Path, info: DocumentInfo | None, cache_dir: Path | None
     check_source(path, max_bytes)  # a device, pipe or oversized file is refused before its bytes are hashed
     if cache_dir is None:
         return extract_file(path, info, max_bytes)
-    h = hashlib.blake2b(path.read_bytes(), digest_size=20)
-    h.update(f"\0{path.name}\0{info!r}\0{_extractor_digest()}".encode())
-    cached = cache_dir / "extractions" / f"{h.hexdigest()}.pickle"
-    try:
-        return pickle.loads(cached.read_bytes())
-    except FileNotFoundError:
-        pass
-    except Exception as exc:  # a damaged entry is recomputed and rewritten
-        log.warning("%s: unreadable cached extraction (%s); extracting again", cached, exc)
-    ex = extract_file(path, info, max_bytes)
-    from cchc.graph.rdf.generations import atomic_write
-
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(cached, pickle.dumps(ex, protocol=pickle.HIGHEST_PROTOCOL))
+    cached = extraction_cache_entry(path.read_bytes(), path.name, info, cache_dir)
+    ex = read_cached_extraction(cached)
+    if ex is None:
+        ex = extract_file(path, info, max_bytes)
+        write_cached_extraction(cached, ex)
     return ex
 
 
@@ -139,6 +160,7 @@ class Application:
     _traced_version: int = -1
     _opened: str | None = None  # the generation refresh() last saw published
     _checked: dict[str, Any] = field(default_factory=dict)  # generation name -> its Summary (or GenerationError)
+    _progress: bool = False  # progress bars of the cluster's encoding (the build's own steps take `progress=`)
     linked_pairs: int = 0  # plan pairs whose carry-over links the last add or remove stored
 
     # ---------------------------------------------------------------- where things are
@@ -192,7 +214,37 @@ class Application:
         """The encoder with passage vectors cached per model and text under `<data>/cache` (what builds use)."""
         from cchc.embeddings.passage_cache import CachedPassages
 
+        if self.cluster is not None:  # the workers encode, each with its own copy of the model
+            return CachedPassages(self.cluster.encoder(self.settings.model, self.settings.data_dir,
+                                                       runtime=self.settings.encoder_runtime,
+                                                       progress=self._progress), self.cache_dir)
         return CachedPassages(self.encoder, self.cache_dir)
+
+    @functools.cached_property
+    def cluster(self):
+        """The Dask cluster the settings ask for (`build_workers` or `cluster`), started on first use; else None."""
+        if not self.settings.build_workers and not self.settings.cluster:
+            return None
+        from cchc.service.cluster import BuildCluster
+
+        return BuildCluster(workers=self.settings.build_workers, address=self.settings.cluster)
+
+    def close(self) -> None:
+        """Stop what this object started (the build cluster's client and local workers)."""
+        cluster = self.__dict__.pop("cluster", None)
+        self.__dict__.pop("passage_encoder", None)
+        if cluster is not None:
+            cluster.close()
+
+    def _encode_ahead(self, extractions: list[Extraction], infos: dict[str, DocumentInfo]) -> None:
+        """On a cluster, every new unit text is encoded in one spread-out call first: the index then asks the
+        passage cache batch by batch and finds each there (asked batch by batch, workers would take turns)."""
+        if self.cluster is None:
+            return
+        from cchc.search.units import build_units
+
+        self.passage_encoder.encode_passages(list(dict.fromkeys(u.index_text for u in build_units(extractions,
+                                                                                                  infos))))
 
     @property
     def cache_dir(self) -> Path:
@@ -215,8 +267,9 @@ class Application:
         t0 = time.perf_counter()
         corpus = corpus or self.settings.corpus_dir
         manifest = load_manifest(corpus)
+        self._progress = progress
         exs = extract_corpus(corpus, progress=progress, cache_dir=self.cache_dir,
-                             max_bytes=self.settings.max_source_bytes)
+                             max_bytes=self.settings.max_source_bytes, cluster=self.cluster)
         t1 = time.perf_counter()
         store = Store.open(self.store_dir, base=self.settings.base_iri, create=True)
         times: dict[str, float] = {}
@@ -227,6 +280,7 @@ class Application:
                 staged.commit()
             else:
                 assert staged.path is not None
+                self._encode_ahead(exs, manifest)
                 build_search_index(exs, manifest, staged.path / SEARCH, self.passage_encoder, progress=progress)
                 link_sources(None, staged.path / SOURCES, add=[corpus / ex.doc for ex in exs],
                              manifest=corpus / MANIFEST)
@@ -257,10 +311,12 @@ class Application:
             return self.search_dir
         corpus = self.live_corpus
         exs = extractions if extractions is not None else extract_corpus(corpus, progress=progress,
-                                                                          cache_dir=self.cache_dir)
+                                                                          cache_dir=self.cache_dir,
+                                                                          cluster=self.cluster)
         store = Store.open(self.store_dir, base=self.settings.base_iri, create=False)
         with store.stage() as staged:
             assert staged.path is not None and staged.previous is not None
+            self._encode_ahead(exs, load_manifest(corpus))
             build_search_index(exs, load_manifest(corpus), staged.path / SEARCH, self.passage_encoder,
                                progress=progress)
             link_sources(staged.previous / SOURCES, staged.path / SOURCES)
@@ -283,7 +339,7 @@ class Application:
         result = ensure_carryover(
             sources, staged.path, lambda: self.passage_encoder, self.model_id, threshold=DEFAULT_THRESHOLD,
             extract=lambda: extractions if extractions is not None else extract_corpus(
-                sources, progress=progress, cache_dir=self.cache_dir),
+                sources, progress=progress, cache_dir=self.cache_dir, cluster=self.cluster),
             previous=staged.previous or self.settings.data_dir)  # a first build reuses a cache left at the root
         self.linked_pairs = self.put_carryover(staged, result)
         return result
@@ -396,18 +452,21 @@ class Application:
         from cchc.service.generation import SEARCH, SOURCES, link_sources
 
         self.ensure_built(progress=progress)
-        exs, infos = [], {}
+        self._progress = progress
         live = load_manifest(self.live_corpus)
-        todo: Any = paths
-        if progress and len(paths) > 1:  # `cchc add FOLDER`: one step per document read
-            from tqdm import tqdm
+        found = {p: load_manifest(p.parent).get(p.name) or live.get(p.name) or _same_document(p, live)
+                 for p in paths}
+        infos = {p.name: info for p, info in found.items() if info is not None}
+        if self.cluster is not None:  # the documents the cache lacks, extracted on the workers
+            exs = self.cluster.extract(paths, [found[p] for p in paths], self.cache_dir,
+                                       max_bytes=self.settings.max_source_bytes, progress=progress)
+        else:
+            todo: Any = paths
+            if progress and len(paths) > 1:  # `cchc add FOLDER`: one step per document read
+                from tqdm import tqdm
 
-            todo = tqdm(paths, desc="reading", unit="doc")
-        for path in todo:
-            info = load_manifest(path.parent).get(path.name) or live.get(path.name) or _same_document(path, live)
-            exs.append(extract_cached(path, info, self.cache_dir, self.settings.max_source_bytes))
-            if info is not None:
-                infos[path.name] = info
+                todo = tqdm(paths, desc="reading", unit="doc")
+            exs = [extract_cached(p, found[p], self.cache_dir, self.settings.max_source_bytes) for p in todo]
         hashes = [file_sha256(p) for p in paths]
         store = Store.open(self.store_dir, base=self.settings.base_iri, create=False)
         with store.stage() as staged:
@@ -416,6 +475,7 @@ class Application:
             records = [staged.add_document(ex, infos.get(ex.doc), sha) for ex, sha in zip(exs, hashes, strict=True)]
             known = load_manifest(prev / SOURCES)
             all_infos = {**known, **infos}
+            self._encode_ahead(exs, all_infos)
             update_search_index(prev / SEARCH, exs, (), all_infos, self.passage_encoder, progress=progress,
                                 out=staged.path / SEARCH)
             link_sources(prev / SOURCES, staged.path / SOURCES, add=paths)

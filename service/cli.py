@@ -81,7 +81,8 @@ def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
 # Settings fields that subcommands may set by flag (flag dest -> field): flags beat CCHC_* variables.
 _SETTING_FLAGS = {"data_dir": "data", "corpus_dir": "corpus", "host": "host", "port": "port", "model": "model",
                   "serve_workers": "serve_workers", "search_server": "search_server",
-                  "max_source_mb": "max_source_mb", "store_url": "store_url"}
+                  "max_source_mb": "max_source_mb", "store_url": "store_url", "build_workers": "build_workers",
+                  "cluster": "cluster"}
 
 
 def build_parser() -> argparse.ArgumentParser:

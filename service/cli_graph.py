@@ -49,7 +49,11 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.corpus_dir.is_dir():
         raise ValueError(f"{settings.corpus_dir}: not a directory")
     progress = getattr(args, "progress", False) and not args.quiet
-    counts = Application(settings).build(progress=progress, graph_only=args.graph_only)
+    app = Application(settings)
+    try:
+        counts = app.build(progress=progress, graph_only=args.graph_only)
+    finally:
+        app.close()  # the build cluster's workers, when one was asked for
     if args.graph_only:
         print(f"built {settings.data_dir} (graph only): {_summary(counts, counts['total_s'])}")
         return 0
@@ -94,7 +98,10 @@ def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
         print(f"store now {_summary(store.counts(), time.perf_counter() - t0)} (no search index here: "
               f"`cchc build` makes one)")
         return 0
-    records = app.add_files(paths, progress=getattr(args, "progress", False) and not args.quiet)
+    try:
+        records = app.add_files(paths, progress=getattr(args, "progress", False) and not args.quiet)
+    finally:
+        app.close()
     for rec in records:
         print(f"added {rec.stem} ({rec.counts['tasks']} tasks, {rec.counts['citations']} citations)")
     print(f"store now {_summary(app.store.counts(), time.perf_counter() - t0)}; search index updated; "
@@ -215,6 +222,16 @@ def cmd_trace(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _cluster_flags(p: argparse.ArgumentParser) -> None:
+    """Extraction and encoding on Dask (service/cluster.py); without either flag the build runs in this process."""
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--workers", type=int, metavar="N", dest="build_workers",
+                   help="extract and encode on a local Dask cluster of N worker processes (CCHC_BUILD_WORKERS)")
+    g.add_argument("--cluster", metavar="ADDRESS",
+                   help="extract and encode on the Dask cluster whose scheduler is at ADDRESS, e.g. "
+                        "tcp://10.0.0.5:8786 (CCHC_CLUSTER); workers need this package installed, not the files")
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     from cchc.graph.rdf.formats import EXPORT_FORMATS  # not .store: every command would load rdflib (~0.3 s)
 
@@ -228,6 +245,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="only the graph store (no model, no search index, no carry-over links)")
     b.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     b.add_argument("--max-source-mb", type=int, metavar="MIB", help=MAX_SOURCE_HELP)
+    _cluster_flags(b)
     b.set_defaults(func=cmd_build)
 
     a = sub.add_parser("add", help="add or replace documents: graph store, search index and carry-over, at once",
@@ -239,6 +257,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--store-url", metavar="URL", help=STORE_URL_HELP)
     a.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     a.add_argument("--max-source-mb", type=int, metavar="MIB", help=MAX_SOURCE_HELP)
+    _cluster_flags(a)
     a.set_defaults(func=cmd_add)
 
     r = sub.add_parser("remove", help="remove documents from the graph store, search index and carry-over")

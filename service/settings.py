@@ -63,6 +63,10 @@ class Settings:
     store_user: str = ""
     store_password: str = ""
     store_auth: str = "digest"
+    # `cchc build` / `add` on Dask (service/cluster.py): N local worker processes, or a scheduler's address
+    # (tcp://host:8786); 0 and "" = the single-process build, which never imports Dask
+    build_workers: int = 0
+    cluster: str = ""
 
     def __post_init__(self) -> None:
         if self.encoder_runtime not in ("auto", "onnx", "torch"):
@@ -92,6 +96,13 @@ class Settings:
             raise ValueError("a SPARQL update or graph store URL needs the query URL too (CCHC_STORE_URL)")
         if self.store_auth not in ("digest", "basic"):
             raise ValueError(f"store auth must be digest or basic: {self.store_auth!r}")
+        if not 0 <= self.build_workers <= 256:
+            raise ValueError(f"build workers must be in [0, 256]: {self.build_workers}")
+        if self.cluster and not self.cluster.startswith(("tcp://", "tls://", "inproc://", "ucx://", "ws://",
+                                                         "wss://")):
+            raise ValueError(f"cluster must be a Dask scheduler address such as tcp://host:8786: {self.cluster!r}")
+        if self.cluster and self.build_workers:
+            raise ValueError("give either build workers (a local cluster) or a cluster address, not both")
         if not 0 < self.port < 65536:
             raise ValueError(f"port out of range: {self.port}")
 

@@ -45,6 +45,24 @@ PRODUCT_HEAD = re.compile(
     r"Hồ sơ|Dữ liệu|Hệ thống|Phần mềm|Các văn bản|Các Quyết định|Các kế hoạch|Quy định|Quy chế|Đề án|"
     r"Cơ sở dữ liệu|Bộ )"
 )
+
+
+
+def _head_length(*patterns: re.Pattern) -> int:
+    """The longest text a head pattern above matches: each is `^(a|b|...)` of literals (and `\\d`), so whether
+    a text opens with a head is decided by its first this-many characters (see `_Lattice.fill`)."""
+    longest = 0
+    for pattern in patterns:
+        body = pattern.pattern
+        assert body.startswith("^(") and body.endswith(")"), body
+        for alt in body[2:-1].split("|"):
+            alt = alt.replace("\\d", "0")
+            assert not re.search(r"[\\.*+?\[\]{}()^$]", alt), alt  # a literal: as many characters as it has
+            longest = max(longest, len(alt))
+    return longest
+
+
+HEAD_LEN = _head_length(AGENCY_HEAD, TIME_HEAD, PRODUCT_HEAD)
 # A piece ending in one of these words cannot end its cell: the phrase goes on.
 DANGLING = frozenset(
     "của do và theo với các cho về tại trên để được đến từ bằng những trong số ngày thuộc giữa hoặc "
@@ -94,10 +112,18 @@ def _base(c: str) -> str:
     return "d" if c == "đ" else "D" if c == "Đ" else unicodedata.normalize("NFD", c)[0]
 
 
+_CHAR_WIDTHS: dict[str, float] = {}  # each character's `_TIMES` width, looked up once
+
+
 @functools.lru_cache(maxsize=65536)
 def visual_len(s: str) -> float:
-    """Printed width of `s` in units of a lowercase letter (half an em)."""
-    return sum(_TIMES.get(_base(c), 0.5) for c in s) * 2
+    """Printed width of `s` in units of a lowercase letter (half an em).
+
+    The widths are summed in the same order as ever (so the same float), from a table of the characters
+    seen: the table lattice asks this of every span of words, and `_base` normalises a character each call."""
+    for c in set(s).difference(_CHAR_WIDTHS):
+        _CHAR_WIDTHS[c] = _TIMES.get(_base(c), 0.5)
+    return sum(map(_CHAR_WIDTHS.__getitem__, s)) * 2
 
 
 @functools.cache
@@ -150,11 +176,48 @@ class _Segmenter:
                 cost -= 0.5
         return cost
 
+    def open_costs(self, text: str, carry: dict[int, str], memo: dict[tuple, list[float]]) -> list[float]:
+        """`open_cost` of `text` in each of the five columns, its tests on the text run once, not once a column
+        (the lattice asks this of every span of words: most of a table's extraction time).
+
+        Every test reads the text without its bullet only through its first word and whether it opens with an
+        agency, a time or a product head (`wrap_cost` too, for a column carried from the page before), so spans
+        that agree on those cost the same: `memo` (one per lattice, whose `carry` is fixed) answers them."""
+        bare = BULLET.sub("", text) or text
+        key = (bare.partition(" ")[0], AGENCY_HEAD.match(bare) is None, TIME_HEAD.match(bare) is None,
+               PRODUCT_HEAD.match(bare) is None)
+        hit = memo.get(key)
+        if hit is not None:
+            return hit
+        memo[key] = out = self._open_costs(text, bare, carry)
+        return out
+
+    def _open_costs(self, text: str, bare: str, carry: dict[int, str]) -> list[float]:
+        lower = 3.0 if _is_lower_start(bare) else 0.0
+        agency = bool(AGENCY_HEAD.match(bare))
+        out = []
+        for column in range(5):
+            if column in carry:
+                out.append(self.wrap_cost(column, carry[column], text))
+                continue
+            cost = lower
+            if column in (LEAD, COOP):
+                cost += -1.0 if agency else 1.5
+            elif column == TIME:
+                cost += -1.0 if TIME_HEAD.match(bare) else 1.0
+            elif column == PRODUCT:
+                if agency and not bare.startswith("Các"):
+                    cost += 1.0
+                elif PRODUCT_HEAD.match(bare):
+                    cost -= 0.5
+            out.append(cost)
+        return out
+
     def close_cost(self, column: int, text: str, ahead: dict[int, str]) -> float:
         """Cost of `text` being the last piece of `column` on this page."""
         if column in ahead:
             return self.wrap_cost(column, text, ahead[column])
-        words = text.split()
+        words = text.rsplit(None, 1)  # the last word, as text.split()[-1], without splitting the whole piece
         if words and (words[-1].lower() in DANGLING or words[-1].endswith((",", "-"))):
             return 2.0  # a cell does not end on a preposition, a comma or a hyphen
         return 0.0
@@ -246,6 +309,8 @@ class _Lattice:
         self.best = [[_INF] * 5 for _ in range(n + 1)]
         self.back: list[list[tuple[int, int] | None]] = [[None] * 5 for _ in range(n + 1)]
         self.skipped = functools.cache(lambda a, b: sum(SKIP_COST[c] for c in range(a + 1, b) if c not in keep))
+        self.skip_table = [[self.skipped(a, b) for b in range(5)] for a in range(5)]
+        self.carry, self.open_memo = carry, {}
         self.span = functools.cache(lambda a, b: " ".join(w for _, w in words[a:b]))
         self.opening = functools.cache(lambda c, text: seg.open_cost(c, text, carry))
         self.closing = functools.cache(lambda c, text: seg.close_cost(c, text, ahead))
@@ -257,16 +322,73 @@ class _Lattice:
         return self.span(bj[0] if bj else 0, k)
 
     def fill(self) -> None:
-        words, n = self.words, self.n
+        """Every piece words[j:k] within one printed line, in every column, from every piece ending at j.
+
+        The costs that depend only on where a piece begins (closing the piece before it, wrapping it) are
+        taken once per j, and a span's costs once per span: the same sums in the same order as `_relax`
+        (which the first word still uses), a few times fewer calls."""
+        words, n, best, back, lines = self.words, self.n, self.best, self.back, self.lines
+        widths = self.seg.layout.widths
+        open_costs, carry, memo, ahead = self.seg.open_costs, self.carry, self.open_memo, self.ahead
+        ends = [n] * n  # ends[j]: where the printed line of word j ends
+        for j in range(n - 2, -1, -1):
+            ends[j] = ends[j + 1] if words[j + 1][0] == words[j][0] else j + 1
         for j in range(n):
-            li = words[j][0]
-            end = j
-            while end < n and words[end][0] == li:
-                end += 1
+            li, end = words[j][0], ends[j]
+            if j == 0:
+                for k in range(j + 1, end + 1):
+                    text = self.span(j, k)
+                    for c in range(5):
+                        self._relax(j, k, c, li, text)
+                continue
+            first = self.line_first[j]
+            preds = [(pcol, best[j][pcol]) for pcol in range(5) if best[j][pcol] != _INF]
+            # closing a piece reads only its last word, words[j - 1], unless its column goes on over the page
+            plain = self.seg.close_cost(-1, words[j - 1][1], {})
+            close = {pcol: self.closing(pcol, self.piece_text(j, pcol)) if pcol in ahead else plain
+                     for pcol, _ in preds}
+            wrap: dict[int, float] = {}
+            if first:
+                line = lines[li]
+                for pcol, _ in preds:
+                    step = self.wrapping(pcol, self.piece_text(j, pcol), line.text)
+                    if not line.blank_before:
+                        step += 2.5  # a missing blank line marks a new cell
+                    wrap[pcol] = step
+            split, skip = self.split_at[j], self.skip_table
+            seen: list[float] | None = None
+            # The opening costs read the span without its bullet (BULLET) by its first word and first HEAD_LEN
+            # characters: once that word is whole and that many characters follow the bullet, longer spans from
+            # j have the same ones.  A bullet alone as a word takes its space with it.
+            head = words[j][1]
+            bullet = 0 if head[0] not in "-–+•" else 1 if len(head) > 1 else 2
+            settled = j + (3 if bullet == 2 else 2)  # the first k whose span holds the first word and a space
+            stable = False  # this span's opening costs are every longer span's
+            text = ""
             for k in range(j + 1, end + 1):
-                text = self.span(j, k)
-                for c in range(5):
-                    self._relax(j, k, c, li, text)
+                text = f"{text} {words[k - 1][1]}" if text else words[k - 1][1]  # = self.span(j, k)
+                if not stable:
+                    opening = open_costs(text, carry, memo)
+                    stable = k >= settled and len(text) - bullet >= HEAD_LEN
+                if opening is not seen:  # spans from j mostly share one (memoised) list: their steps too
+                    seen = opening
+                    # ways[c]: (cost so far + step, column it comes from), in the column order `_relax` tries
+                    ways = [[(prev + (wrap[c] if pcol == c else skip[pcol][c] + opening[c] + close[pcol] + split),
+                              pcol) for pcol, prev in preds if pcol < c or (pcol == c and first)] for c in range(5)]
+                    # `_relax` keeps the first of the cheapest ways (so_far + piece cost, tried in order); rounding
+                    # is monotonic, so the cheapest costs the cheapest so_far plus the piece cost
+                    active = [(c, min(w)[0], w, widths[c]) for c, w in enumerate(ways) if w]
+                width = visual_len(text)
+                bk, bak = best[k], back[k]
+                for c, low, way, column_width in active:
+                    over = width - column_width
+                    pc = 0.0 if over <= 0 else 3.0 + over  # _Segmenter.piece_cost
+                    cost = low + pc
+                    if cost < bk[c]:  # the first way that costs that
+                        for so_far, pcol in way:
+                            if so_far + pc == cost:
+                                bk[c], bak[c] = cost, (j, pcol)
+                                break
 
     def _relax(self, j: int, k: int, c: int, li: int, text: str) -> None:
         """The best way to end a piece words[j:k] in column c, from every column a piece can end in at j."""
@@ -339,24 +461,34 @@ def segment_row(row: RawRow, layout: Layout | None = None) -> list[Cell]:
     seg = _Segmenter(layout or Layout())
     pages = _split_pages(row)
     parts: dict[int, list[tuple[int, str]]] = {c: [] for c in range(5)}
-    for i, lines in enumerate(pages):
+    done: dict[tuple, tuple[float, list[tuple[int, int, str]]]] = {}
+
+    def segment(page: int, carry: dict[int, str], ahead: dict[int, str], last: bool):
+        """`seg.segment` of one page, once per question: hypotheses that agree on the page before ask the
+        next page the same one, and the next page's own turn asks it again (a page break costs ~12 lattices)."""
+        key = (page, tuple(sorted(carry.items())), tuple(sorted(ahead.items())), last)
+        if key not in done:
+            done[key] = seg.segment(pages[page], carry, ahead, set(carry), last=last)
+        return done[key]
+
+    for i in range(len(pages)):
         carry = {c: p[-1][1] for c, p in parts.items() if p}
         last = i == len(pages) - 1
         if last:
-            _, pieces = seg.segment(lines, carry, {}, set(carry), last=True)
+            _, pieces = segment(i, carry, {}, True)
         else:
             nxt = pages[i + 1]
             best: tuple[float, list[tuple[int, int, str]]] | None = None
             for c0 in (None, *range(5)):
                 ahead = {} if c0 is None else {c0: nxt[0].text}
-                cost, cand = seg.segment(lines, carry, ahead, set(carry), last=False)
+                cost, cand = segment(i, carry, ahead, False)
                 trial = {c: list(p) for c, p in parts.items()}
                 for col, n, text in cand:
                     trial[col].append((n, text))
                 if c0 is not None and not trial[c0]:
                     continue  # the hypothesis says column c0 goes on, but it holds nothing yet
                 carry2 = {c: p[-1][1] for c, p in trial.items() if p}
-                cost2, cand2 = seg.segment(nxt, carry2, {}, set(carry2), last=i + 1 == len(pages) - 1)
+                cost2, cand2 = segment(i + 1, carry2, {}, i + 1 == len(pages) - 1)
                 if c0 is not None and (not cand2 or cand2[0][0] != c0):
                     continue
                 if best is None or cost + cost2 < best[0]:
