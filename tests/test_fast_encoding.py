@@ -103,6 +103,27 @@ def test_vector_index_encode_hands_the_whole_list_to_a_planning_encoder(encoder:
     np.testing.assert_allclose(vectors, encoder.encode_passages(texts), atol=1e-6)
 
 
+def test_vector_index_encode_sorts_slices_for_other_encoders_and_restores_order(encoder: OnnxEncoder) -> None:
+    """An encoder that does not plan its batches gets length-sorted slices; the rows come back in input order."""
+    calls: list[list[str]] = []
+
+    class Plain:
+        """The real encoder behind the plain protocol (no `progress`): a sentence-transformers model, say."""
+
+        model_id, dimension = encoder.model_id, encoder.dimension
+
+        def encode_passages(self, texts):
+            calls.append(texts)
+            return encoder.encode_passages(texts)
+
+    texts = _lines(70, seed=5)
+    vectors = VectorIndex.encode(Plain(), texts, batch_size=16)
+    assert [len(c) for c in calls] == [16, 16, 16, 16, 6]
+    lengths = [len(t) for c in calls for t in c]
+    assert lengths == sorted(lengths, reverse=True)
+    np.testing.assert_allclose(vectors, encoder.encode_passages(texts), atol=2e-5)
+
+
 class Refusing:
     """An encoder that must not be asked: every vector has to come from the cache."""
 
