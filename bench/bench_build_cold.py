@@ -11,9 +11,10 @@ conversion is a one-off per data directory, timed once and reported apart).
 
 Phases are measured by wrapping the build's own functions in the child
 process (`--drive`), with wall time and process CPU time (every thread):
-extraction, graph (staged store build), search units, encoding of the units,
-index writing (BM25, vectors, unit store), carry-over (its encoding apart),
-checks before publishing. The machine is shared: the load average is read
+extraction, graph (staged store build), loading the encoder, search units,
+encoding of the units, index writing (BM25, vectors, unit store), carry-over
+(its encoding apart), commit (the checks of the new generation, then its
+publication). The machine is shared: the load average is read
 before and after every run; the report gives the median of the rounds and the
 quietest round of each tree.
 """
@@ -36,8 +37,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = {"graph": "graph", "embeddings": "embeddings", "search": "search", "ontology": "ontology",
             "service": "service"}
-PHASES = ["imports", "extract", "graph", "units", "encode", "index_write", "carryover", "carryover_encode",
-          "check", "total"]
+PHASES = ["imports", "extract", "graph", "encoder_load", "units", "encode", "index_write", "carryover",
+          "carryover_encode", "commit", "total"]
 
 
 # ---------------------------------------------------------------- child: one build, phases timed
@@ -73,6 +74,7 @@ class Clock:
 def drive(data: Path) -> None:
     """Build the embedded corpus into `data` in this process and print the phases as JSON on stdout."""
     w0, c0 = time.perf_counter(), time.process_time()
+    import cchc.embeddings.encoder as encoder_module
     import cchc.search.index as index
     import cchc.service.application as application
     from cchc.embeddings.passage_cache import CachedPassages
@@ -87,7 +89,8 @@ def drive(data: Path) -> None:
     clock.wrap(index, "_encode", "encode")
     clock.wrap(index, "_write", "index_write")
     clock.wrap(application.Application, "_carryover_into", "carryover")
-    clock.wrap(application.Application, "_check", "check")
+    clock.wrap(store.Staged, "commit", "commit")  # the checks of the new generation, then its publication
+    clock.wrap(encoder_module, "make_encoder", "encoder_load")
     encode_passages = CachedPassages.encode_passages
 
     def passages(self, texts, **kwargs):  # inside the carry-over only: the units' encoding is "encode"
