@@ -23,6 +23,17 @@ MANIFEST = "manifest.json"
 INDEX = "vectors.faiss"
 
 
+def encode_passages(encoder: Encoder, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+    """All of `texts` in one call to an encoder that reports progress, with a bar counting texts."""
+    if not progress:
+        return np.asarray(encoder.encode_passages(list(texts)), dtype=np.float32)
+    from tqdm import tqdm
+
+    with tqdm(total=len(texts), desc="encoding units", unit="text", file=None) as bar:
+        return np.asarray(encoder.encode_passages(list(texts), progress=bar.update),  # type: ignore[call-arg]
+                          dtype=np.float32)
+
+
 class ModelMismatch(ValueError):
     """The index was built with another model; it must be rebuilt, not mixed."""
 
@@ -45,15 +56,26 @@ class VectorIndex:
     @staticmethod
     def encode(encoder: Encoder, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False
                ) -> np.ndarray:
-        """The passages' vectors (float32, one row per text), in batches with an optional progress bar."""
+        """The passages' vectors (float32, one row per text), with an optional progress bar.
+
+        An encoder that plans its own batches (``reports_progress``: the ONNX
+        one sorts a whole call by length and runs batches side by side) gets
+        every text in one call; any other gets slices of `batch_size` cut from
+        the texts sorted by length (a slice of mixed lengths is padded to its
+        longest), and the rows are put back in input order."""
+        if getattr(encoder, "reports_progress", False):
+            return encode_passages(encoder, texts, progress=progress)
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         batches = range(0, len(texts), batch_size)
         if progress:
             from tqdm import tqdm
 
             batches = tqdm(batches, desc="encoding units", unit="batch", file=None)
-        out = [np.asarray(encoder.encode_passages(list(texts[s:s + batch_size])), dtype=np.float32)
-               for s in batches]
-        return np.vstack(out) if out else np.zeros((0, encoder.dimension), dtype=np.float32)
+        out = np.zeros((len(texts), encoder.dimension), dtype=np.float32)
+        for s in batches:
+            rows = order[s:s + batch_size]
+            out[rows] = np.asarray(encoder.encode_passages([texts[i] for i in rows]), dtype=np.float32)
+        return out
 
     @classmethod
     def from_vectors(cls, vectors: np.ndarray, keys: Sequence[str], model_id: str, *,

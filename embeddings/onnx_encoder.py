@@ -23,8 +23,9 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import os
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,30 @@ from cchc.embeddings.unigram import UnigramTokenizer
 log = logging.getLogger(__name__)
 
 _DTYPES = {"F32": np.float32, "F16": np.float16}
+MAX_BATCH_TOKENS = 1024  # padded tokens per batch: ~0.5 s of one core, enough batches to share out between cores
+
+
+def plan_batches(lengths: Sequence[int], max_rows: int, max_tokens: int = MAX_BATCH_TOKENS) -> list[list[int]]:
+    """Indices of `lengths` in batches of similar length: longest first, each at most `max_rows` rows and
+    `max_tokens` padded tokens (a sequence longer than that goes alone).
+
+    Why: a batch is padded to its longest sequence and the layers compute the
+    padding too; the corpus mixes 10-token titles with 280-token tasks, so
+    batches cut in input order (or sorted only within a slice) computed ~1.6x
+    the real tokens (bench/build.md). Sorting the whole call brings that under
+    1.05x; the token cap keeps long batches small and their number high, so
+    several workers finish together."""
+    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+    batches: list[list[int]] = []
+    batch: list[int] = []
+    for i in order:
+        if batch and (len(batch) >= max_rows or (len(batch) + 1) * lengths[batch[0]] > max_tokens):
+            batches.append(batch)
+            batch = []
+        batch.append(i)
+    if batch:
+        batches.append(batch)
+    return batches
 
 
 def read_safetensors(path: Path) -> dict[str, np.ndarray]:
@@ -71,7 +96,8 @@ class OnnxEncoder:
     runtime = "onnx"
 
     def __init__(self, folder: str | Path, *, model_id: str | None = None, batch_size: int = 32,
-                 threads: int = 0, query_prompt: str = "query: ", passage_prompt: str = "passage: ") -> None:
+                 threads: int = 0, max_batch_tokens: int = MAX_BATCH_TOKENS, query_prompt: str = "query: ",
+                 passage_prompt: str = "passage: ") -> None:
         from cchc.embeddings.convert import ONNX_LAYERS_FILE
 
         folder = Path(folder).expanduser()
@@ -89,6 +115,7 @@ class OnnxEncoder:
         self.eps = float(config.get("layer_norm_eps", 1e-12))
         self.model_id = model_id or folder.name
         self.batch_size = batch_size
+        self.max_batch_tokens = max_batch_tokens
         self.graph_path = layers
         tensors = read_safetensors(folder / "model.safetensors")
         self._word = tensors["embeddings.word_embeddings.weight"]  # memory map: rows are read as tokens need them
@@ -124,24 +151,41 @@ class OnnxEncoder:
         """(Re)create the ONNX Runtime session with ``threads`` intra-op threads (0 = one per core)."""
         if threads == self._threads and self._session is not None:
             return
+        self._session = self._make_session(threads)
+        self._threads = threads
+        log.debug("onnxruntime session for %s with %s thread(s)", self.graph_path.name, threads or "all")
+
+    def _make_session(self, threads: int) -> Any:
+        """An ONNX Runtime session on the encoder layers with `threads` intra-op threads (0 = one per core)."""
         import onnxruntime as ort
 
         options = ort.SessionOptions()
         options.intra_op_num_threads = max(threads, 0)
         options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        if threads == 1:  # no pool to keep awake: a spinning thread only burns a core another process wants
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.log_severity_level = 3  # ORT warns about unused initialisers and the like on stderr
-        self._session = ort.InferenceSession(str(self.graph_path), options, providers=["CPUExecutionProvider"])
-        self._threads = threads
-        log.debug("onnxruntime session for %s with %s thread(s)", self.graph_path.name, threads or "all")
+        return ort.InferenceSession(str(self.graph_path), options, providers=["CPUExecutionProvider"])
 
     # ---------------------------------------------------------------- Encoder
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         """Embed search queries (e5 ``query:`` side), through the query-vector cache."""
         return self._query_cache.encode(texts, lambda missing: self._encode(missing, "query"), self.dimension)
 
-    def encode_passages(self, texts: list[str]) -> np.ndarray:
-        """Embed documents/chunks (e5 ``passage:`` side)."""
-        return self._encode(as_text_list(texts), "passage")
+    def encode_passages(self, texts: list[str], *, progress: Callable[[int], None] | None = None) -> np.ndarray:
+        """Embed documents/chunks (e5 ``passage:`` side), every batch of a call planned together.
+
+        Why one call for many texts: the texts are sorted by token count across
+        the whole call (not within a slice), so a batch pads little; identical
+        token sequences are encoded once; and the batches run on `workers`
+        single-threaded runs at a time (see `plan_batches`). `progress`, if
+        given, is called with the number of input texts each finished batch
+        covers (a progress bar's `update`)."""
+        return self._encode(as_text_list(texts), "passage", progress=progress)
+
+    reports_progress = True  # encode_passages takes `progress` (VectorIndex.encode passes every text at once)
 
     # ---------------------------------------------------------------- the pipeline
     def token_ids(self, texts: Sequence[str], side: str) -> list[list[int]]:
@@ -151,19 +195,65 @@ class OnnxEncoder:
             return [self.query_tokenizer.encode(prefix + t) for t in texts]
         return [e.ids for e in self.tokenizer.encode_batch([prefix + t for t in texts])]
 
-    def _encode(self, texts: list[str], side: str) -> np.ndarray:
+    @property
+    def workers(self) -> int:
+        """How many batches run at once: the `threads` asked for (0 = one per core this process may use)."""
+        if self._threads > 0:
+            return self._threads
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+    def _encode(self, texts: list[str], side: str, *,
+                progress: Callable[[int], None] | None = None) -> np.ndarray:
         out = np.zeros((len(texts), self.dimension), np.float32)
         if not texts:
             return out
         ids = self.token_ids(texts, side)
-        order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))  # similar lengths together: little padding
-        for start in range(0, len(order), self.batch_size):
-            batch = order[start:start + self.batch_size]
-            out[batch] = self._forward([ids[i] for i in batch])
+        first: dict[tuple[int, ...], int] = {}  # token sequence -> its row in `unique`
+        where = [first.setdefault(tuple(x), len(first)) for x in ids]
+        unique = [list(x) for x in first]
+        weight = np.bincount(where, minlength=len(unique))  # input texts per unique sequence, for `progress`
+        batches = plan_batches([len(x) for x in unique], self.batch_size, self.max_batch_tokens)
+        vectors = np.zeros((len(unique), self.dimension), np.float32)
+        workers = min(self.workers, len(batches))
+
+        def run(batch: list[int], session: Any) -> list[int]:
+            vectors[batch] = self._forward([unique[i] for i in batch], session)
+            return batch
+
+        if workers <= 1:  # one query, or a server's one thread: the session as configured
+            done: Iterable[list[int]] = (run(b, self._session) for b in batches)
+        else:  # ORT releases the GIL in run(): single-threaded runs side by side, no barrier between cores
+            from concurrent.futures import ThreadPoolExecutor
+
+            pool = ThreadPoolExecutor(workers, thread_name_prefix="onnx-encode")
+            session = self.batch_session
+            done = pool.map(lambda b: run(b, session), batches)
+        try:
+            for batch in done:
+                if progress is not None:
+                    progress(int(weight[batch].sum()))
+        finally:
+            if workers > 1:
+                pool.shutdown(wait=True, cancel_futures=True)
+        out[:] = vectors[where]
+        log.debug("encoded %d %s texts: %d distinct, %d batches, %d tokens padded to %d, %d workers", len(texts),
+                  side, len(unique), len(batches), sum(map(len, unique)),
+                  sum(len(b) * len(unique[b[0]]) for b in batches), workers)
         return out
 
-    def _forward(self, batch: list[list[int]]) -> np.ndarray:
-        """Mean-pooled, L2-normalised vectors of one padded batch."""
+    @functools.cached_property
+    def batch_session(self) -> Any:
+        """A session with one intra-op thread and no spinning, run by several Python threads at once (builds).
+
+        Why not the query session's intra-op threads: they meet at a barrier in
+        every operator, so on a shared machine a core taken by another process
+        stalls both, and idle threads spin; whole batches on separate threads
+        wait for nobody (bench/build.md: more texts per CPU-second, and the
+        wall time follows the cores actually free)."""
+        return self._make_session(1)
+
+    def _forward(self, batch: list[list[int]], session: Any = None) -> np.ndarray:
+        """Mean-pooled, L2-normalised vectors of one padded batch (on `session`, by default the query one)."""
         width = max(len(x) for x in batch)
         ids = np.ones((len(batch), width), np.int64)  # <pad> = 1; masked out of attention and pooling
         mask = np.zeros((len(batch), width), np.int64)
@@ -171,7 +261,7 @@ class OnnxEncoder:
             ids[row, :len(x)] = x
             mask[row, :len(x)] = 1
         hidden = self._embed(ids)
-        (states,) = self._session.run(["last_hidden_state"], {"hidden": hidden, "attention_mask": mask})
+        (states,) = (session or self._session).run(["last_hidden_state"], {"hidden": hidden, "attention_mask": mask})
         weights = mask[..., None].astype(np.float32)
         pooled = (states * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
         norms = np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)

@@ -13,6 +13,7 @@ import hashlib
 import logging
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -44,11 +45,19 @@ class CachedPassages:
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         return self._enc.encode_queries(texts)
 
-    def encode_passages(self, texts: list[str]) -> np.ndarray:
+    @property
+    def reports_progress(self) -> bool:
+        """Whether `encode_passages` takes `progress` (it passes it on to an encoder that does)."""
+        return bool(getattr(self._enc, "reports_progress", False))
+
+    def encode_passages(self, texts: list[str], *, progress: Callable[[int], None] | None = None) -> np.ndarray:
         keys = [_digest(t) for t in texts]
         todo = {k: t for k, t in zip(keys, texts, strict=True) if k not in self._vecs}
+        if progress is not None:
+            progress(len(texts) - len(todo))  # what the cache answers is done already
         if todo:
-            self._vecs.update(zip(todo, self._enc.encode_passages(list(todo.values())), strict=True))
+            kwargs = {"progress": progress} if progress is not None and self.reports_progress else {}
+            self._vecs.update(zip(todo, self._enc.encode_passages(list(todo.values()), **kwargs), strict=True))
             self._save()
         log.debug("passages: %d asked, %d encoded, %d from the cache", len(texts), len(todo), len(texts) - len(todo))
         if not texts:

@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import shutil
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -158,10 +159,16 @@ def build_search_index(
     encoder: Encoder | None, *, progress: bool = False,
 ) -> Path:
     """Write units, BM25 and (with an encoder) vectors for the given documents."""
+    t0 = time.perf_counter()
     units = build_units(extractions, infos)
+    t1 = time.perf_counter()
     parts = IndexParts(units, _encode(encoder, units, progress), encoder.model_id if encoder else None,
                        doc_titles(extractions, infos), {ex.doc: _doc_instruments(ex) for ex in extractions})
-    return _write(parts, search_dir)
+    t2 = time.perf_counter()
+    out = _write(parts, search_dir)
+    log.info("search index phases: units %.1fs, encoding %.1fs, writing (BM25, vectors, unit store) %.1fs",
+             t1 - t0, t2 - t1, time.perf_counter() - t2)
+    return out
 
 
 def update_search_index(
