@@ -32,7 +32,6 @@ the k units returned.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from collections.abc import Sequence
@@ -45,7 +44,7 @@ import numpy as np
 from cchc.embeddings.encoder import Encoder
 from cchc.embeddings.index import VectorIndex
 from cchc.graph.extract.instrument_terms import _ID_RE, _key
-from cchc.graph.extract.reading import squash
+from cchc.graph.extract.reading import file_sha256, squash
 from cchc.search.ann import Ann, stored_vectors
 from cchc.search.bm25 import BM25Index
 from cchc.search.fusion import FusionWeights, combine, scale_by
@@ -100,6 +99,9 @@ class _Query:
     qv: np.ndarray | None = None  # the query vector (the ANN path)
     ann_ids: np.ndarray = field(default_factory=lambda: _EMPTY)
     ann_sims: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    dense_low: float | None = None  # the collection's min cosine (exact over flat distinct vectors, else sampled)
+    dense_median: float | None = None  # its median, estimated on the fixed sample (relevance's lift)
+    prior: np.ndarray | None = None  # per document slot: its title's BM25 against the query, scaled
 
     @property
     def dense_cut(self) -> float | None:
@@ -121,7 +123,7 @@ class _Scored:
     d_raw: np.ndarray | None
     order: np.ndarray  # positions, best first
     keep: np.ndarray  # positions shown (graded above NONE, within the filters)
-    strong: bool
+    strong: bool  # some candidate is a strong answer
 
 
 def _merge(parts: Sequence[np.ndarray], n: int = 0) -> np.ndarray:
@@ -411,22 +413,36 @@ class Ranker:
             self.vectors.check_encoder(self.encoder)
             qp.qv = np.asarray(self.encoder.encode_queries([text_query]), dtype=np.float32)[0]
             qp.ann_ids, qp.ann_sims = self._ann(qp.qv, max(self.top_dense, 20), None)
+            if self._hnsw is not None and not self._hnsw.is_graph:  # every distinct score: the true min
+                qp.dense_low = float(self._hnsw.scores(qp.qv).min(initial=np.inf))
+            if len(self._sample):  # the query's cosines over a fixed sample of units: min (else) and median
+                spread = self._dense_of(self._sample, qp.qv)
+                qp.dense_median = float(np.median(spread))
+                qp.dense_low = min(qp.dense_low, float(spread.min())) if qp.dense_low is not None \
+                    else float(spread.min())
+        if s._title_index is not None:  # the plan a unit belongs to is evidence too (see Searcher.answer)
+            t = s._title_index.scores(query)
+            if t.max() > 0:
+                qp.prior = np.append(t / t.max(), 0.0).astype(np.float32)
         allowed = self.allowed(filters)
         if self.exact or allowed is None:
             scored = self._scored(s, qp, self._candidates(qp, None if self.exact else allowed))
+            strong = scored.strong  # graded over every unit, the filters applied after (as the first path)
             if self.exact and allowed is not None:
                 scored.keep &= np.isin(scored.cand, allowed, assume_unique=True)
         else:
             scored = self._scored(s, qp, self._candidates(qp, allowed))
-            if not scored.strong and self._scored(s, qp, self._candidates(qp, None)).strong:
-                scored = self._scored(s, qp, scored.cand, strong_elsewhere=True)
+            strong = scored.strong or self._scored(s, qp, self._candidates(qp, None)).strong
+        if not strong:  # weak evidence only, anywhere: nothing answers (relevance.grade)
+            scored.keep[:] = False
         shown = scored.order[scored.keep[scored.order]]
         return SearchAnswer(typed, query if query != typed else None, len(shown), offset,
                             [self._result(s, qp, scored, int(j)) for j in shown[offset:offset + k].tolist()])
 
-    def _scored(self, s: Searcher, qp: _Query, cand: np.ndarray, *, strong_elsewhere: bool = False) -> _Scored:
+    def _scored(self, s: Searcher, qp: _Query, cand: np.ndarray) -> _Scored:
         """Fused scores and evidence grades of `cand`, dropping first those that could not pass the cut-off
-        (no typed match, too few of the query's words) so their dense scores are never computed."""
+        (no typed match, too few of the query's words) so their dense scores are never computed.  Weak grades
+        are kept here; whether any strong answer exists is the caller's question (over which units)."""
         from cchc.search.relevance import NONE, STRONG, grade
 
         w: FusionWeights = s.weights
@@ -450,24 +466,19 @@ class Ranker:
             d_c = scale_by(d_raw, float(d_all.min()), float(d_all.max())) if len(d_all) else d_raw
             median = float(np.median(d_all)) if len(d_all) else 0.0
         elif qp.qv is not None:
-            qv = qp.qv
-            d_raw = self._dense_of(cand, qv)
-            spread = self._dense_of(self._sample, qv) if len(self._sample) else d_raw
-            # Over flat distinct vectors every distinct score is there: the true min; else the sample's.
-            low = self._hnsw.scores(qv) if self._hnsw is not None and not self._hnsw.is_graph else spread
-            d_lo = float(min(low.min(initial=np.inf), d_raw.min(initial=np.inf)))
+            d_raw = self._dense_of(cand, qp.qv)
+            low = qp.dense_low if qp.dense_low is not None else np.inf
+            d_lo = float(min(low, d_raw.min(initial=np.inf)))
             d_hi = float(max(d_raw.max(initial=-np.inf), qp.ann_sims.max(initial=-np.inf)))
             d_c = np.clip(scale_by(d_raw.astype(np.float32), d_lo, d_hi), 0.0, 1.0).astype(np.float32)
-            median = float(np.median(spread)) if len(spread) else 0.0
+            median = qp.dense_median if qp.dense_median is not None else \
+                float(np.median(d_raw)) if len(d_raw) else 0.0
         score = combine(st_c, b_c, d_c, w, mixed=qp.mixed)
-        if s._title_index is not None:
-            t = s._title_index.scores(qp.query)
-            if t.max() > 0:
-                prior = np.append(t / t.max(), 0.0).astype(np.float32)
-                score = score + w.doc_title * prior[s._unit_doc[cand]]
+        if qp.prior is not None:
+            score = score + w.doc_title * qp.prior[s._unit_doc[cand]]
         score = score - 0.05 * s._heading[cand]
         grades = grade(st_c, cover_c, d_raw, s.floors, typed_is_strong=not qp.mixed, dense_median=median,
-                       strong_elsewhere=strong_elsewhere) if len(cand) else np.zeros(0, np.int8)
+                       strong_elsewhere=True) if len(cand) else np.zeros(0, np.int8)
         return _Scored(cand, score, grades, d_raw, np.argsort(-score, kind="stable"), grades != NONE,
                        bool((grades == STRONG).any()))
 
@@ -532,14 +543,6 @@ class Ranker:
 
 
 # ---------------------------------------------------------------- writing and opening
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
 
 def open_columnar(search_dir: Path, encoder: Encoder | None = None, tracer: Tracer | None = None) -> Searcher:
     """The searcher over a built index with a unit store: nothing read per unit, keys and vectors in place."""

@@ -28,10 +28,11 @@ import numpy as np
 from cchc.embeddings.encoder import Encoder
 from cchc.embeddings.index import ModelMismatch, VectorIndex
 from cchc.graph.corpus import DocumentInfo
+from cchc.graph.extract.reading import file_sha256
 from cchc.graph.extract.records import Extraction
 from cchc.search.ann import build_ann
 from cchc.search.bm25 import BM25Index
-from cchc.search.candidates import file_sha256, open_columnar
+from cchc.search.candidates import open_columnar
 from cchc.search.restore import Restorer
 from cchc.search.searcher import Searcher
 from cchc.search.structured import Tracer

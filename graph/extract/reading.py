@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import codecs
+import hashlib
 import os
 import stat
 import unicodedata
@@ -143,6 +144,16 @@ class SourceText:
 
 MIB = 1 << 20
 DEFAULT_MAX_SOURCE_BYTES = 64 * MIB  # the CLI and the app pass Settings.max_source_mb instead
+
+
+def file_sha256(path: str | Path) -> str:
+    """The hex SHA-256 of a file's bytes, read in blocks: what the store, the carry-over cache and the search
+    index key a file's content by."""
+    h = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def check_source(path: str | Path, max_bytes: int = DEFAULT_MAX_SOURCE_BYTES) -> int:

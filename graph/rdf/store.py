@@ -38,7 +38,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import gc
-import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass
@@ -47,6 +46,7 @@ from typing import Any
 
 import pyoxigraph as ox
 from cchc.graph.corpus import DocumentInfo
+from cchc.graph.extract.reading import file_sha256
 from cchc.graph.extract.records import Extraction
 from cchc.graph.rdf import generations as gens
 from cchc.graph.rdf.build import DocumentGraph, build_document, doc_stem
@@ -81,10 +81,6 @@ class DocumentRecord:
     sha256: str | None
     counts: dict[str, int]
     instruments: dict[str, str]
-
-
-def file_sha256(path: str | Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 class Store:

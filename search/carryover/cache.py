@@ -26,6 +26,7 @@ from cchc.embeddings.encoder import Encoder
 from cchc.graph.corpus import corpus_files, load_manifest
 from cchc.graph.extract.agencies import DATA_FILE as AGENCY_REGISTRY
 from cchc.graph.extract.documents import extract_file
+from cchc.graph.extract.reading import file_sha256
 from cchc.graph.extract.records import Extraction
 from cchc.search.carryover.compute import DEFAULT_THRESHOLD, compute_carryover, update_carryover
 from cchc.search.carryover.model import CarryOverResult
@@ -36,10 +37,6 @@ log = logging.getLogger(__name__)
 
 CACHE_NAME = "carryover.json"
 CACHE_VERSION = 2  # bump when scoring, the key or the JSON layout changes
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def cache_key(corpus_dir: Path, model_id: str, threshold: float) -> dict[str, Any]:
@@ -53,9 +50,9 @@ def cache_key(corpus_dir: Path, model_id: str, threshold: float) -> dict[str, An
     for p in corpus_files(corpus_dir):
         info = infos.get(p.name)
         entry = hashlib.sha256(repr(info).encode()).hexdigest()[:16] if info is not None else ""
-        files[p.name] = f"{_sha256(p)}+{entry}" if entry else _sha256(p)
+        files[p.name] = f"{file_sha256(p)}+{entry}" if entry else file_sha256(p)
     return {"version": CACHE_VERSION, "model_id": model_id, "threshold": threshold,
-            "registry": _sha256(AGENCY_REGISTRY), "files": files}
+            "registry": file_sha256(AGENCY_REGISTRY), "files": files}
 
 
 def load_carryover(data_dir: Path, key: dict[str, Any] | None = None) -> CarryOverResult | None:
