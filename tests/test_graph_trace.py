@@ -125,3 +125,34 @@ def test_an_appendix_traces_through_its_plan_file_when_the_plan_prints_its_numbe
         (BASE + "doc/langson-2026-cchc-phuluc", "appendixOf", Span(APPENDIX_2026, 6, 6)),
         (BASE + "instrument/29-kh-ubnd", "implements", Span(PLAN_2026_2030, 11, 11)),
         (BASE + "instrument/76-nq-cp", None, None)]
+
+
+def _edge_set(g) -> set:
+    return {(s, d, k, tuple(sorted(a.items()))) for s, d, k, a in g.edges(keys=True, data=True)}
+
+
+def test_the_read_index_saved_with_a_generation_is_the_projection(extractions, tmp_path):
+    """A committed generation carries its projection (read/), which the trace and the views then read by
+    memory map instead of computing it with SPARQL at every start: it must be the same graph."""
+    from cchc.graph.read.readindex import READ_DIR, ReadIndex, read_index
+
+    disk = Store.open(tmp_path / "store")
+    disk.build([(ex, None, None) for ex in extractions.values()])
+    saved = disk.generation_path() / READ_DIR
+    assert (saved / "manifest.json").exists() and (saved / "nodes.jsonl").stat().st_size > 0
+    reopened = Store.open(tmp_path / "store", create=False)
+    index = read_index(reopened)
+    assert index.meta == ReadIndex.load(saved).meta and read_index(reopened) is index
+    fresh = projection(reopened)
+    again = index.to_networkx()
+    assert dict(again.nodes(data=True)) == dict(fresh.nodes(data=True))
+    assert _edge_set(again) == _edge_set(fresh)
+    assert index.count("task") == sum(1 for _, a in fresh.nodes(data=True) if a.get("kind") == "task")
+    assert ReadIndex.from_graph(fresh).meta["edges"] == fresh.number_of_edges()
+    task = next(n for n, a in fresh.nodes(data=True) if a.get("kind") == "task")
+    assert index.nodes[task] == fresh.nodes[task] and index.kind(task) == "task"
+    assert BASE + "instrument/no-such" not in index
+    memory = Store(None)
+    memory.build([(ex, None, None) for ex in extractions.values()])
+    for ref in ("60-NQ/TU", "NĐ 118", "76/NQ-CP"):  # the trace reads the saved index, answers as in memory
+        assert [h.to_json() for h in trace(reopened, ref)] == [h.to_json() for h in trace(memory, ref)]

@@ -142,6 +142,10 @@ class Store:
     def documents(self) -> list[DocumentRecord]:
         return [DocumentRecord(**d) for _, d in sorted(self._manifest["documents"].items())]
 
+    def generation_path(self) -> Path | None:
+        """The directory of the generation this store reads (None in memory): derived files live there."""
+        return self.root / self._gen if self.root is not None and self._gen else None
+
     def counts(self) -> dict[str, int]:
         """documents, tasks, citations, units, targets, instruments, agencies, triples (quads stored)."""
         return dict(self._manifest.get("counts", {}))
@@ -301,6 +305,17 @@ class Staged:
     def iris(self) -> IRIs:
         return self.store.iris
 
+    @property
+    def names(self) -> GraphNames:
+        return self.store.names
+
+    def select(self, sparql: str) -> list[tuple]:
+        """`Store.select` on the generation being filled (what the read index is computed from)."""
+        if self._st is None:
+            raise StoreError("this staged generation is closed")
+        solutions = self._st.query(sparql, use_default_graph_as_union=True, prefixes=prefixes(self.iris))
+        return [tuple(py_value(v) for v in row) for row in solutions]  # type: ignore[union-attr]
+
     def documents(self) -> list[DocumentRecord]:
         return [DocumentRecord(**d) for _, d in sorted(self.manifest["documents"].items())]
 
@@ -393,6 +408,9 @@ class Staged:
             store.version += 1
             self._st, self.committed = None, True
             return
+        from cchc.graph.read.readindex import READ_DIR, write_read_index  # the read side's, computed once here
+
+        write_read_index(self, self.path / READ_DIR)
         st.flush()
         del st  # the last reference besides self._st: a database left open keeps compacting (and deleting
         self.discard()  # .sst files) under the read-only check below; closing also releases RocksDB's lock

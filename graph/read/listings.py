@@ -14,7 +14,7 @@ from typing import Any
 from cchc.graph.read.common import DOC_RELATIONS as _DOC_RELATIONS
 from cchc.graph.read.common import PREFIXES as _PREFIXES
 from cchc.graph.read.common import NotFound, evidence, page
-from cchc.graph.read.projection import projection
+from cchc.graph.read.readindex import read_index
 
 
 class ListingViews:
@@ -38,7 +38,7 @@ class ListingViews:
         """An agency: names, 2025 lineage, and the tasks it (and, separately, its predecessors) led or joined."""
         reg = self.registry.get(agency_id)
         iri = self._prefix("agency") + agency_id
-        node = projection(self.store).nodes.get(iri) if reg is None else None
+        node = read_index(self.store).nodes.get(iri) if reg is None else None
         if reg is None and (node is None or node.get("kind") != "agency"):
             raise NotFound(f"no agency {agency_id!r}: use a registry id such as so-kh-cn or vp-ubnd-tinh")
         lineage = self.registry.lineage(agency_id) if reg else []
@@ -135,7 +135,7 @@ class ListingViews:
         """One document: its metadata, counts, relations to instruments (with evidence) and its tasks."""
         stem = self._stem(document_id)
         row = self._document_row(stem)
-        g = projection(self.store)
+        g = read_index(self.store)
         record = next((r for r in self.store.documents() if r.stem == stem), None)
         relations = [{"relation": rel, "instrument": self.instrument_id(dst), "label": g.nodes[dst].get("id"),
                       "evidence": evidence(a)}

@@ -12,7 +12,8 @@ Each hit carries its path, a list of `PathStep(node, relation, evidence)` from
 the task to X, where `evidence` is the span of the citation that states the
 relation, so an answer can say why.  Narrative units whose lines mention X are
 returned too (search ranks units).  The walk runs over the cached networkx
-projection: a few dict look-ups per hop, no query per call.
+read index (`readindex.py`, the projection saved with the generation): a few
+array look-ups per hop, no query per call.
 """
 
 from __future__ import annotations
@@ -22,13 +23,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-import networkx as nx
 from cchc.graph.extract.reading import fold
 from cchc.graph.extract.records import Span
 from cchc.graph.extract.references import InstrumentRef, normalise_id, parse_reference
-from cchc.graph.read.projection import projection
+from cchc.graph.read.readindex import ReadIndex, read_index
 
 if TYPE_CHECKING:
+    import networkx as nx
     from cchc.graph.rdf.store import Store
 
 __all__ = ["NetworkHit", "PathStep", "TraceHit", "network", "resolve_instruments", "trace"]
@@ -96,8 +97,8 @@ def _evidence(attrs: dict[str, Any]) -> Span | None:
 
 def resolve_instruments(store: Store, ref: str | InstrumentRef) -> list[str]:
     """IRIs of the instruments a reference names: an exact normalised id, a loose form ("NĐ 118"), or a name."""
-    g = projection(store)
-    instruments = [(n, a) for n, a in g.nodes(data=True) if a.get("kind") == "instrument"]
+    instruments = list(read_index(store).of_kind("instrument"))
+    ids = {n: a["id"] for n, a in instruments}
     if isinstance(ref, InstrumentRef):
         refs = [ref]
     else:
@@ -112,10 +113,10 @@ def resolve_instruments(store: Store, ref: str | InstrumentRef) -> list[str]:
         name = fold(ref).strip()
         found = [n for n, a in instruments if name in fold(a["id"])
                  or (a.get("title") and name == fold(f"{a.get('type') or ''} {a['title']}").strip())]
-    return sorted(found, key=lambda n: g.nodes[n]["id"])
+    return sorted(found, key=lambda n: ids[n])
 
 
-def _reach(g: nx.MultiDiGraph, target: str, max_depth: int | None = None) -> dict[str, list[PathStep]]:
+def _reach(g: ReadIndex | nx.MultiDiGraph, target: str, max_depth: int | None = None) -> dict[str, list[PathStep]]:
     """Instruments from which `target` is reached over implements/basedOn/guides, with the shortest path (BFS).
 
     The basis network of national instruments has cycles (a law and the decree detailing it cite each
@@ -134,23 +135,36 @@ def _reach(g: nx.MultiDiGraph, target: str, max_depth: int | None = None) -> dic
     return paths
 
 
-def _candidates(g: nx.MultiDiGraph, target: str, max_depth: int | None = None
-                ) -> Iterable[tuple[str, str, list[PathStep]]]:
-    """(node, link kind, path) for every way a task or unit reaches `target`."""
+def _candidates(g: ReadIndex, target: str, max_depth: int | None = None
+                ) -> Iterable[tuple[int, str, list[PathStep]]]:
+    """(node number, link kind, path) for every way a task or unit reaches `target`.
+
+    Walks the read index by node numbers and relation codes (a popular instrument has thousands of citing
+    tasks); IRIs are looked up only for the path steps."""
+    task, unit, document = g.kind_code("task"), g.kind_code("unit"), g.kind_code("document")
+    cites, part_of = g.rel_code("cites"), g.rel_code("partOf")
+    plan_rels = {g.rel_code(r) for r in (*_CHAIN, "appendixOf")} - {-1}
+    appendix = g.rel_code("appendixOf")
     for inst, tail in _reach(g, target, max_depth).items():
         direct = inst == target
-        for src, _, rel, attrs in g.in_edges(inst, keys=True, data=True):
-            kind = g.nodes[src].get("kind")
-            ev = _evidence(attrs)
-            if rel == "cites" and (kind == "task" or (kind == "unit" and direct)):
-                yield src, "cites" if direct else "via-instrument", [PathStep(src, rel, ev), *tail]
-            elif kind == "document" and (rel in _CHAIN or rel == "appendixOf"):
+        n = g.index_of(inst)
+        if n is None:
+            continue
+        src, rels, evs = g.in_arrays(n)
+        kinds = g.kinds[src]
+        for s, rel, kind, ev in zip(src.tolist(), rels.tolist(), kinds.tolist(), evs.tolist(), strict=True):
+            span = g.span(ev)
+            step_ev = Span(*span) if span else None
+            if rel == cites and (kind == task or (kind == unit and direct)):
+                yield s, "cites" if direct else "via-instrument", [PathStep(g.iri(s), "cites", step_ev), *tail]
+            elif kind == document and rel in plan_rels:
                 # the plan node is the document, or for an appendix the plan instrument it belongs to
-                via_plan = direct or (rel == "appendixOf" and len(tail) == 2)
-                for task, _, part in g.in_edges(src, keys=True):
-                    if part == "partOf" and g.nodes[task].get("kind") == "task":
-                        yield task, "via-plan" if via_plan else "via-instrument", [
-                            PathStep(task, "partOf", None), PathStep(src, rel, ev), *tail]
+                via_plan = direct or (rel == appendix and len(tail) == 2)
+                doc_step = PathStep(g.iri(s), g.rels[rel], step_ev)
+                parts, part_rels, _ = g.in_arrays(s)
+                for t in parts[(part_rels == part_of) & (g.kinds[parts] == task)].tolist():
+                    yield t, "via-plan" if via_plan else "via-instrument", [
+                        PathStep(g.iri(t), "partOf", None), doc_step, *tail]
 
 
 def trace(store: Store, instrument: str | InstrumentRef, max_depth: int | None = None) -> list[TraceHit]:
@@ -160,20 +174,22 @@ def trace(store: Store, instrument: str | InstrumentRef, max_depth: int | None =
     or an `InstrumentRef`; when several instruments match, each task appears once, with its best link.
     `max_depth` bounds the instrument-to-instrument hops of a path (None: no bound).
     """
-    g = projection(store)
-    best: dict[str, tuple[tuple[int, int], str, str, list[PathStep]]] = {}
+    g = read_index(store)
+    best: dict[int, tuple[tuple[int, int], str, str, list[PathStep]]] = {}
     for target in resolve_instruments(store, instrument):
         for node, link, path in _candidates(g, target, max_depth):
             rank = (_RANK[link], len(path))
             if node not in best or rank < best[node][0]:
                 best[node] = (rank, link, target, path)
-    task_starts = {(g.nodes[n]["doc"], g.nodes[n]["line"]) for n in best if g.nodes[n]["kind"] == "task"}
+    attrs = {n: g.row(n) for n in best}
+    task_starts = {(a["doc"], a["line"]) for a in attrs.values() if a["kind"] == "task"}
+    ids = {t: g.nodes[t]["id"] for t in {b[2] for b in best.values()}}
     hits = []
     for node, (_, link, target, path) in best.items():
-        if g.nodes[node]["kind"] == "unit" and (g.nodes[node]["doc"], g.nodes[node]["line"]) in task_starts:
+        a = attrs[node]
+        if a["kind"] == "unit" and (a["doc"], a["line"]) in task_starts:
             continue  # the unit opening a narrative task's block: the task hit says it all
-        a = g.nodes[node]
-        hits.append(TraceHit(node, a["kind"], link, target, g.nodes[target]["id"], a["doc"], a["line"],
+        hits.append(TraceHit(g.iri(node), a["kind"], link, target, ids[target], a["doc"], a["line"],
                              a["end_line"], a.get("section"), a.get("no"), a["content"], tuple(path), a.get("source")))
     hits.sort(key=lambda h: (_RANK[h.link], h.kind != "task", h.doc, h.line))
     return hits
@@ -188,7 +204,7 @@ class NetworkHit:
     instrument: str  # IRI of the instrument traced to
     path: tuple[PathStep, ...]
 
-    def why(self, g: nx.MultiDiGraph) -> str:
+    def why(self, g: ReadIndex) -> str:
         """"14/NQ-CP basedOn 78/2025/NĐ-CP (14-2026-nq-cp.md:44) -> guides 64/2025/QH15 (...)"."""
         parts = [g.nodes[self.node]["id"]]
         for step, nxt in zip(self.path, self.path[1:], strict=False):
@@ -203,7 +219,7 @@ def network(store: Store, instrument: str | InstrumentRef, max_depth: int | None
     The walk follows implements / basedOn / guides edges backwards from the instrument (breadth first, so
     each instrument comes with its shortest path; cycles end there); nearest first.
     """
-    g = projection(store)
+    g = read_index(store)
     best: dict[str, NetworkHit] = {}
     for target in resolve_instruments(store, instrument):
         for node, path in _reach(g, target, max_depth).items():

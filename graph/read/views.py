@@ -4,7 +4,7 @@ The HTTP API, the CLI and notebooks all want the same answers ("this task,
 its agencies, deadline, citations and the source lines it came from"), so
 they are computed here, over the `Store` alone, with no server: structure
 (which tasks a document or agency has, where a task starts) comes from the
-cached networkx projection, per-item detail from a few SPARQL queries on
+read index (the projection saved with each generation), per-item detail from a few SPARQL queries on
 Oxigraph, and the text of the source lines from the corpus file itself (the
 store keeps line numbers, not lines).
 
@@ -38,8 +38,8 @@ from cchc.graph.read.common import DOC_RELATIONS as _DOC_RELATIONS
 from cchc.graph.read.common import PREFIXES as _PREFIXES
 from cchc.graph.read.common import NotFound, evidence, page
 from cchc.graph.read.listings import ListingViews
-from cchc.graph.read.projection import projection
-from cchc.graph.read.trace import resolve_instruments, trace
+from cchc.graph.read.readindex import read_index
+from cchc.graph.read.trace import TraceHit, resolve_instruments, trace
 from cchc.ontology import slug
 
 if TYPE_CHECKING:
@@ -88,6 +88,7 @@ class _Index:
     docs: dict[str, dict[str, Any]]  # stem -> {"iri", "file", "title", "class"}
     by_file: dict[str, str]  # file name -> stem
     agency_tasks: dict[str, dict[str, list[_Task]]]  # agency IRI -> {"lead": [...], "cooperating": [...]}
+    doc_by_iri: dict[str, str]  # document IRI -> stem
 
 
 class GraphViews(ListingViews):
@@ -131,7 +132,7 @@ class GraphViews(ListingViews):
                 if kind == "task":
                     tail = self.task_id(iri)  # the readable id, as everywhere else
                 if kind == "document":
-                    tail = next((s for s, d in self.index.docs.items() if d["iri"] == iri), tail)
+                    tail = self.index.doc_by_iri.get(iri, tail)
                 return {"kind": kind, "id": tail}
         return {"kind": "other", "id": iri}
 
@@ -143,19 +144,16 @@ class GraphViews(ListingViews):
         return self._index[1]
 
     def _build_index(self) -> _Index:
-        g = projection(self.store)
+        g = read_index(self.store)
         docs: dict[str, dict[str, Any]] = {}
         doc_of_file: dict[str, str] = {}
-        for n, a in g.nodes(data=True):
-            if a.get("kind") == "document":
-                docs[a["stem"]] = {"iri": n, "file": a["doc"], "title": a.get("label") if a.get("label") != a["stem"]
-                                   else None, "class": a.get("type")}
-                doc_of_file[a["doc"]] = a["stem"]
+        for n, a in g.of_kind("document"):
+            docs[a["stem"]] = {"iri": n, "file": a["doc"], "title": a.get("label") if a.get("label") != a["stem"]
+                               else None, "class": a.get("type")}
+            doc_of_file[a["doc"]] = a["stem"]
         tasks: dict[str, _Task] = {}
         by_doc: dict[str, list[_Task]] = defaultdict(list)
-        for n, a in g.nodes(data=True):
-            if a.get("kind") != "task":
-                continue
+        for n, a in g.of_kind("task"):
             stem = doc_of_file.get(a["doc"], Path(a["doc"]).stem)
             tail = n[len(self._prefix("task")):]
             by_line = tail == f"{stem}/L{a['line']}"  # a repeated section/STT: its IRI names the line
@@ -166,15 +164,17 @@ class GraphViews(ListingViews):
         for rows in by_doc.values():
             rows.sort(key=lambda t: t.line)
         agency_tasks: dict[str, dict[str, list[_Task]]] = defaultdict(lambda: {"lead": [], "cooperating": []})
-        for s, o, rel in g.edges(keys=True):
-            if rel in ("leadAgency", "cooperatingAgency") and s in tasks:
-                agency_tasks[o]["lead" if rel == "leadAgency" else "cooperating"].append(tasks[s])
+        for agency, _ in g.of_kind("agency"):
+            for s, _, rel, _ in g.in_edges(agency):
+                if rel in ("leadAgency", "cooperatingAgency") and s in tasks:
+                    agency_tasks[agency]["lead" if rel == "leadAgency" else "cooperating"].append(tasks[s])
         for roles in agency_tasks.values():
             for rows in roles.values():
                 rows.sort(key=lambda t: (t.file, t.line))
         by_id = {n[len(self._prefix("task")):]: t for n, t in tasks.items()}  # the IRI tails: older URLs
         by_id.update({t.id: t for t in tasks.values()})
-        return _Index(tasks, by_id, dict(by_doc), docs, doc_of_file, dict(agency_tasks))
+        return _Index(tasks, by_id, dict(by_doc), docs, doc_of_file, dict(agency_tasks),
+                      {d["iri"]: stem for stem, d in docs.items()})
 
     def year_of(self, stem: str) -> int | None:
         """The year a document plans for: the manifest's year (or first year of its period), else its title's."""
@@ -332,10 +332,10 @@ class GraphViews(ListingViews):
     def _instrument_iri(self, instrument_id: str) -> str:
         """The instrument an id names: its IRI tail ("118-2025-nd-cp"), the id as printed ("118/2025/NĐ-CP"),
         or loosely as `cchc trace` reads it ("NĐ 118", "nghi dinh 118/2025") when that names one instrument."""
-        g = projection(self.store)
+        g = read_index(self.store)
         for cand in (instrument_id, _safe_slug(instrument_id)):
             iri = self._prefix("instrument") + cand if cand else ""
-            if iri in g and g.nodes[iri].get("kind") == "instrument":
+            if iri and g.kind(iri) == "instrument":
                 return iri
         found = resolve_instruments(self.store, instrument_id) if instrument_id.strip() else []
         if len(found) == 1:
@@ -353,7 +353,7 @@ class GraphViews(ListingViews):
     def instrument(self, instrument_id: str, limit: int = 50, offset: int = 0) -> dict[str, Any]:
         """An instrument's merged metadata, conflicts, mentions and the tasks that trace back to it (with paths)."""
         iri = self._instrument_iri(instrument_id)
-        g = projection(self.store)
+        g = read_index(self.store)
         attrs = g.nodes[iri]
         props: dict[str, list[Any]] = defaultdict(list)
         for p, o in self.store.select(f"SELECT ?p ?o WHERE {{ GRAPH <{self.store.names.instruments}> "
@@ -402,7 +402,7 @@ class GraphViews(ListingViews):
             "number": one(_ELI, "number"), "symbol": one(_CCHC, "symbol"), "year": year, "issuer": issuer,
             "date": date, "title": one(_ELI, "title"), "conflicts": conflicts, "relations": relations,
             "mentions": page(mentions, limit, offset),
-            "tasks": page(self.traced_tasks(iri), limit, offset),
+            "tasks": self._traced_page(iri, limit, offset),
         }
 
     def task_list(self, limit: int = 50, offset: int = 0, doc: str | None = None,
@@ -423,38 +423,43 @@ class GraphViews(ListingViews):
         most traced first: the planner's "which directives drive most of our work"."""
         version = self.store.version
         if getattr(self, "_instrument_rows", (None, None))[0] != version:
-            g = projection(self.store)
+            g = read_index(self.store)
             cited: dict[str, int] = defaultdict(int)
             for (i,) in self.store.select(_PREFIXES + "SELECT ?i WHERE { ?c cchc:mentions ?i }"):
                 cited[i] += 1
             rows = []
-            for n, a in g.nodes(data=True):
-                if a.get("kind") != "instrument":
-                    continue
-                traced = self.traced_tasks(n)
+            for n, a in g.of_kind("instrument"):
+                traced = self._traced_hits(n)
                 rows.append({"id": self.instrument_id(n), "identifier": a.get("id"), "label": a.get("label"),
                              "type": a.get("type"), "title": a.get("title"), "tasks": len(traced),
-                             "direct": sum(1 for t in traced if t["link"] == "cites"), "mentions": cited.get(n, 0)})
+                             "direct": sum(1 for h in traced if h.link == "cites"), "mentions": cited.get(n, 0)})
             rows.sort(key=lambda r: (-r["tasks"], -r["mentions"], str(r["identifier"])))
             self._instrument_rows = (version, rows)
         return page(self._instrument_rows[1], limit, offset)
 
-    def traced_tasks(self, iri: str) -> list[dict[str, Any]]:
-        """Tasks tracing back to the instrument (cites / via-plan / via-instrument), each with its path."""
-        g = projection(self.store)
-        out = []
-        for h in trace(self.store, g.nodes[iri]["id"]):
-            if h.kind != "task" or h.instrument != iri or h.node not in self.index.tasks:
-                continue
-            labels = {n: g.nodes[n].get("id") or g.nodes[n].get("label", n) for n in (s.node for s in h.path)}
-            path = [{**self.node_ref(s.node), "label": labels[s.node], "relation": s.relation,
-                     "evidence": None if s.evidence is None else {"doc": s.evidence.doc, "line": s.evidence.line,
-                                                                  "end_line": s.evidence.end_line}}
-                    for s in h.path]
-            out.append({"task": self.task_id(h.node), "doc": h.doc, "line": h.line, "end_line": h.end_line,
-                        "section": h.section, "no": h.no, "content": h.content, "link": h.link,
-                        "why": h.why(labels), "path": path})
+    def _traced_hits(self, iri: str) -> list[TraceHit]:
+        """The trace's task hits for exactly this instrument, in the trace's order."""
+        tasks = self.index.tasks
+        return [h for h in trace(self.store, read_index(self.store).nodes[iri]["id"])
+                if h.kind == "task" and h.instrument == iri and h.node in tasks]
+
+    def _traced_page(self, iri: str, limit: int, offset: int) -> dict[str, Any]:
+        """A page of the tasks tracing back to the instrument (cites / via-plan / via-instrument), each with its
+        path; a directive behind thousands of tasks renders only the rows asked for."""
+        out = page(self._traced_hits(iri), limit, offset)
+        out["items"] = [self._traced_row(h) for h in out["items"]]
         return out
+
+    def _traced_row(self, h: TraceHit) -> dict[str, Any]:
+        g = read_index(self.store)
+        labels = {n: g.nodes[n].get("id") or g.nodes[n].get("label", n) for n in (s.node for s in h.path)}
+        path = [{**self.node_ref(s.node), "label": labels[s.node], "relation": s.relation,
+                 "evidence": None if s.evidence is None else {"doc": s.evidence.doc, "line": s.evidence.line,
+                                                              "end_line": s.evidence.end_line}}
+                for s in h.path]
+        return {"task": self.task_id(h.node), "doc": h.doc, "line": h.line, "end_line": h.end_line,
+                "section": h.section, "no": h.no, "content": h.content, "link": h.link,
+                "why": h.why(labels), "path": path}
 
 
 @functools.lru_cache(maxsize=1024)
