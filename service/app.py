@@ -10,6 +10,7 @@ module; every error answers {"error", "detail"} (see `api.py`).
 from __future__ import annotations
 
 import logging
+import threading
 from contextlib import asynccontextmanager
 
 from cchc.service.api import Views, install_api, install_error_handlers, install_openapi
@@ -57,7 +58,9 @@ def create_app(settings: Settings | None = None, application: Application | None
         if settings.serve_threads > 0:
             limit_native_threads(settings.serve_threads)
         app_obj.carryover  # noqa: B018  (the links, from their cache; recomputed here if the corpus changed)
-        views.get().index  # noqa: B018  (store and the graph projection)
+        # the views' index of every task (task, agency and list pages) is seconds at national size: made in
+        # the background, so the first search does not wait for it (search results read the read index)
+        threading.Thread(target=lambda: views.get().index, name="views-index", daemon=True).start()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

@@ -61,6 +61,7 @@ class ReadIndex:
         self.rels: list[str] = meta["relations"]
         self.files: list[str] = meta["files"]
         self.kinds: np.ndarray = self._c["kind"]
+        self._file_no = {f: i for i, f in enumerate(self.files)}
         self._attrs = functools.lru_cache(maxsize=65536)(self._parse)
         self.iri = functools.lru_cache(maxsize=262144)(self._iri)
 
@@ -172,6 +173,25 @@ class ReadIndex:
         k = np.flatnonzero(self._c["kind"] == _KINDS.index(kind))
         for n in k.tolist():
             yield self.iri(n), self.attrs(n)
+
+    def task_at(self, file: str, line: int) -> int | None:
+        """The task starting on `line` of `file`, else the last one whose lines contain it (node number).
+
+        Tasks are stored by document and line, so this is two binary searches, not a scan."""
+        if file not in self._file_no:
+            return None
+        kinds, docs = self.kinds, self._c["doc"]
+        lo, hi = np.searchsorted(kinds, _KINDS.index("task"), "left"), np.searchsorted(kinds, _KINDS.index("task"),
+                                                                                        "right")
+        f = self._file_no[file]
+        a = int(lo + np.searchsorted(docs[lo:hi], f, "left"))
+        b = int(lo + np.searchsorted(docs[lo:hi], f, "right"))
+        lines, ends = self._c["line"][a:b], self._c["end"][a:b]
+        exact = np.flatnonzero(lines == line)
+        if len(exact):
+            return a + int(exact[0])
+        inside = np.flatnonzero((lines <= line) & (line <= ends))
+        return a + int(inside[-1]) if len(inside) else None
 
     def count(self, kind: str) -> int:
         return int(np.count_nonzero(self._c["kind"] == _KINDS.index(kind)))

@@ -106,6 +106,7 @@ class GraphViews(ListingViews):
         self.info = dict(documents or {})
         self.registry = registry or load_registry()
         self._index: tuple[int, _Index] | None = None
+        self._files: tuple[int, dict[str, str]] | None = None
         self._sources: dict[str, tuple[float, int, tuple[SourceText | None, tuple[int | None, ...]]]] = {}
 
     # ---------------------------------------------------------------- ids
@@ -154,12 +155,7 @@ class GraphViews(ListingViews):
         tasks: dict[str, _Task] = {}
         by_doc: dict[str, list[_Task]] = defaultdict(list)
         for n, a in g.of_kind("task"):
-            stem = doc_of_file.get(a["doc"], Path(a["doc"]).stem)
-            tail = n[len(self._prefix("task")):]
-            by_line = tail == f"{stem}/L{a['line']}"  # a repeated section/STT: its IRI names the line
-            t = _Task(n, task_ref(stem, None if by_line else a.get("section"), a.get("no"), a["line"]), a["doc"],
-                      stem, a["line"], a["end_line"], a.get("section"), a.get("no"), a["content"], a.get("source"))
-            tasks[n] = t
+            t = tasks[n] = self._make_task(n, a, doc_of_file)
             by_doc[t.stem].append(t)
         for rows in by_doc.values():
             rows.sort(key=lambda t: t.line)
@@ -176,6 +172,22 @@ class GraphViews(ListingViews):
         return _Index(tasks, by_id, dict(by_doc), docs, doc_of_file, dict(agency_tasks),
                       {d["iri"]: stem for stem, d in docs.items()})
 
+    def _make_task(self, iri: str, a: Mapping[str, Any], doc_of_file: Mapping[str, str]) -> _Task:
+        stem = doc_of_file.get(a["doc"], Path(a["doc"]).stem)
+        # a repeated section/STT: its IRI names the line, and so does its id
+        by_line = iri[len(self._prefix("task")):] == f"{stem}/L{a['line']}"
+        return _Task(iri, task_ref(stem, None if by_line else a.get("section"), a.get("no"), a["line"]),
+                     a["doc"], stem, a["line"], a["end_line"], a.get("section"), a.get("no"),
+                     a["content"], a.get("source"))
+
+    @property
+    def _doc_of_file(self) -> dict[str, str]:
+        """File name -> document stem, from the document nodes alone (cheap at any size), per store version."""
+        version = self.store.version
+        if self._files is None or self._files[0] != version:
+            self._files = (version, {a["doc"]: a["stem"] for _, a in read_index(self.store).of_kind("document")})
+        return self._files[1]
+
     def year_of(self, stem: str) -> int | None:
         """The year a document plans for: the manifest's year (or first year of its period), else its title's."""
         doc = self.index.docs.get(stem)
@@ -186,15 +198,13 @@ class GraphViews(ListingViews):
         return int(m.group(1)) if m else None
 
     def task_at(self, doc: str, line: int) -> str | None:
-        """The id of the task a search hit at (doc file, line) belongs to: starting there, else containing it."""
-        stem = self.index.by_file.get(doc)
-        best = None
-        for t in self.index.by_doc.get(stem or "", ()):
-            if t.line == line:
-                return t.id
-            if t.line <= line <= t.end_line:
-                best = t.id
-        return best
+        """The id of the task a search hit at (doc file, line) belongs to: starting there, else containing it.
+
+        Read from the index's columns, not from the views' index of every task: every search result asks,
+        and the first search after a start must not wait for that index at national size."""
+        g = read_index(self.store)
+        n = g.task_at(doc, line)
+        return None if n is None else self._make_task(g.iri(n), g.row(n), self._doc_of_file).id
 
     # ---------------------------------------------------------------- source lines
     def source(self, doc: str) -> SourceText | None:
