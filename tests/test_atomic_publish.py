@@ -255,3 +255,54 @@ def test_a_data_directory_from_before_generations_is_migrated(built, tmp_path):
     state = served(data)
     assert state["documents"] == sorted(p.name for p in CORPUS.glob("*.txt"))
     assert leftovers(data) == []  # store/, sources/, search.building/ went once the new generation was live
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _get_json(url: str) -> dict:
+    import json
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=30) as r:
+        return json.loads(r.read())
+
+
+def test_replicas_on_one_data_directory_switch_generations_together(built, tmp_path):
+    """Two `cchc serve` processes (replicas: on shared storage they would be on two machines) read one data
+    directory; a `cchc add` beside them publishes a generation and both answer from it at their next request."""
+    import urllib.parse
+
+    data = tmp_path / "data"
+    shutil.copytree(built["four"], data)
+    ports = [_free_port(), _free_port()]
+    procs = [subprocess.Popen(_cli("serve", "--data", str(data), "--corpus", str(CORPUS), "--port", str(p)),
+                              env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for p in ports]
+    urls = [f"http://127.0.0.1:{p}" for p in ports]
+    try:
+        deadline = time.monotonic() + 180
+        health: list[dict] = []
+        while len(health) < 2:
+            assert time.monotonic() < deadline and all(p.poll() is None for p in procs), "replicas did not start"
+            try:
+                health = [_get_json(u + "/health") for u in urls]
+            except OSError:
+                time.sleep(0.5)
+        assert {h["generation"] for h in health} == {health[0]["generation"]} and health[0]["documents"] == 4
+        subprocess.run(_cli("add", str(CORPUS / TANDOAN_2025), "--data", str(data), "-q"), env=_env(), check=True,
+                       stdout=subprocess.DEVNULL, timeout=600)
+        now = [_get_json(u + "/health") for u in urls]
+        assert {h["generation"] for h in now} == {gens.current(data)} != {health[0]["generation"]}
+        assert all(h["documents"] == 5 and h["status"] == "ok" for h in now)
+        q = urllib.parse.urlencode({"q": QUERY})
+        assert [_get_json(f"{u}/search?{q}")["results"][0]["doc"] for u in urls] == [TANDOAN_2025] * 2
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait(30)
