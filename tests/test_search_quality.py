@@ -299,3 +299,21 @@ def test_time_lifts_the_topic_without_outranking_it(searcher, query, first):
 def test_date_only_question_keeps_rows_dated_inside_the_period(searcher):
     keys = _keys(searcher.search("chuyển đổi số: việc phải xong trong năm 2023", k=4))
     assert keys[0] == f"{APPENDIX_2023}:VII.1" and all(k.startswith(APPENDIX_2023) for k in keys)
+
+
+def test_departments_listed_after_one_so_and_a_passage_that_opens_with_its_doer(extractions):
+    """"a) Các Sở: Y tế, Giáo dục và Đào tạo, ..." names six departments; "c) Công an tỉnh chỉ đạo ..." is the
+    police's duty; "UBND tỉnh yêu cầu Thủ trưởng các cơ quan ..." is not the province's own work."""
+    from cchc.graph.corpus import load_manifest
+    from cchc.graph.extract.roles import listed_departments
+
+    from .conftest import CORPUS
+
+    assert listed_departments("Các Sở: Tư pháp, Tài chính, Kế hoạch và Đầu tư và Văn phòng UBND tỉnh") == (
+        "so-tu-phap", "so-tai-chinh", "so-kh-dt")
+    units = {u.key: u for u in build_units(extractions.values(), load_manifest(CORPUS))}
+    services = units[f"{PAPI_2023}:L992"]
+    assert {"so-y-te", "so-gd-dt", "so-tn-mt"} <= set(services.lead_ids)
+    assert units[f"{PAPI_2023}:L1187"].lead_ids == ("cong-an-tinh",)
+    assert "so-tn-mt" in units[f"{PAPI_2023}:L886"].lead_ids  # "(Chủ trì: UBND cấp huyện và các Sở: ...)"
+    assert units[f"{PLAN_2026_2030}:L279"].lead_ids == ()
