@@ -50,7 +50,7 @@ from cchc.search.bm25 import BM25Index
 from cchc.search.fusion import FusionWeights, combine, scale_by
 from cchc.search.lexicon import expand, name_key
 from cchc.search.query import ParsedQuery, parse_query
-from cchc.search.structured import _KIND_SCORE, Link, Tracer, _related, structured_scores
+from cchc.search.structured import _KIND_SCORE, Link, Tracer, _related, plan_year_score, structured_scores
 from cchc.search.unitstore import (
     DAY_MAX,
     DAY_MIN,
@@ -245,10 +245,18 @@ class Ranker:
         year_rule = None
         if q.period:
             start, end = q.period
-            if q.year is None or not q.agencies:
+            if q.year is None or not q.agencies or q.asks_when:
                 weight += 1.0
                 idx = st.deadline_candidates(start, end).astype(np.int64)
                 score = self._time_scores(idx, start, end, plan_start)
+                if plan_start:  # undated passages: their plan's business for its year (structured._time_score)
+                    extra = st.undated_candidates(start, end, stated_only=q.asks_when)
+                    years = np.asarray(st.year[extra])
+                    by_year = {int(y): plan_year_score(int(y), start, end) for y in np.unique(years)}
+                    idx = np.concatenate([idx, extra])
+                    score = np.concatenate([score, np.array([by_year[int(y)] for y in years], dtype=np.float64)])
+                    order = np.argsort(idx, kind="stable")
+                    idx, score = idx[order], score[order]
                 keep = score > 0
                 parts.append((idx[keep], score[keep].astype(np.float32)))
             year_rule = q.year

@@ -32,6 +32,7 @@ class FusionWeights:
     # enough to order passages on one topic by their deadlines, not enough for any task due that year to
     # outrank the passage on the topic (additive 0.3 before: held-out deadline MRR 0.80 -> 0.83, bench/search_eval.md).
     structured_mixed: float = 0.5
+    mixed_power: float = 2.0  # the power of the text score in that lift
     mixed_topic_words: int = 2  # content syllables a period query needs to count as a topic question
 
 
@@ -72,7 +73,7 @@ def combine(structured: np.ndarray | None, b: np.ndarray, d: np.ndarray | None, 
         text = w.bm25_topic * b + (w.dense_topic * d if d is not None else w.dense_topic * b)
         # The lift grows with the square of the text score: the period orders passages on the topic, and a
         # passage off the topic (low text score) gains almost nothing from being due then.
-        return text + w.structured_mixed * structured * text * text
+        return text + w.structured_mixed * structured * text ** w.mixed_power
     if structured is not None:
         score = w.structured * structured + w.bm25_structured * b
         if d is not None:

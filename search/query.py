@@ -48,6 +48,7 @@ class ParsedQuery:
     fields: list[str] = field(default_factory=list)  # CCHC field concept IRIs
     residual: str = ""  # the words left for lexical and dense matching
     topic: list[str] = field(default_factory=list)  # folded content words outside time/agency/instrument/field spans
+    asks_when: bool = False  # the question asks for a deadline ("thời hạn", "hạn chót", "khi nào", ...)
 
     @property
     def structured(self) -> bool:
@@ -127,6 +128,14 @@ def _short_names(text: str, folded: str) -> list[tuple[int, int, str]]:
 
 # A horizon: "đến năm 2030", "tới 2027", "đến hết năm 2025" (folded text).
 _HORIZON = re.compile(r"\b(?:den|toi)\s+(?:het\s+)?(?:nam\s+)?((?:19|20)\d{2})\b(?!\s*[-/])")
+# How many years a horizon looks back: plans run in five-year periods (the socio-economic and CCHC plans of
+# 2021-2025 and 2026-2030, with their stages), and "đến 2030 phải đạt ..." asks for what the period ending in
+# 2030 sets, not for a commune's 2025 target that is also, trivially, reached before 2030.
+HORIZON_YEARS = 5
+# The question asks when something is due: "thời hạn", "hạn chót", "hạn ban hành ...", "khi nào", "lúc nào".
+# Not "hạn chế" (limits), "hạn mức"; not the state of a file ("quá hạn", "trễ hạn", "đúng hạn", "trước hạn").
+_ASKS_WHEN = re.compile(r"\b(?:khi nao|luc nao|bao gio|thoi gian hoan thanh|"
+                        r"(?<!qua )(?<!tre )(?<!dung )(?<!truoc )han(?!\s+(?:che|muc)\b))\b")
 
 
 def parse_query(text: str, known_named: Iterable[str] = ()) -> ParsedQuery:
@@ -162,13 +171,16 @@ def parse_query(text: str, known_named: Iterable[str] = ()) -> ParsedQuery:
         if not any(a < end and start < b for a, b in spans) and agency_id not in q.agencies:
             q.agencies.append(agency_id)
             spans.append((start, end))
+    q.asks_when = _ASKS_WHEN.search(folded) is not None
     if _LEAD.search(folded):
         q.role = "lead"
     elif _COOP.search(folded):
         q.role = "cooperating"
     if (h := _HORIZON.search(folded)) is not None and not any(a < h.end() and h.start() < b for a, b in spans):
-        # "đến năm 2030", "đến 2030": by the end of that year, from any time before: a horizon, not the year
-        t = (None, date(int(h.group(1)), 12, 31), h.span())
+        # "đến năm 2030", "đến 2030": by the end of that year: a horizon over the period that ends then, not the
+        # year itself
+        y = int(h.group(1))
+        t = (date(y - HORIZON_YEARS + 1, 1, 1), date(y, 12, 31), h.span())
     if t is not None and not any(a < t[2][1] and t[2][0] < b for a, b in spans):
         q.period = (t[0], t[1])
         if t[0] and t[1] and t[0].month == 1 and t[0].day == 1 and t[1].month == 12 and t[1].day == 31 \

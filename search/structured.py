@@ -70,10 +70,38 @@ def _days(a: date, b: date) -> int:
     return (b - a).days + 1
 
 
-def _time_score(u: SearchUnit, start: date | None, end: date | None, plan_start: bool = False
-                ) -> tuple[float, str]:
+def _window_score(ds: date, de: date, qs: date, qe: date, standing: bool, dated: bool) -> tuple[float, str]:
+    """How well a window [ds, de] answers a period [qs, qe]: inside, partly inside (by its share), or not.
+
+    An open-ended window ("trước ngày ..." without a start, `dated` false) has no measurable share: half.
+    """
+    if qs <= ds and de <= qe:
+        return (0.5, "within the period") if standing else (1.0, "within the period")
+    if ds <= qe and qs <= de:
+        share = _days(max(ds, qs), min(de, qe)) / _days(ds, de) if dated else 0.5
+        return max(0.6 * share * (0.5 if standing else 1.0), 0.02), f"overlaps the period ({share:.0%})"
+    return 0.0, ""
+
+
+def plan_year_score(year: int, start: date | None, end: date | None) -> float:
+    """`_time_score` of a passage with no date of its own in the plan of `year`, in a mixed question: the plan's
+    business over its year, scored as a standing duty over that year (what the plan sets it will do then)."""
+    return _window_score(date(year, 1, 1), date(year, 12, 31), start or date.min, end or date.max, True, True)[0]
+
+
+def _time_score(u: SearchUnit, start: date | None, end: date | None, plan_start: bool = False,
+                undated: bool = False) -> tuple[float, str]:
     dl = u.deadline
     if dl is None or (dl.start is None and dl.end is None):
+        # A mixed question ("thời hạn kiện toàn bộ phận một cửa năm 2023"): a row whose timeline is an event
+        # ("Ngay sau khi có quyết định ...") is still the plan's work for its year; without this, the dated rows
+        # of that year outrank the passage on the topic. So is a one-year plan's passage that states no time
+        # (`undated`), unless the question asks when: a passage stating no time does not answer that.
+        if plan_start and u.year and not u.is_heading and (dl is not None or undated):
+            s = plan_year_score(u.year, start, end)
+            if s:
+                shown = f"deadline {dl.text}" if dl is not None and dl.text else "no date"
+                return s, f"{shown}: in the plan of {u.year}, within the period"
         return 0.0, ""
     ds, de = _d(dl.start) or date.min, _d(dl.end) or date.max
     if plan_start and dl.start is None and u.year and date(u.year, 1, 1) <= de:
@@ -88,14 +116,10 @@ def _time_score(u: SearchUnit, start: date | None, end: date | None, plan_start:
     inner = _named_window(dl.text)
     if inner and inner[0] and inner[1] and qs <= inner[0] and inner[1] <= qe:
         return 0.9, f"deadline {dl.text} names a date within the period"
-    if ds <= qe and qs <= de:
-        # Partly inside: by the share of the task's window that falls in the period, so "Quý II, III/2026"
-        # (half in Q2) ranks above "Thường xuyên" (a quarter of the year, and a standing duty).
-        # An open-ended window ("trước ngày ..." without a start) has no measurable share: count it as half.
-        share = _days(max(ds, qs), min(de, qe)) / _days(ds, de) if dl.start and dl.end else 0.5
-        score = 0.6 * share * (0.5 if standing else 1.0)
-        return max(score, 0.02), f"deadline {dl.text} overlaps the period ({share:.0%})"
-    return 0.0, ""
+    # Partly inside: by the share of the task's window that falls in the period, so "Quý II, III/2026"
+    # (half in Q2) ranks above "Thường xuyên" (a quarter of the year, and a standing duty).
+    score, how = _window_score(ds, de, qs, qe, standing, bool(dl.start and dl.end))
+    return (score, f"deadline {dl.text} {how}") if score else (0.0, "")
 
 
 def structured_scores(
@@ -103,9 +127,10 @@ def structured_scores(
 ) -> tuple[np.ndarray, list[list[str]]]:
     """Per-unit structured score in [0, 1] and the reasons.
 
-    `plan_start`: an open-ended deadline ("trước ngày ...") runs from the start of its plan's year. Used when
-    the time only lifts a topic's passages (a mixed question); a date-only question keeps the stricter reading,
-    so the rows dated inside the period lead (measured in bench/search_eval.md).
+    `plan_start`: an open-ended deadline ("trước ngày ...") runs from the start of its plan's year, and a passage
+    with no date is its plan's business over the plan's year (`plan_year_score`). Used when the time only lifts
+    a topic's passages (a mixed question); a date-only question keeps the stricter reading, so the rows dated
+    inside the period lead (measured in bench/search_eval.md).
     """
     n = len(units)
     total = np.zeros(n, dtype=np.float32)
@@ -146,11 +171,13 @@ def structured_scores(
                 why[i].append(reason)
     if q.period:
         start, end = q.period
-        deadline_query = q.year is None or not q.agencies
+        # "Sở X ... năm 2026": the year names the plan; "hạn ban hành kế hoạch của các cơ quan ... năm 2023" asks
+        # for a deadline, agency or not.
+        deadline_query = q.year is None or not q.agencies or q.asks_when
         if deadline_query:
             weight += 1.0
             for i, u in enumerate(units):
-                s, reason = _time_score(u, start, end, plan_start)
+                s, reason = _time_score(u, start, end, plan_start, plan_start and not q.asks_when)
                 if s:
                     total[i] += s
                     why[i].append(reason)

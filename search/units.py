@@ -21,7 +21,7 @@ from cchc.graph.extract.agencies import find_agencies
 from cchc.graph.extract.deadlines import parse_deadline
 from cchc.graph.extract.reading import fold
 from cchc.graph.extract.records import Deadline, Extraction, Task, Unit
-from cchc.graph.extract.roles import stated_roles
+from cchc.graph.extract.roles import listed_departments, stated_roles
 from cchc.graph.ids import task_ref
 from cchc.ontology import field_concept
 
@@ -132,8 +132,14 @@ def _narrative_unit(ex: Extraction, u: Unit, task: Task | None, year: int | None
     )
 
 
+# A narrative task's lead, as printed at its end: "(Chủ trì: Các Sở: Y tế, ...; Phối hợp: ...)".
+_LEAD_CELL = re.compile(r"\(Chủ trì\s*:\s*([^;)]*)")
+
+
 def _named_agencies(text: str) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(m.agency_id for _, _, m in find_agencies(text) if m.agency_id))
+    """Agencies the text names, those of a "các Sở: A, B, C" list included."""
+    return tuple(dict.fromkeys((*(m.agency_id for _, _, m in find_agencies(text) if m.agency_id),
+                                *listed_departments(text))))
 
 
 def _plan_year(ex: Extraction, info: DocumentInfo | None) -> int | None:
@@ -248,6 +254,9 @@ def build_units(extractions: Iterable[Extraction], infos: Mapping[str, DocumentI
         u.mention_ids = _named_agencies(u.text)
         if u.kind == "unit" and not u.lead_ids and not u.coop_ids:
             u.lead_ids, u.coop_ids = stated_roles(u.text, u.heading_path, u.is_heading)
+        elif u.kind == "unit" and (lead := _LEAD_CELL.search(u.text)) and (listed := listed_departments(lead[1])):
+            # "(Chủ trì: Các Sở: Y tế, Giáo dục và Đào tạo, ...)": the task read the first name only
+            u.lead_ids = tuple(dict.fromkeys((*u.lead_ids, *listed)))
     windows = {}
     for ex in extractions_list:
         info = (infos or {}).get(ex.doc)

@@ -51,6 +51,7 @@ HAS_DEADLINE = 1  # a deadline with a start or an end
 STANDING = 2  # recurrence "continuous"
 HAS_START = 4
 HAS_END = 8
+STATED = 16  # a deadline record, dated or not: an event ("Ngay sau khi có quyết định ...") is a stated time too
 
 
 def key_hash(keys: Iterable[str]) -> np.ndarray:
@@ -122,10 +123,13 @@ def write_unit_store(units: Sequence[SearchUnit], search_dir: Path, *, model_id:
             for a in ids:
                 post[name].add(a, i)
         dl = u.deadline
-        if dl is None or (dl.start is None and dl.end is None):
+        if dl is None:
+            continue
+        flags[i] = STATED
+        if dl.start is None and dl.end is None:
             continue
         s, e = _ordinal(dl.start), _ordinal(dl.end)
-        flags[i] = HAS_DEADLINE | (STANDING if dl.recurrence == "continuous" else 0) | (HAS_START if s else 0) \
+        flags[i] |= HAS_DEADLINE | (STANDING if dl.recurrence == "continuous" else 0) | (HAS_START if s else 0) \
             | (HAS_END if e else 0)
         cols["dl_start"][i], cols["dl_end"][i] = s, e
         if dl.text not in inner_of:
@@ -268,6 +272,19 @@ class UnitStore(Sequence[SearchUnit]):
         hi = end.year if end else 10**9
         wanted = [v for v in vocab if v == OPEN or lo <= int(v) <= hi]
         return self.union("dlyear", wanted)
+
+    def undated_candidates(self, start: date | None, end: date | None, stated_only: bool = False) -> np.ndarray:
+        """Units with no dated deadline, not headings, whose plan year meets [start, end]: what a mixed question
+        scores as its plan's business for the year (`structured.plan_year_score`); `stated_only`: only those
+        whose timeline is an event rather than none."""
+        lo = start.year if start else -10**9
+        hi = end.year if end else 10**9
+        idx = self.union("year", [v for v in self.vocabulary("year") if lo <= int(v) <= hi]).astype(np.int64)
+        flags, heading = np.asarray(self.flags[idx]), np.asarray(self.heading[idx])
+        keep = ((flags & HAS_DEADLINE) == 0) & (heading == 0)
+        if stated_only:
+            keep &= (flags & STATED) > 0
+        return idx[keep]
 
 
 def unit_from_row(r: dict) -> SearchUnit:

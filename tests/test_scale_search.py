@@ -87,8 +87,10 @@ def test_deadline_lists_hold_every_unit_a_period_scores(search_dir, store, perio
     units = Searcher.load_units(search_dir)
     cand = set(store.deadline_candidates(*period).tolist())
     for plan_start in (False, True):
-        scored = {i for i, u in enumerate(units) if _time_score(u, *period, plan_start)[0] > 0}
-        assert scored <= cand and scored
+        for undated in (False, True):
+            scored = {i for i, u in enumerate(units) if _time_score(u, *period, plan_start, undated)[0] > 0}
+            extra = set(store.undated_candidates(*period, stated_only=not undated).tolist()) if plan_start else set()
+            assert scored <= cand | extra and scored
 
 
 def test_served_searcher_takes_the_candidate_path(searcher):

@@ -217,7 +217,8 @@ def test_targets_of_a_period_answer_a_question_about_it(searcher):
 
 def test_a_horizon_a_short_department_name_and_a_role_in_a_question():
     q = parse_query("đến 2030 dịch vụ công trực tuyến phải đạt chỉ tiêu gì")
-    assert q.period == (None, date(2030, 12, 31)) and q.year is None  # by 2030, not during 2030
+    # by 2030, over the five-year period that ends then (not during 2030, not any time before it)
+    assert q.period == (date(2026, 1, 1), date(2030, 12, 31)) and q.year is None
     assert parse_query("nhiệm vụ năm 2023").period == (date(2023, 1, 1), date(2023, 12, 31))
     q = parse_query("Sở Giáo dục phụ trách những nhiệm vụ cải cách hành chính nào")
     assert q.agencies == ["so-gd-dt"] and q.role == "lead"
@@ -239,6 +240,38 @@ def test_a_multi_year_plans_undated_passages_are_its_business_for_the_period(ext
     duty = units[f"{PLAN_2026_2030}:L203"]  # a commune committee's duty in the 2026-2030 plan
     assert (duty.deadline.start, duty.deadline.end) == ("2026-01-01", "2030-12-31") and duty.timeline is None
     assert units[f"{TANDOAN_2025}:L57"].deadline is None  # a one-year plan's passages stay undated
+
+
+def test_a_question_that_asks_when():
+    assert parse_query("thời hạn kiện toàn bộ phận một cửa các cấp năm 2023").asks_when
+    assert parse_query("hạn ban hành kế hoạch của các cơ quan đơn vị năm 2023").asks_when
+    assert parse_query("cuộc thi ý tưởng năm 2026 tổ chức khi nào").asks_when
+    assert not parse_query("khắc phục hạn chế của chỉ số PAPI năm 2023").asks_when  # "hạn chế": limits
+    assert not parse_query("hồ sơ giải quyết quá hạn năm 2025").asks_when  # the state of a file
+    assert not parse_query("năm 2025 xã phải kiểm tra bao nhiêu phòng").asks_when
+
+
+def test_a_mixed_question_counts_an_undated_passage_as_its_plans_business_for_the_year(extractions):
+    """An event timeline ("Ngay sau khi có quyết định ...") in the 2023 appendix is work of 2023; a one-year plan's
+    passage with no time at all too, unless the question asks when (it cannot answer that)."""
+    from cchc.graph.corpus import load_manifest
+    from cchc.search.structured import _time_score
+
+    from .conftest import CORPUS
+
+    units = {u.key: u for u in build_units(extractions.values(), load_manifest(CORPUS))}
+    year = (date(2023, 1, 1), date(2023, 12, 31))
+    event = units[f"{APPENDIX_2023}:III.6"]
+    assert event.deadline.start is None and event.deadline.end is None
+    assert _time_score(event, *year)[0] == 0.0  # a date question: no date, no match
+    score, why = _time_score(event, *year, plan_start=True)
+    assert score == 0.5 and "in the plan of 2023" in why
+    assert _time_score(event, date(2026, 1, 1), date(2026, 12, 31), plan_start=True)[0] == 0.0
+    silent = units[f"{PAPI_2023}:L25"]  # "UBND tỉnh ban hành kế hoạch khắc phục ...": no time stated
+    assert _time_score(silent, *year, plan_start=True)[0] == 0.0
+    assert _time_score(silent, *year, plan_start=True, undated=True)[0] == 0.5
+    heading = units[f"{PAPI_2023}:L1100"]  # "IV. TỔ CHỨC THỰC HIỆN": a signpost, never an answer
+    assert heading.is_heading and _time_score(heading, *year, plan_start=True, undated=True)[0] == 0.0
 
 
 def test_time_with_a_topic_is_a_mixed_question():
@@ -266,3 +299,21 @@ def test_time_lifts_the_topic_without_outranking_it(searcher, query, first):
 def test_date_only_question_keeps_rows_dated_inside_the_period(searcher):
     keys = _keys(searcher.search("chuyển đổi số: việc phải xong trong năm 2023", k=4))
     assert keys[0] == f"{APPENDIX_2023}:VII.1" and all(k.startswith(APPENDIX_2023) for k in keys)
+
+
+def test_departments_listed_after_one_so_and_a_passage_that_opens_with_its_doer(extractions):
+    """"a) Các Sở: Y tế, Giáo dục và Đào tạo, ..." names six departments; "c) Công an tỉnh chỉ đạo ..." is the
+    police's duty; "UBND tỉnh yêu cầu Thủ trưởng các cơ quan ..." is not the province's own work."""
+    from cchc.graph.corpus import load_manifest
+    from cchc.graph.extract.roles import listed_departments
+
+    from .conftest import CORPUS
+
+    assert listed_departments("Các Sở: Tư pháp, Tài chính, Kế hoạch và Đầu tư và Văn phòng UBND tỉnh") == (
+        "so-tu-phap", "so-tai-chinh", "so-kh-dt")
+    units = {u.key: u for u in build_units(extractions.values(), load_manifest(CORPUS))}
+    services = units[f"{PAPI_2023}:L992"]
+    assert {"so-y-te", "so-gd-dt", "so-tn-mt"} <= set(services.lead_ids)
+    assert units[f"{PAPI_2023}:L1187"].lead_ids == ("cong-an-tinh",)
+    assert "so-tn-mt" in units[f"{PAPI_2023}:L886"].lead_ids  # "(Chủ trì: UBND cấp huyện và các Sở: ...)"
+    assert units[f"{PLAN_2026_2030}:L279"].lead_ids == ()
