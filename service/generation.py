@@ -152,11 +152,20 @@ def _check_database(path: Path, manifest: dict, iris: IRIs, expected: set[str], 
     import pyoxigraph as ox
     from cchc.embeddings.index import VectorIndex
     from cchc.graph.rdf.terms import prefixes
+    from cchc.graph.read.readindex import READ_DIR
 
     name = path.name
     vectors = VectorIndex.manifest(path / SEARCH / "vectors")
     if vectors is not None and vectors["keys"] != keys:
         raise GenerationError(f"{name}: {len(vectors['keys'])} vectors for {len(keys)} search units")
+    try:  # the projection saved with the graph (graph/read/readindex.py) must be this graph's
+        read = json.loads((path / READ_DIR / "manifest.json").read_text("utf-8"))["counts"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise GenerationError(f"{name}: the graph's read index is unreadable ({exc})") from None
+    counts = manifest.get("counts", {})
+    if (read["task"], read["unit"]) != (counts.get("tasks"), counts.get("units")):
+        raise GenerationError(f"{name}: the read index has {read['task']} tasks and {read['unit']} units, the graph "
+                              f"{counts.get('tasks')} and {counts.get('units')}")
     st = ox.Store.read_only(str(path / "oxigraph"))
     try:
         graphs = {g.value for g in st.named_graphs() if isinstance(g, ox.NamedNode)}

@@ -105,7 +105,8 @@ class ReadIndex:
             "by_dst": by_dst,
             "in_ptr": np.searchsorted(e[by_dst, 1], np.arange(n_nodes + 1)).astype(np.int64),
         }
-        meta = {"format": _FORMAT, "relations": rels, "files": files, "nodes": n_nodes, "edges": len(e)}
+        meta = {"format": _FORMAT, "relations": rels, "files": files, "nodes": n_nodes, "edges": len(e),
+                "counts": {k: int(np.count_nonzero(cols["kind"] == i)) for i, k in enumerate(_KINDS)}}
         return cls(cols, b"".join(lines), meta)
 
     def save(self, path: Path) -> None:
