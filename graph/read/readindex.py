@@ -22,6 +22,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import logging
+import time
 import weakref
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = ["READ_DIR", "ReadIndex", "read_index", "write_read_index"]
 
+log = logging.getLogger(__name__)
 READ_DIR = "read"
 _FORMAT = 2
 _KINDS = ("task", "unit", "document", "instrument", "agency", "other")
@@ -275,8 +278,11 @@ def write_read_index(store: Any, path: Path) -> ReadIndex:
     """Compute the projection of a staged generation's graph and save it under `path` (see the module doc)."""
     from cchc.graph.read.projection import project
 
+    t0 = time.perf_counter()
     index = ReadIndex.from_graph(project(store))
     index.save(path)
+    log.info("read index: %d nodes, %d edges in %.1fs", index.meta["nodes"], index.meta["edges"],
+             time.perf_counter() - t0)
     return index
 
 
