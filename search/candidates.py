@@ -243,8 +243,8 @@ class Ranker:
             add[np.searchsorted(idx, named)] = 0.4
             parts.append((idx, add.astype(np.float32)))
         year_rule = None
-        if q.period:
-            start, end = q.period
+        if q.window:
+            start, end = q.window
             if q.year is None or not q.agencies or q.asks_when:
                 weight += 1.0
                 idx = st.deadline_candidates(start, end).astype(np.int64)
@@ -403,7 +403,7 @@ class Ranker:
         q = parse_query(query, s._named)
         ids = self.resolve(s, q)
         w: FusionWeights = s.weights
-        mixed = bool(q.period) and not ids and not q.role and len(q.topic) >= w.mixed_topic_words
+        mixed = bool(q.window) and not ids and not q.role and len(q.topic) >= w.mixed_topic_words
         struct = self.structured(s, q, ids, mixed) if q.structured else None
         text_query = expand(q.residual or query)
         # The searcher's own parts, read per query: a caller may swap them (bench/eval_search.py's nodense mode)

@@ -51,8 +51,15 @@ class ParsedQuery:
     asks_when: bool = False  # the question asks for a deadline ("thời hạn", "hạn chót", "khi nào", ...)
 
     @property
+    def window(self) -> tuple[date | None, date | None] | None:
+        """The time the question constrains: its period; for one that asks when and names no time ("chậm nhất
+        ngày nào phải ban hành ..."), any stated deadline, so the passage that states one outranks its neighbours
+        on the same topic that state none."""
+        return self.period if self.period else ((None, None) if self.asks_when else None)
+
+    @property
     def structured(self) -> bool:
-        return bool(self.instruments or self.named or self.agencies or self.period or self.fields)
+        return bool(self.instruments or self.named or self.agencies or self.window or self.fields)
 
 
 @functools.cache
@@ -134,7 +141,7 @@ _HORIZON = re.compile(r"\b(?:den|toi)\s+(?:het\s+)?(?:nam\s+)?((?:19|20)\d{2})\b
 HORIZON_YEARS = 5
 # The question asks when something is due: "thời hạn", "hạn chót", "hạn ban hành ...", "khi nào", "lúc nào".
 # Not "hạn chế" (limits), "hạn mức"; not the state of a file ("quá hạn", "trễ hạn", "đúng hạn", "trước hạn").
-_ASKS_WHEN = re.compile(r"\b(?:khi nao|luc nao|bao gio|thoi gian hoan thanh|"
+_ASKS_WHEN = re.compile(r"\b(?:khi nao|luc nao|bao gio|thoi gian hoan thanh|cham nhat|ngay nao|"
                         r"(?<!qua )(?<!tre )(?<!dung )(?<!truoc )han(?!\s+(?:che|muc)\b))\b")
 
 

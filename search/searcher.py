@@ -273,7 +273,7 @@ class Searcher:
         links = self._links(ids) if ids else {}
         # A period with a topic is a topic question; one naming an agency's role ("Sở X chủ trì ... năm 2026")
         # or an instrument stays a structured one.
-        mixed = bool(q.period) and not ids and not q.role and len(q.topic) >= self.weights.mixed_topic_words
+        mixed = bool(q.window) and not ids and not q.role and len(q.topic) >= self.weights.mixed_topic_words
         struct, why = structured_scores(q, self.units, links, plan_start=mixed) if q.structured else (None, None)
         text_query = expand(q.residual or query)
         bm25 = self.bm25.scores(text_query)

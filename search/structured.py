@@ -169,8 +169,8 @@ def structured_scores(
             if best:
                 total[i] += best
                 why[i].append(reason)
-    if q.period:
-        start, end = q.period
+    if q.window:
+        start, end = q.window
         # "Sở X ... năm 2026": the year names the plan; "hạn ban hành kế hoạch của các cơ quan ... năm 2023" asks
         # for a deadline, agency or not.
         deadline_query = q.year is None or not q.agencies or q.asks_when

@@ -317,3 +317,11 @@ def test_departments_listed_after_one_so_and_a_passage_that_opens_with_its_doer(
     assert units[f"{PAPI_2023}:L1187"].lead_ids == ("cong-an-tinh",)
     assert "so-tn-mt" in units[f"{PAPI_2023}:L886"].lead_ids  # "(Chủ trì: UBND cấp huyện và các Sở: ...)"
     assert units[f"{PLAN_2026_2030}:L279"].lead_ids == ()
+
+
+def test_a_question_asking_when_without_a_date_wants_a_stated_deadline():
+    """"chậm nhất ngày nào ..." names no time: any stated deadline is its window, and the topic still leads."""
+    q = parse_query("các đơn vị phải ban hành kế hoạch nâng cao chỉ số SIPAS chậm nhất ngày nào")
+    assert q.asks_when and q.period is None and q.window == (None, None) and q.structured
+    assert parse_query("nâng cao chỉ số SIPAS").window is None
+
