@@ -137,8 +137,9 @@ def _pick(group: list[str], tie: Callable[[str], object]) -> str:
     return min(counts, key=lambda v: (-counts[v], tie(v), v))
 
 
-def _title_words(title: str) -> set[str]:
-    return set(re.findall(r"\w+", fold(title)))
+@lru_cache(maxsize=1 << 14)  # each title is compared with every other title of its instrument
+def _title_words(title: str) -> frozenset[str]:
+    return frozenset(re.findall(r"\w+", fold(title)))
 
 
 def _same_title(a: str, b: str) -> bool:
@@ -148,11 +149,13 @@ def _same_title(a: str, b: str) -> bool:
 
 
 def _issuer_matcher(registry: Registry) -> Callable[[str, str], bool]:
+    lookup, key = lru_cache(maxsize=None)(registry.lookup), lru_cache(maxsize=None)(agency_key)  # one refresh
+
     def same(a: str, b: str) -> bool:
-        ra, rb = registry.lookup(a), registry.lookup(b)
+        ra, rb = lookup(a), lookup(b)
         if ra and rb:
             return ra == rb
-        ka, kb = agency_key(a), agency_key(b)
+        ka, kb = key(a), key(b)
         return ka == kb or ka.startswith(kb + " ") or kb.startswith(ka + " ")
 
     return same
