@@ -273,9 +273,20 @@ SELECT DISTINCT ?c ?unit WHERE {
 }"""
 
 
+_TEXTS_QUERY = "SELECT DISTINCT ?doc WHERE { ?doc <https://w3id.org/cchc/ontology#textOf> ?i }"
+
+
 def article_links(st: ox.Store) -> list[Triple]:
-    """`cchc:citesArticle` from citations to the article units they name (recomputed with the shared graphs)."""
-    rows = st.query(ARTICLE_LINKS_QUERY, use_default_graph_as_union=True)
+    """`cchc:citesArticle` from citations to the article units they name (recomputed with the shared graphs).
+
+    The documents that are an instrument's text come first, as VALUES: left to itself, Oxigraph joins every
+    unit of the store with its marker before it finds that no (or few) documents are texts.
+    """
+    texts = " ".join(str(row[0]) for row in st.query(_TEXTS_QUERY, use_default_graph_as_union=True))  # type: ignore[index]
+    if not texts:
+        return []
+    query = ARTICLE_LINKS_QUERY.replace("WHERE {", f"WHERE {{\n  VALUES ?doc {{ {texts} }}", 1)
+    rows = st.query(query, use_default_graph_as_union=True)
     return [(URIRef(c.value), CCHC.citesArticle, URIRef(u.value)) for c, u in rows]  # type: ignore[union-attr]
 
 
