@@ -9,6 +9,10 @@ tasks, citations, units and targets get `cchc:span` -> `cchc:SourceSpan` and
 by a reified `cchc:Citation` (its `cchc:citationRole` says which relation it
 evidences).  Instruments are only *mentioned* here: their merged metadata is
 computed across documents in `shared.py`.
+
+Triples are written as N-Triples text (`nquads.py`), the form the store's bulk
+loader reads: rdflib terms made per triple were most of a build's time.
+`DocumentGraph.triples` gives them back as rdflib terms.
 """
 
 from __future__ import annotations
