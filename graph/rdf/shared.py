@@ -121,13 +121,16 @@ def agency_triples(registry: Registry, iris: IRIs) -> list[Triple]:
 def _clusters(values: Iterable[str], same: Callable[[str, str], bool]) -> list[list[str]]:
     """Group values that say the same thing (first-fit, in the given order)."""
     groups: list[list[str]] = []
-    for v in values:
-        for g in groups:
-            if any(same(v, w) for w in g):
+    distinct: list[set[str]] = []  # each group's values once: `same` depends on the values only, and a popular
+    for v in values:  # instrument repeats the same few titles and issuers thousands of times
+        for g, seen in zip(groups, distinct, strict=True):
+            if any(same(v, w) for w in seen):
                 g.append(v)
+                seen.add(v)
                 break
         else:
             groups.append([v])
+            distinct.append({v})
     return groups
 
 
