@@ -200,6 +200,7 @@ def instrument_type_concept(type_label: str | None) -> URIRef | None:
 _SECTION_NUMBER = re.compile(r"^\s*(?:[IVXLC]+|\d+(?:\.\d+)*)\s*[.)]?\s+")
 
 
+@lru_cache(maxsize=1 << 14)  # headings repeat in every task under them
 def field_concept(title: str | None) -> URIRef | None:
     """The CCHC field for a section title or heading, else None.
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rdflib import URIRef
 
@@ -35,12 +36,19 @@ FIELD_BASE = "https://w3id.org/cchc/field/"
 DOCTYPE_BASE = "https://w3id.org/cchc/doctype/"
 
 
+# fold / slug / segment are pure and meet the same texts over and over (a document's stem in every IRI it
+# mints, section numbers, instrument ids, timelines): cached, they stop being most of a graph build.
+_cached = lru_cache(maxsize=1 << 14)
+
+
+@_cached
 def fold(text: str) -> str:
     """NFC, lower case, Vietnamese diacritics removed (đ -> d)."""
     text = unicodedata.normalize("NFC", text).lower().replace("đ", "d")
     return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
 
 
+@_cached
 def slug(text: str) -> str:
     """Folded, lower case, every run of non-alphanumerics -> "-".
 
@@ -55,6 +63,7 @@ def slug(text: str) -> str:
     return out
 
 
+@_cached
 def segment(text: str) -> str:
     """A path segment that keeps case, dots and digits ("III", "1.2"); diacritics folded."""
     text = unicodedata.normalize("NFC", str(text)).replace("đ", "d").replace("Đ", "D")

@@ -365,7 +365,7 @@ class RemoteStore:
 class StagedDataset:
     """The new state of a remote write, standing in for the `ox.Store` that `Staged` and `refresh_shared` change.
 
-    Only what they call is offered: `remove_graph`, `extend` / `bulk_extend` of a
+    Only what they call is offered: `remove_graph`, `extend` / `bulk_extend` / `bulk_load` of a
     graph removed first (or new), `query` over the staged dataset, `len`.
     """
 
@@ -395,6 +395,10 @@ class StagedDataset:
             self._pending[name].append(q)
 
     bulk_extend = extend
+
+    def bulk_load(self, input: Any, format: ox.RdfFormat, **_: Any) -> None:
+        """N-Quads as `Staged.build` streams them: parsed here, grouped by graph like `extend`."""
+        self.extend(ox.parse(input, format))
 
     def flush(self) -> None:
         """Upload the pending graphs into their staging graphs: by the Graph Store Protocol when the server has

@@ -121,13 +121,16 @@ def agency_triples(registry: Registry, iris: IRIs) -> list[Triple]:
 def _clusters(values: Iterable[str], same: Callable[[str, str], bool]) -> list[list[str]]:
     """Group values that say the same thing (first-fit, in the given order)."""
     groups: list[list[str]] = []
-    for v in values:
-        for g in groups:
-            if any(same(v, w) for w in g):
+    distinct: list[set[str]] = []  # each group's values once: `same` depends on the values only, and a popular
+    for v in values:  # instrument repeats the same few titles and issuers thousands of times
+        for g, seen in zip(groups, distinct, strict=True):
+            if any(same(v, w) for w in seen):
                 g.append(v)
+                seen.add(v)
                 break
         else:
             groups.append([v])
+            distinct.append({v})
     return groups
 
 
@@ -137,8 +140,9 @@ def _pick(group: list[str], tie: Callable[[str], object]) -> str:
     return min(counts, key=lambda v: (-counts[v], tie(v), v))
 
 
-def _title_words(title: str) -> set[str]:
-    return set(re.findall(r"\w+", fold(title)))
+@lru_cache(maxsize=1 << 14)  # each title is compared with every other title of its instrument
+def _title_words(title: str) -> frozenset[str]:
+    return frozenset(re.findall(r"\w+", fold(title)))
 
 
 def _same_title(a: str, b: str) -> bool:
@@ -148,11 +152,13 @@ def _same_title(a: str, b: str) -> bool:
 
 
 def _issuer_matcher(registry: Registry) -> Callable[[str, str], bool]:
+    lookup, key = lru_cache(maxsize=None)(registry.lookup), lru_cache(maxsize=None)(agency_key)  # one refresh
+
     def same(a: str, b: str) -> bool:
-        ra, rb = registry.lookup(a), registry.lookup(b)
+        ra, rb = lookup(a), lookup(b)
         if ra and rb:
             return ra == rb
-        ka, kb = agency_key(a), agency_key(b)
+        ka, kb = key(a), key(b)
         return ka == kb or ka.startswith(kb + " ") or kb.startswith(ka + " ")
 
     return same
@@ -270,9 +276,20 @@ SELECT DISTINCT ?c ?unit WHERE {
 }"""
 
 
+_TEXTS_QUERY = "SELECT DISTINCT ?doc WHERE { ?doc <https://w3id.org/cchc/ontology#textOf> ?i }"
+
+
 def article_links(st: ox.Store) -> list[Triple]:
-    """`cchc:citesArticle` from citations to the article units they name (recomputed with the shared graphs)."""
-    rows = st.query(ARTICLE_LINKS_QUERY, use_default_graph_as_union=True)
+    """`cchc:citesArticle` from citations to the article units they name (recomputed with the shared graphs).
+
+    The documents that are an instrument's text come first, as VALUES: left to itself, Oxigraph joins every
+    unit of the store with its marker before it finds that no (or few) documents are texts.
+    """
+    texts = " ".join(str(row[0]) for row in st.query(_TEXTS_QUERY, use_default_graph_as_union=True))  # type: ignore[index]
+    if not texts:
+        return []
+    query = ARTICLE_LINKS_QUERY.replace("WHERE {", f"WHERE {{\n  VALUES ?doc {{ {texts} }}", 1)
+    rows = st.query(query, use_default_graph_as_union=True)
     return [(URIRef(c.value), CCHC.citesArticle, URIRef(u.value)) for c, u in rows]  # type: ignore[union-attr]
 
 

@@ -49,6 +49,7 @@ from cchc.graph.corpus import DocumentInfo
 from cchc.graph.extract.reading import file_sha256
 from cchc.graph.extract.records import Extraction
 from cchc.graph.rdf import generations as gens
+from cchc.graph.rdf import nquads
 from cchc.graph.rdf.build import DocumentGraph, build_document, doc_stem
 from cchc.graph.rdf.formats import RDF_FORMATS
 from cchc.graph.rdf.shared import refresh_shared
@@ -327,14 +328,29 @@ class Staged:
 
     def build(self, documents: Iterable[tuple[Extraction, DocumentInfo | None, str | None]],
               progress: Callable[[str], None] | None = None) -> None:
-        graphs = [(build_document(ex, info, self.iris), sha) for ex, info, sha in documents]
+        """Add these documents in one bulk load (each document's graph built as the loader reads it)."""
 
         def apply(st: ox.Store, manifest: dict) -> None:
-            for dg, sha in graphs:
-                st.bulk_extend(to_quads(dg.triples, dg.graph))
-                manifest["documents"][dg.stem] = Store._record(dg, sha)
-                if progress:
-                    progress(dg.stem)
+            failed: list[BaseException] = []
+
+            def chunks() -> Iterator[bytes]:
+                try:
+                    for ex, info, sha in documents:
+                        dg = build_document(ex, info, self.iris)
+                        yield dg.nquads()
+                        manifest["documents"][dg.stem] = Store._record(dg, sha)
+                        if progress:
+                            progress(dg.stem)
+                except BaseException as exc:  # the loader reports it as an OSError: keep the real one
+                    failed.append(exc)
+                    raise
+
+            try:
+                st.bulk_load(nquads.reader(chunks()), ox.RdfFormat.N_QUADS)
+            except BaseException:
+                if failed:
+                    raise failed[0] from None
+                raise
 
         self.apply(apply)
 
@@ -345,7 +361,7 @@ class Staged:
         def apply(st: ox.Store, manifest: dict) -> None:
             st.remove_graph(ox.NamedNode(str(dg.graph)))
             _drop_derived(st, manifest, dg.stem)
-            st.extend(to_quads(dg.triples, dg.graph))
+            st.extend(ox.parse(dg.nquads(), ox.RdfFormat.N_QUADS))
             manifest["documents"][dg.stem] = Store._record(dg, sha256)
 
         self.apply(apply)

@@ -1,8 +1,9 @@
 """RDF plumbing shared by the graph builder, the store and the projection.
 
-The builder emits plain `(s, p, o)` tuples of rdflib terms, so the same code
-feeds an rdflib `Graph` (tests, SHACL) and the Oxigraph store (bulk load as
-pyoxigraph quads, much faster than rdflib's per-triple `add`).  Literal
+The shared graphs and derived graphs are plain `(s, p, o)` tuples of rdflib
+terms, so the same code feeds an rdflib `Graph` (tests, SHACL) and the Oxigraph
+store (as pyoxigraph quads, much faster than rdflib's per-triple `add`); the
+document builder writes the same terms as N-Triples text (nquads.py).  Literal
 helpers pin the lexical forms to what Oxigraph stores (explicit xsd:string,
 canonical decimals), so a graph read back from the store equals the one built.
 """
