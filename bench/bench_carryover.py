@@ -45,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=16)
     ap.add_argument("--profile", type=Path, help="write a cProfile of compute_carryover here (and print its top)")
     ap.add_argument("--top", type=int, default=30)
+    ap.add_argument("--pairing-only", action="store_true", help="stop after plan pairing")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
 
@@ -70,6 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     out["plan_pairs"] = len(pairs)
     out["relations"] = {r: sum(p.relation == r for p in pairs) for r in sorted({p.relation for p in pairs})}
 
+    if args.pairing_only:
+        print(json.dumps(out))
+        return 0
     encoder = HashingEncoder()
     profiler = cProfile.Profile() if args.profile else None
     t2, c2 = time.perf_counter(), time.process_time()

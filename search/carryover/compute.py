@@ -18,6 +18,7 @@ that `GET /carryover` serves.  graph/continuity.py turns its pairs into
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import time
@@ -35,6 +36,7 @@ from cchc.search.carryover.query import history, inherited_tasks, successor_chai
 from cchc.search.carryover.rows import RowsByPlan, plain_content
 from cchc.search.carryover.text import lexical_matrix, neutraliser
 from cchc.search.carryover.tfidf import tfidf_cosine
+from threadpoolctl import ThreadpoolController
 
 __all__ = [
     "DEFAULT_MARGIN", "DEFAULT_THRESHOLD", "CarryOverPair", "CarryOverResult", "PlanPair", "PlanResult", "TaskRef",
@@ -50,6 +52,15 @@ DEFAULT_THRESHOLD = 0.44
 # tasks are meant to be carried out by several annual rows.
 DEFAULT_MARGIN = 0.15
 RELATION_MARGINS = {"period": 0.10, "implements": 0.10}
+
+
+
+@functools.cache
+def _blas() -> ThreadpoolController:
+    """numpy's BLAS, limited to one thread around a plan pair's products: its vectors are dozens of rows, and a
+    pool of threads spin-waiting on shared cores doubled the CPU time of a national corpus's carry-over
+    (bench/bench_carryover.py) for the same products."""
+    return ThreadpoolController()
 
 
 def _by_doc(extractions: Mapping[str, Extraction] | Iterable[Extraction]) -> dict[str, Extraction]:
@@ -123,10 +134,10 @@ def _match(pair: PlanPair, tasks: Mapping[str, list[Task]], rows: RowsByPlan,
     w = weights or Weights()
     re_, rl = rows.get(pair.earlier), rows.get(pair.later)
     (ve_whole, ve_plain), (vl_whole, vl_plain) = vectors[pair.earlier], vectors[pair.later]
-    text = text_similarity(ve_whole @ vl_whole.T, tfidf_cosine(re_.whole_terms, rl.whole_terms,
-                                                               containment=w.containment), w)
-    plain = text_similarity(ve_plain @ vl_plain.T, tfidf_cosine(re_.plain_terms, rl.plain_terms,
-                                                                containment=w.containment), w)
+    with _blas().limit(limits=1, user_api="blas"):
+        dense_whole, dense_plain = ve_whole @ vl_whole.T, ve_plain @ vl_plain.T
+    text = text_similarity(dense_whole, tfidf_cosine(re_.whole_terms, rl.whole_terms, containment=w.containment), w)
+    plain = text_similarity(dense_plain, tfidf_cosine(re_.plain_terms, rl.plain_terms, containment=w.containment), w)
     product = tfidf_cosine(re_.product_terms, rl.product_terms)
     if pair.relation == "period":
         best = _clause_similarity(re_.plain, rl.plain, vl_plain, encoder, w)

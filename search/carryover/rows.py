@@ -12,12 +12,14 @@ memory follows the plans in use, not the corpus.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 from cchc.graph.extract.records import Task
 from cchc.search.carryover.text import lexical_terms
-from cchc.search.carryover.tfidf import Terms
+from cchc.search.carryover.tfidf import Terms, row_terms
 
 __all__ = ["PlanRows", "RowsByPlan", "plain_content"]
 
@@ -57,12 +59,17 @@ class RowsByPlan:
         self._vocabulary: dict[str, int] = {}
         self._held: dict[str, PlanRows] = {}
         self._last = {d: k for k, pair in enumerate(pairs) for d in pair}
+        # a text's terms, for the texts plans repeat (one template's rows, generic products)
+        self._terms = functools.lru_cache(maxsize=1 << 15)(self._row_terms)
+
+    def _row_terms(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        return row_terms(lexical_terms(text), self._vocabulary)
 
     def _make(self, doc: str) -> PlanRows:
         whole = [a for a, _ in self._texts[doc]]
         plain = [b for _, b in self._texts[doc]]
         products = (self._neutral(t.product or "") for t in self._tasks[doc])
-        terms = lambda texts: Terms.of(map(lexical_terms, texts), self._vocabulary)  # noqa: E731
+        terms = lambda texts: Terms.stack([self._terms(t) for t in texts])  # noqa: E731
         return PlanRows(whole, plain, terms(whole), terms(plain), terms(products))
 
     def get(self, doc: str) -> PlanRows:

@@ -11,8 +11,8 @@ The links must not move when this gets faster, and a score on the threshold
 moves with the last bit of a sum, so every sum is taken in the order the
 dictionary loop took it (a row's terms in first-occurrence order, the shorter
 row's terms for a cosine) and the way the interpreter's `sum()` adds floats:
-left to right before Python 3.12, compensated (Neumaier) from 3.12.  Logs come
-from `math.log` on the few distinct counts, as before.
+left to right before Python 3.12, compensated (Neumaier) from 3.12.  Logs are
+`math.log`'s, tabled per pair for the counts and document frequencies it has.
 """
 
 from __future__ import annotations
@@ -20,12 +20,12 @@ from __future__ import annotations
 import math
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Terms", "tfidf_cosine"]
+__all__ = ["Terms", "row_terms", "tfidf_cosine"]
 
 # builtins.sum() of floats is compensated from 3.12 (gh-100425); sums here must match it, not be better.
 _COMPENSATED_SUM = sys.version_info >= (3, 12)
@@ -44,24 +44,27 @@ class Terms:
     @classmethod
     def of(cls, rows: Iterable[Iterable[str]], vocabulary: dict[str, int]) -> Terms:
         """`vocabulary` (term -> id) is shared by every Terms that will be compared, and grows."""
-        ids: list[int] = []
-        counts: list[int] = []
-        offsets = [0]
-        for terms in rows:
-            c = Counter(terms)
-            ids.extend(vocabulary.setdefault(t, len(vocabulary)) for t in c)
-            counts.extend(c.values())
-            offsets.append(len(ids))
-        return cls(np.asarray(ids, np.int64), np.asarray(counts, np.int64), np.asarray(offsets, np.int64))
+        return cls.stack([row_terms(terms, vocabulary) for terms in rows])
+
+    @classmethod
+    def stack(cls, rows: Sequence[tuple[np.ndarray, np.ndarray]]) -> Terms:
+        """Rows made by `row_terms`, in order."""
+        lengths = [len(ids) for ids, _ in rows]
+        offsets = np.zeros(len(rows) + 1, np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        if not rows:
+            return cls(np.zeros(0, np.int64), np.zeros(0, np.int64), offsets)
+        return cls(np.concatenate([ids for ids, _ in rows]), np.concatenate([c for _, c in rows]), offsets)
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
 
 
-def _table(values: np.ndarray, f: Callable[[int], float]) -> np.ndarray:
-    """f of each value, called once per distinct value (a Python float, as the dictionary loop computed it)."""
-    distinct, inverse = np.unique(values, return_inverse=True)
-    return np.array([f(int(v)) for v in distinct], np.float64)[inverse]
+def row_terms(terms: Iterable[str], vocabulary: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """One row's (term ids, counts): its distinct terms in first-occurrence order."""
+    c = Counter(terms)
+    ids = np.fromiter((vocabulary.setdefault(t, len(vocabulary)) for t in c), np.int64, len(c))
+    return ids, np.fromiter(c.values(), np.int64, len(c))
 
 
 def _sum_last(a: np.ndarray) -> np.ndarray:
@@ -107,40 +110,40 @@ class _Rows:
 def _cell_sums(short: _Rows, long: _Rows, cells: np.ndarray, containment: float) -> np.ndarray:
     """[r, s] for the cells where `cells` is true (row r of `short` has no more terms than row s of `long`):
     the sum over r's terms, in r's order, of r's weight times s's weight (r's weight squared for the
-    containment share, on the terms s has).  A term s lacks adds a zero, which changes no sum, so only the
-    shared terms are visited."""
+    containment share, on the terms s has).
+
+    A term s lacks adds a zero, which changes no sum, so only shared terms are
+    visited, position by position in r: a cell has at most one term at each
+    position, so each step adds to every cell at most once.
+    """
     ns, nl = len(short.lengths), len(long.lengths)
     cos, covered = np.zeros(ns * nl), np.zeros(ns * nl)
     cos_c, covered_c = np.zeros(ns * nl), np.zeros(ns * nl)
-    order = np.argsort(long.term, kind="stable")
-    sorted_terms = long.term[order]
-    start = np.searchsorted(sorted_terms, short.term, "left")
-    count = np.searchsorted(sorted_terms, short.term, "right") - start
+    by_term = np.argsort(long.term, kind="stable")
+    long_terms = long.term[by_term]
+    by_pos = np.lexsort((short.row, short.pos))  # short rows' entries, position by position
+    row, pos, weight = short.row[by_pos], short.pos[by_pos], short.weight[by_pos]
+    start = np.searchsorted(long_terms, short.term[by_pos], "left")
+    count = np.searchsorted(long_terms, short.term[by_pos], "right") - start
     ends = np.cumsum(count)
     first = 0
-    while first < len(short.term):  # entries of whole short rows, about _CHUNK products at a time
-        last = min(int(np.searchsorted(ends, ends[first] - count[first] + _CHUNK, "right")), len(short.term))
-        last = max(last, first + 1)
-        while last < len(short.term) and short.row[last] == short.row[last - 1]:
-            last += 1
+    while first < len(row):  # about _CHUNK shared terms at a time, in position order
+        last = int(np.searchsorted(ends, ends[first] - count[first] + _CHUNK, "right"))
+        last = min(max(last, first + 1), len(row))
         n = count[first:last]
-        entry = np.repeat(np.arange(first, last), n)  # in (short row, position) order
-        offset = np.arange(len(entry)) - np.repeat(np.cumsum(n) - n, n)
-        other = order[np.repeat(start[first:last], n) + offset]
-        r, s = short.row[entry], long.row[other]
+        entry = np.repeat(np.arange(first, last), n)
+        other = by_term[np.repeat(start[first:last], n) + np.arange(len(entry)) - np.repeat(np.cumsum(n) - n, n)]
+        r, s = row[entry], long.row[other]
         keep = cells[r, s]
         entry, other, cell = entry[keep], other[keep], r[keep] * nl + s[keep]
-        by_cell = np.argsort(cell, kind="stable")  # each cell's terms stay in the short row's order
-        entry, other, cell = entry[by_cell], other[by_cell], cell[by_cell]
-        new = np.ones(len(cell), dtype=bool)
-        new[1:] = cell[1:] != cell[:-1]
-        rank = np.arange(len(cell)) - np.maximum.accumulate(np.where(new, np.arange(len(cell)), 0))
-        by_rank = np.argsort(rank, kind="stable")
-        bounds = np.concatenate([[0], np.cumsum(np.bincount(rank))]) if len(rank) else [0]
-        x = short.weight[entry]
+        x = weight[entry]
         products, squares = x * long.weight[other], x * x
-        for k in range(len(bounds) - 1):  # the k-th shared term of every cell that has one
-            at = by_rank[bounds[k]:bounds[k + 1]]
+        at_pos = pos[entry]
+        bounds = np.searchsorted(at_pos, np.arange(at_pos[0], at_pos[-1] + 2)) if len(at_pos) else []
+        for k in range(len(bounds) - 1):
+            at = slice(bounds[k], bounds[k + 1])
+            if at.start == at.stop:
+                continue
             _add(cos, cos_c, cell[at], products[at])
             if containment:
                 _add(covered, covered_c, cell[at], squares[at])
@@ -165,8 +168,10 @@ def tfidf_cosine(left: Terms, right: Terms, *, containment: float = 0.0) -> np.n
     distinct, local = np.unique(ids, return_inverse=True)
     n = nl + nr
     df = np.bincount(local, minlength=len(distinct))
-    tf = _table(np.concatenate([left.counts, right.counts]), lambda x: 1 + math.log(x))
-    weight = tf * _table(df, lambda d: math.log(1 + n / d))[local]
+    counts = np.concatenate([left.counts, right.counts])
+    tf = np.array([1 + math.log(x) for x in range(1, int(counts.max()) + 1)])  # as the dictionary loop: math.log
+    idf = np.array([math.log(1 + n / d) for d in range(1, n + 1)])
+    weight = tf[counts - 1] * idf[df - 1][local]
     lengths = np.concatenate([np.diff(left.offsets), np.diff(right.offsets)])
     row = np.repeat(np.arange(n), lengths)
     pos = np.arange(len(ids)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
