@@ -8,6 +8,7 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 from cchc.embeddings.encoder import HashingEncoder
 from cchc.graph.rdf.continuity import (
@@ -62,6 +63,57 @@ def test_plan_pairs_are_one_line_of_planning(result):
     assert pairs == {(APPENDIX_2023, APPENDIX_2026, "successive"), (PLAN_2026_2030, APPENDIX_2026, "period")}
     linked = {d for p in result.pairs for d in (p.earlier.doc, p.later.doc)}
     assert TANDOAN_2025 not in linked and PAPI_2023 not in linked
+
+
+def test_plan_pairs_of_the_corpus_without_the_model(extractions):
+    """The pairing alone, from the manifest and headers: the two pairs of one line of planning, in order."""
+    from cchc.graph.corpus import load_manifest
+    from cchc.search.carryover.plans import PlanPair, describe_plans, plan_pairs
+
+    plans = describe_plans(extractions.values(), load_manifest(CORPUS))
+    assert plan_pairs(plans) == [PlanPair(APPENDIX_2023, APPENDIX_2026, "successive"),
+                                 PlanPair(PLAN_2026_2030, APPENDIX_2026, "period")]
+
+
+def _dictionary_cosine(left: list[str], right: list[str], containment: float) -> np.ndarray:
+    """TF-IDF cosine as a loop over term dictionaries (IDF over both lists): the definition the arrays follow."""
+    import math
+    from collections import Counter
+
+    from cchc.search.carryover.text import lexical_terms
+
+    counts = [Counter(lexical_terms(t)) for t in (*left, *right)]
+    df = Counter(k for c in counts for k in c)
+    vecs = []
+    for c in counts:
+        v = {k: (1 + math.log(x)) * math.log(1 + len(counts) / df[k]) for k, x in c.items()}
+        norm = math.sqrt(sum(x * x for x in v.values())) or 1.0
+        vecs.append({k: x / norm for k, x in v.items()})
+    out = np.zeros((len(left), len(right)), dtype=np.float32)
+    for i, a in enumerate(vecs[:len(left)]):
+        for j, b in enumerate(vecs[len(left):]):
+            if a and b:
+                small, big = (a, b) if len(a) <= len(b) else (b, a)
+                cos = sum(x * big.get(k, 0.0) for k, x in small.items())
+                covered = sum(x * x for k, x in small.items() if k in big)
+                out[i, j] = max(cos, containment * covered) if containment else cos
+    return out
+
+
+@pytest.mark.parametrize("containment", [0.0, 0.8])
+def test_lexical_matrix_is_the_dictionary_cosine_to_the_bit(extractions, containment):
+    """The arrays sum in the dictionary loop's order: a score on the threshold must not move by a last bit."""
+    from cchc.graph.extract.agencies import load_registry
+    from cchc.search.carryover.text import lexical_matrix
+
+    registry = load_registry()
+    rows = {d: [neutralise(t.content, registry, agencies="drop") for t in extractions[d].tasks] + [""]
+            for d in (APPENDIX_2023, APPENDIX_2026, PLAN_2026_2030)}
+    for a, b in ((APPENDIX_2023, APPENDIX_2026), (PLAN_2026_2030, APPENDIX_2026)):
+        got = lexical_matrix(rows[a], rows[b], containment=containment)
+        assert got.shape == (len(rows[a]), len(rows[b])) and (got > 0.3).sum() >= 10
+        assert not got[-1].any() and not got[:, -1].any()  # an empty row scores 0
+        assert np.array_equal(got, _dictionary_cosine(rows[a], rows[b], containment))
 
 
 # ---------------------------------------------------------------- acceptance

@@ -18,7 +18,7 @@ import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from cchc.graph.extract.reading import fold, squash
@@ -59,13 +59,18 @@ def fold_offsets(text: str) -> tuple[str, list[int]]:
     Folding char by char keeps spans exact even for non-NFC input, where a
     combining mark folds to nothing.
     """
-    chars: list[str] = []
-    offsets: list[int] = []
-    for i, c in enumerate(text):
-        for f in fold(c):
-            chars.append(f)
-            offsets.append(i)
-    return "".join(chars), offsets
+    folded = [_fold_char(c) for c in text]
+    joined = "".join(folded)
+    if len(joined) == len(text) and "" not in folded:  # each character folds to one: offsets are the positions
+        return joined, list(range(len(text)))
+    offsets = [i for i, f in enumerate(folded) for _ in f]
+    return joined, offsets
+
+
+@cache
+def _fold_char(c: str) -> str:
+    """fold() of one character; texts are made of a few hundred distinct ones, folded once each."""
+    return fold(c)
 
 
 def _key_pattern(key: str) -> str:

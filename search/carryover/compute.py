@@ -18,10 +18,11 @@ that `GET /carryover` serves.  graph/continuity.py turns its pairs into
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 from cchc.embeddings.encoder import Encoder
@@ -32,7 +33,10 @@ from cchc.search.carryover.match import Weights, choose_links, score_pairs, text
 from cchc.search.carryover.model import CarryOverPair, CarryOverResult, PlanResult, TaskRef, task_key
 from cchc.search.carryover.plans import PlanInfo, PlanPair, describe_plans, plan_pairs
 from cchc.search.carryover.query import history, inherited_tasks, successor_chain
-from cchc.search.carryover.text import lexical_matrix, neutralise
+from cchc.search.carryover.rows import RowsByPlan, plain_content
+from cchc.search.carryover.text import lexical_matrix, neutraliser
+from cchc.search.carryover.tfidf import tfidf_cosine
+from threadpoolctl import ThreadpoolController
 
 __all__ = [
     "DEFAULT_MARGIN", "DEFAULT_THRESHOLD", "CarryOverPair", "CarryOverResult", "PlanPair", "PlanResult", "TaskRef",
@@ -48,6 +52,15 @@ DEFAULT_THRESHOLD = 0.44
 # tasks are meant to be carried out by several annual rows.
 DEFAULT_MARGIN = 0.15
 RELATION_MARGINS = {"period": 0.10, "implements": 0.10}
+
+
+
+@functools.cache
+def _blas() -> ThreadpoolController:
+    """numpy's BLAS, limited to one thread around a plan pair's products: its vectors are dozens of rows, and a
+    pool of threads spin-waiting on shared cores doubled the CPU time of a national corpus's carry-over
+    (bench/bench_carryover.py) for the same products."""
+    return ThreadpoolController()
 
 
 def _by_doc(extractions: Mapping[str, Extraction] | Iterable[Extraction]) -> dict[str, Extraction]:
@@ -67,37 +80,21 @@ def _tasks(ex: Extraction) -> list[Task]:
     return list(seen.values())
 
 
-def _plain(task: Task) -> str:
-    """The content without the instruments it cites (surface and title), when that leaves the task's own words.
-
-    When the instruments are most of the content ("Tiếp tục triển khai Nghị
-    quyết số 04/NQ-CP ... về đẩy mạnh phân cấp"), the instrument is what the
-    task is about and the whole content is kept.
-    """
-    text = task.content
-    for c in sorted(task.citations, key=lambda c: -len(c.title or "")):
-        for part in (c.title, c.surface):
-            if part and len(part) > 3:
-                text = text.replace(part, " ")
-    return text if len(" ".join(text.split())) >= 0.5 * len(task.content) else task.content
-
-
-def _texts(task: Task, registry: Registry) -> tuple[str, str]:
+def _texts(task: Task, neutral: Callable[..., str]) -> tuple[str, str]:
     """(whole, plain) content, neutralised, agency names dropped."""
-    return (neutralise(task.content, registry, agencies="drop"), neutralise(_plain(task), registry, agencies="drop"))
+    return neutral(task.content, agencies="drop"), neutral(plain_content(task), agencies="drop")
 
 
-def _encode(docs: Sequence[str], tasks: Mapping[str, list[Task]], encoder: Encoder,
-            registry: Registry) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def _encode(docs: Sequence[str], texts: Mapping[str, list[tuple[str, str]]],
+            encoder: Encoder) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Passage vectors of every task's (whole, plain) neutralised content, one encoder call for all."""
-    pairs = {d: [_texts(t, registry) for t in tasks[d]] for d in docs}
-    unique = list(dict.fromkeys(x for d in docs for p in pairs[d] for x in p))
+    unique = list(dict.fromkeys(x for d in docs for p in texts[d] for x in p))
     vectors = encoder.encode_passages(unique) if unique else np.zeros((0, encoder.dimension), np.float32)
     row = {t: i for i, t in enumerate(unique)}
     out = {}
     for d in docs:
-        whole = [row[a] for a, _ in pairs[d]]
-        plain = [row[b] for _, b in pairs[d]]
+        whole = [row[a] for a, _ in texts[d]]
+        plain = [row[b] for _, b in texts[d]]
         out[d] = (vectors[whole], vectors[plain])
     return out
 
@@ -129,30 +126,28 @@ def _as_of(plan: PlanInfo) -> str | None:
     return f"{plan.start}-12-31" if plan.start else None
 
 
-def _match(pair: PlanPair, tasks: Mapping[str, list[Task]], vectors: Mapping[str, tuple[np.ndarray, np.ndarray]],
-           encoder: Encoder, plans: Mapping[str, PlanInfo], registry: Registry, threshold: float, margin: float,
-           weights: Weights | None) -> PlanResult:
+def _match(pair: PlanPair, tasks: Mapping[str, list[Task]], rows: RowsByPlan,
+           vectors: Mapping[str, tuple[np.ndarray, np.ndarray]], encoder: Encoder, plans: Mapping[str, PlanInfo],
+           registry: Registry, threshold: float, margin: float, weights: Weights | None) -> PlanResult:
     """Score every task pair of one plan pair and keep the links (see carryover_match)."""
     earlier, later = tasks[pair.earlier], tasks[pair.later]
     w = weights or Weights()
-    te = [_texts(t, registry) for t in earlier]
-    tl = [_texts(t, registry) for t in later]
+    re_, rl = rows.get(pair.earlier), rows.get(pair.later)
     (ve_whole, ve_plain), (vl_whole, vl_plain) = vectors[pair.earlier], vectors[pair.later]
-    text = text_similarity(ve_whole @ vl_whole.T, lexical_matrix([a for a, _ in te], [a for a, _ in tl],
-                                                                 containment=w.containment), w)
-    plain = text_similarity(ve_plain @ vl_plain.T, lexical_matrix([b for _, b in te], [b for _, b in tl],
-                                                                  containment=w.containment), w)
-    product = lexical_matrix([neutralise(t.product or "", registry) for t in earlier],
-                             [neutralise(t.product or "", registry) for t in later])
+    with _blas().limit(limits=1, user_api="blas"):
+        dense_whole, dense_plain = ve_whole @ vl_whole.T, ve_plain @ vl_plain.T
+    text = text_similarity(dense_whole, tfidf_cosine(re_.whole_terms, rl.whole_terms, containment=w.containment), w)
+    plain = text_similarity(dense_plain, tfidf_cosine(re_.plain_terms, rl.plain_terms, containment=w.containment), w)
+    product = tfidf_cosine(re_.product_terms, rl.product_terms)
     if pair.relation == "period":
-        best = _clause_similarity([b for _, b in te], [b for _, b in tl], vl_plain, encoder, w)
+        best = _clause_similarity(re_.plain, rl.plain, vl_plain, encoder, w)
         text, plain = np.maximum(text, best), np.maximum(plain, best)
     candidates = score_pairs(earlier, later, text, plain, product, registry, _as_of(plans[pair.later]), w,
                              floor=threshold)
     links = choose_links(candidates, threshold, margin)
     pairs = [CarryOverPair(TaskRef.of(earlier[c.i]), TaskRef.of(later[c.j]), c.score, c.reasons, pair.key, c.link)
              for c in links]
-    log.info("carry-over %s: %d links", pair.key, len(pairs))
+    log.debug("carry-over %s: %d links", pair.key, len(pairs))
     return PlanResult(pair, pairs, [TaskRef.of(t).key for t in earlier], [TaskRef.of(t).key for t in later])
 
 
@@ -177,10 +172,16 @@ def _compute(exs: Mapping[str, Extraction], encoder: Encoder, wanted: list[PlanP
              weights: Weights | None) -> tuple[list[PlanResult], dict[str, TaskRef]]:
     docs = sorted({d for p in wanted for d in (p.earlier, p.later)})
     tasks = {d: _tasks(exs[d]) for d in docs}
-    vectors = _encode(docs, tasks, encoder, registry)
-    results = [_match(p, tasks, vectors, encoder, plans, registry, threshold,
-                      margin if margin is not None else RELATION_MARGINS.get(p.relation, DEFAULT_MARGIN), weights)
-               for p in wanted]
+    neutral = neutraliser(registry)
+    texts = {d: [_texts(t, neutral) for t in tasks[d]] for d in docs}
+    vectors = _encode(docs, texts, encoder)
+    rows = RowsByPlan(texts, tasks, neutral, [(p.earlier, p.later) for p in wanted])
+    results = []
+    for k, p in enumerate(wanted):
+        results.append(_match(p, tasks, rows, vectors, encoder, plans, registry, threshold,
+                              margin if margin is not None else RELATION_MARGINS.get(p.relation, DEFAULT_MARGIN),
+                              weights))
+        rows.done(k, (p.earlier, p.later))
     return results, {r.key: r for d in docs for r in map(TaskRef.of, tasks[d])}
 
 

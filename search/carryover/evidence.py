@@ -12,6 +12,7 @@ the reason a planner reads next to the link.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -21,9 +22,15 @@ from cchc.graph.extract.records import Citation, Task
 from cchc.ontology import FIELD, field_concept
 from cchc.search.carryover.text import expand_abbreviations
 
-__all__ = ["Evidence", "citation_evidence", "lead_evidence", "task_field"]
+__all__ = ["MAX_BONUS", "Evidence", "citation_evidence", "lead_evidence", "task_field"]
 
 _TITLE_STOP = frozenset("ve cua cac va cho trong tai theo viec ban hanh quy dinh so nam ngay".split())
+
+LEAD_SAME, LEAD_SUCCESSOR, LEAD_GROUP = 0.05, 0.06, 0.02
+CITE_SHARED, CITE_REPLACED, CITE_CAP = 0.08, 0.08, 0.12
+# The most the lead and the instruments can add with the default bonuses: a pair whose text and product
+# cannot reach the threshold with it is not worth reading the evidence for.
+MAX_BONUS = max(LEAD_SAME, LEAD_SUCCESSOR, LEAD_GROUP) + CITE_CAP
 
 
 @dataclass(frozen=True)
@@ -36,7 +43,13 @@ class Evidence:
 
 def task_field(task: Task) -> str | None:
     """The CCHC field of a task (concept name, e.g. "thu-tuc-hanh-chinh") from its section title or headings."""
-    for title in (task.section_title, *reversed(task.heading_path)):
+    return _field(task.section_title, task.heading_path)
+
+
+@functools.lru_cache(maxsize=4096)
+def _field(section_title: str | None, heading_path: tuple[str, ...]) -> str | None:
+    """Cached: the rows of a section share its titles, and a plan's rows are scored in several plan pairs."""
+    for title in (section_title, *reversed(heading_path)):
         concept = field_concept(title)
         if concept is not None:
             return str(concept)[len(str(FIELD)):]
@@ -60,7 +73,7 @@ def _succession(registry: Registry, old: str, new: str):
 
 
 def lead_evidence(earlier: Task, later: Task, registry: Registry, as_of: str | None,
-                  *, same: float = 0.05, successor: float = 0.06, group: float = 0.02) -> Evidence:
+                  *, same: float = LEAD_SAME, successor: float = LEAD_SUCCESSOR, group: float = LEAD_GROUP) -> Evidence:
     """Lead agencies equal or related by succession; the strongest relation wins.
 
     A named department (Sở Nội vụ) leading both tasks is real evidence; two
@@ -135,8 +148,8 @@ def _replaced(old: Citation, new: Citation) -> bool:
     return _overlap(old, new) >= 0.5
 
 
-def citation_evidence(earlier: Task, later: Task, *, shared: float = 0.08, replaced: float = 0.08,
-                      cap: float = 0.12) -> Evidence:
+def citation_evidence(earlier: Task, later: Task, *, shared: float = CITE_SHARED, replaced: float = CITE_REPLACED,
+                      cap: float = CITE_CAP) -> Evidence:
     """Instruments cited by both tasks, and instruments of the earlier task replaced in the later one."""
     reasons: list[str] = []
     bonus = 0.0

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from cchc.graph.extract.agencies import Registry
 from cchc.graph.extract.records import Task
-from cchc.search.carryover.evidence import citation_evidence, lead_evidence, task_field
+from cchc.search.carryover.evidence import MAX_BONUS, citation_evidence, lead_evidence, task_field
 
 __all__ = ["Candidate", "Weights", "choose_links", "score_pairs"]
 
@@ -72,6 +72,28 @@ def _product_spread(product: np.ndarray, tolerance: float = 0.05) -> np.ndarray:
     return np.maximum(np.maximum(per_row, per_col), 1)
 
 
+def _may_reach(earlier: list[Task], later: list[Task], text: np.ndarray, plain: np.ndarray, product: np.ndarray,
+               spread: np.ndarray, fields_e: list[str | None], fields_l: list[str | None], w: Weights,
+               floor: float) -> np.ndarray:
+    """[i, j]: the pair can score `floor` with the most the lead and instruments add (evidence.MAX_BONUS).
+
+    The score is a sum of terms each at most its bound here, added in the
+    same order, so a pair left out could not have reached the floor; reading
+    the evidence of each of a large plan pair's thousands of pairs was most of
+    the scoring time.  The tolerance only keeps more pairs.
+    """
+    shape = (len(earlier), len(later))
+    if floor <= 0:
+        return np.ones(shape, dtype=bool)
+    score = np.maximum(text, plain).astype(np.float64)
+    both = np.array([bool(t.product) for t in earlier])[:, None] & np.array([bool(t.product) for t in later])[None, :]
+    gain = w.product * (product.astype(np.float64) - w.product_neutral) / (1.0 - w.product_neutral)
+    score += np.where(both, np.where(gain > 0, gain / spread, gain), 0.0)
+    same = np.array([[bool(f) and f == g for g in fields_l] for f in fields_e], dtype=bool).reshape(shape)
+    score += np.where(same, w.same_field, 0.0)
+    return score + MAX_BONUS + 1e-9 >= floor
+
+
 def score_pairs(earlier: list[Task], later: list[Task], text: np.ndarray, plain: np.ndarray,
                 product: np.ndarray, registry: Registry, as_of: str | None,
                 weights: Weights | None = None, *, floor: float = 0.0) -> list[Candidate]:
@@ -87,34 +109,33 @@ def score_pairs(earlier: list[Task], later: list[Task], text: np.ndarray, plain:
     spread = _product_spread(product)
     fields_e = [task_field(t) for t in earlier]
     fields_l = [task_field(t) for t in later]
-    ceiling = w.product + w.same_field + 0.25
     out: list[Candidate] = []
-    for i, a in enumerate(earlier):
-        for j, b in enumerate(later):
-            if float(max(text[i, j], plain[i, j])) + ceiling < floor:
-                continue  # cannot reach the floor whatever the bonuses
-            cites = citation_evidence(a, b)
-            base = float(text[i, j] if cites.reasons else plain[i, j])
-            reasons = [f"text {base:.2f}"]
-            score = base
-            if a.product and b.product:
-                # the deliverable column: alike products raise the score, unrelated ones lower it a little
-                p = float(product[i, j])
-                gain = w.product * (p - w.product_neutral) / (1.0 - w.product_neutral)
-                score += gain / spread[i, j] if gain > 0 else gain
-                if p >= w.product_neutral:
-                    reasons.append(f"product {p:.2f}" + (f" (shared by {spread[i, j]})" if spread[i, j] > 1 else ""))
-            if fields_e[i] and fields_e[i] == fields_l[j]:
-                score += w.same_field
-                reasons.append(f"same field: {fields_e[i]}")
-            elif fields_e[i] and fields_l[j]:
-                reasons.append(f"field {fields_e[i]} → {fields_l[j]}")
-            for ev in (lead_evidence(a, b, registry, as_of), cites):
-                score += ev.bonus
-                reasons.extend(ev.reasons)
-            score = min(max(score, 0.0), 1.0)
-            if score >= floor:
-                out.append(Candidate(i, j, round(score, 4), tuple(reasons)))
+    for i, j in zip(*np.nonzero(_may_reach(earlier, later, text, plain, product, spread, fields_e, fields_l, w,
+                                           floor)), strict=True):
+        i, j = int(i), int(j)
+        a, b = earlier[i], later[j]
+        cites = citation_evidence(a, b)
+        base = float(text[i, j] if cites.reasons else plain[i, j])
+        reasons = [f"text {base:.2f}"]
+        score = base
+        if a.product and b.product:
+            # the deliverable column: alike products raise the score, unrelated ones lower it a little
+            p = float(product[i, j])
+            gain = w.product * (p - w.product_neutral) / (1.0 - w.product_neutral)
+            score += gain / spread[i, j] if gain > 0 else gain
+            if p >= w.product_neutral:
+                reasons.append(f"product {p:.2f}" + (f" (shared by {spread[i, j]})" if spread[i, j] > 1 else ""))
+        if fields_e[i] and fields_e[i] == fields_l[j]:
+            score += w.same_field
+            reasons.append(f"same field: {fields_e[i]}")
+        elif fields_e[i] and fields_l[j]:
+            reasons.append(f"field {fields_e[i]} → {fields_l[j]}")
+        for ev in (lead_evidence(a, b, registry, as_of), cites):
+            score += ev.bonus
+            reasons.extend(ev.reasons)
+        score = min(max(score, 0.0), 1.0)
+        if score >= floor:
+            out.append(Candidate(i, j, round(score, 4), tuple(reasons)))
     out.sort(key=lambda c: (-c.score, c.i, c.j))
     return out
 

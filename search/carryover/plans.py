@@ -23,6 +23,7 @@ default (any pair can still be computed on request).
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -116,30 +117,65 @@ def describe_plans(extractions: Iterable[Extraction], infos: Mapping[str, Docume
     return {ex.doc: describe_plan(ex, infos.get(ex.doc)) for ex in extractions}
 
 
-def _same_body(a: PlanInfo, b: PlanInfo) -> bool:
-    return fold(a.issuer or "") == fold(b.issuer or "") and (a.level or "") == (b.level or "")
+def _body(plan: PlanInfo) -> tuple[str, str]:
+    """Who plans a line of planning: the issuer (folded: the manifest and headers differ in diacritics) and level."""
+    return fold(plan.issuer or ""), plan.level or ""
+
+
+def _successive_and_period(group: list[PlanInfo]) -> dict[tuple[str, str], str]:
+    """Within one body's general plans: each annual plan after the nearest earlier year's and inside the period
+    plans covering it; each period plan after the nearest earlier period.  Annual plans are indexed by year and
+    period plans by the years they cover, so a body's plans are paired in about linear time."""
+    years = sorted({p.year for p in group if p.year})
+    by_year: dict[int, list[PlanInfo]] = {}
+    covering: dict[int, list[PlanInfo]] = {}
+    periods = [p for p in group if p.period]
+    for p in group:
+        if p.year:
+            by_year.setdefault(p.year, []).append(p)
+        if p.period:
+            for y in range(p.period[0], p.period[1] + 1):
+                covering.setdefault(y, []).append(p)
+    out: dict[tuple[str, str], str] = {}
+    for later in group:
+        if later.year:
+            k = bisect.bisect_left(years, later.year)
+            if k:
+                for p in by_year[years[k - 1]]:
+                    out[(p.doc, later.doc)] = "successive"
+            for p in covering.get(later.year, ()):
+                if p.doc != later.doc:
+                    out[(p.doc, later.doc)] = "period"
+        elif later.period:
+            prior = [p for p in periods if p.period and p.period[1] < later.period[0]]
+            if prior:
+                last = max(p.period or (0, 0) for p in prior)
+                for p in prior:
+                    if p.period == last:
+                        out[(p.doc, later.doc)] = "successive"
+    return out
 
 
 def plan_pairs(plans: Mapping[str, PlanInfo]) -> list[PlanPair]:
-    """The plan pairs to link, by the rules of the module docstring, in a stable order."""
+    """The plan pairs to link, by the rules of the module docstring, in a stable order.
+
+    A pair found by two rules keeps the last of successive, period, implements."""
     general = [p for p in plans.values() if p.general and p.start]
-    out: list[PlanPair] = []
-    for later in general:
-        same = [p for p in general if p.doc != later.doc and _same_body(p, later)]
-        if later.year:
-            prior = [p for p in same if p.year and p.year < later.year]
-            out += [PlanPair(p.doc, later.doc, "successive") for p in prior
-                    if p.year == max(q.year or 0 for q in prior)]
-            out += [PlanPair(p.doc, later.doc, "period") for p in same
-                    if p.period and p.period[0] <= later.year <= p.period[1]]
-        elif later.period:
-            prior = [p for p in same if p.period and p.period[1] < later.period[0]]
-            out += [PlanPair(p.doc, later.doc, "successive") for p in prior
-                    if p.period == max(q.period or (0, 0) for q in prior)]
+    bodies: dict[tuple[str, str], list[PlanInfo]] = {}
+    for p in general:
+        bodies.setdefault(_body(p), []).append(p)
+    relation: dict[tuple[str, str], str] = {}
+    for group in bodies.values():
+        relation.update(_successive_and_period(group))
+    cited_as: dict[str, list[PlanInfo]] = {}  # a plan number -> the general plans it names
+    for p in general:
+        for plan_id in p.plan_ids:
+            cited_as.setdefault(plan_id, []).append(p)
     for later in plans.values():
-        for earlier in general:
-            higher = _LEVELS.get(earlier.level or "", 9) < _LEVELS.get(later.level or "", -1)
-            if higher and earlier.plan_ids & later.cites:
-                out.append(PlanPair(earlier.doc, later.doc, "implements"))
-    unique = {(p.earlier, p.later): p for p in out}
-    return sorted(unique.values(), key=lambda p: (plans[p.earlier].start, plans[p.later].start, p.earlier, p.later))
+        level = _LEVELS.get(later.level or "", -1)
+        for cited in later.cites:
+            for earlier in cited_as.get(cited, ()):
+                if _LEVELS.get(earlier.level or "", 9) < level:
+                    relation[(earlier.doc, later.doc)] = "implements"
+    pairs = [PlanPair(a, b, r) for (a, b), r in relation.items()]
+    return sorted(pairs, key=lambda p: (plans[p.earlier].start, plans[p.later].start, p.earlier, p.later))

@@ -15,17 +15,17 @@ every row repeats ("triển khai", "thực hiện") weigh little.
 
 from __future__ import annotations
 
+import functools
 import itertools
-import math
 import re
-from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from cchc.graph.extract.agencies import Registry
 from cchc.graph.extract.reading import fold, nfc
+from cchc.search.carryover.tfidf import Terms, tfidf_cosine
 
-__all__ = ["ABBREVIATIONS", "expand_abbreviations", "lexical_matrix", "lexical_terms", "neutralise"]
+__all__ = ["ABBREVIATIONS", "expand_abbreviations", "lexical_matrix", "lexical_terms", "neutralise", "neutraliser"]
 
 # Abbreviations the plans use for the same words they also spell out.  Kept
 # here rather than in graph/data because only the matcher needs them.
@@ -92,6 +92,18 @@ def neutralise(text: str, registry: Registry | None = None, *, agencies: str = "
     return " ".join(t.split())
 
 
+def neutraliser(registry: Registry | None) -> Callable[..., str]:
+    """`neutralise` with `registry`, each distinct (text, agencies) once.
+
+    A national corpus re-issues the same rows plan after plan (commune plans
+    copy the province's), and agency-name search is the costly part of it.
+    """
+    @functools.cache
+    def run(text: str, agencies: str = "successor") -> str:
+        return neutralise(text, registry, agencies=agencies)
+    return run
+
+
 def expand_abbreviations(text: str) -> str:
     """"TTHC" -> "thủ tục hành chính", and the other abbreviations of ABBREVIATIONS."""
     return _ABBR.sub(lambda m: ABBREVIATIONS[m.group(1)], nfc(text))
@@ -105,19 +117,6 @@ def lexical_terms(text: str) -> list[str]:
     return words + [f"{a}_{b}" for a, b in itertools.pairwise(words)]
 
 
-def _tfidf(docs: list[Counter[str]]) -> list[dict[str, float]]:
-    df: Counter[str] = Counter()
-    for c in docs:
-        df.update(c.keys())
-    n = len(docs)
-    out = []
-    for c in docs:
-        v = {k: (1 + math.log(x)) * math.log(1 + n / df[k]) for k, x in c.items()}
-        norm = math.sqrt(sum(x * x for x in v.values())) or 1.0
-        out.append({k: x / norm for k, x in v.items()})
-    return out
-
-
 def lexical_matrix(left: Sequence[str], right: Sequence[str], *, containment: float = 0.0) -> np.ndarray:
     """TF-IDF cosine of every left text with every right text (IDF over both lists); empty texts score 0.
 
@@ -127,17 +126,6 @@ def lexical_matrix(left: Sequence[str], right: Sequence[str], *, containment: fl
     IT in exams and promotions) keeps all its words in the old row, which
     cosine alone, diluted by the longer row's other clauses, does not show.
     """
-    vecs = _tfidf([Counter(lexical_terms(t)) for t in (*left, *right)])
-    lv, rv = vecs[: len(left)], vecs[len(left):]
-    out = np.zeros((len(left), len(right)), dtype=np.float32)
-    for i, a in enumerate(lv):
-        for j, b in enumerate(rv):
-            if not a or not b:
-                continue
-            small, big = (a, b) if len(a) <= len(b) else (b, a)
-            cos = sum(x * big.get(k, 0.0) for k, x in small.items())
-            if containment:
-                covered = sum(x * x for k, x in small.items() if k in big)
-                cos = max(cos, containment * covered)
-            out[i, j] = cos
-    return out
+    vocabulary: dict[str, int] = {}
+    return tfidf_cosine(Terms.of(map(lexical_terms, left), vocabulary), Terms.of(map(lexical_terms, right), vocabulary),
+                        containment=containment)
