@@ -75,6 +75,28 @@ def test_plan_pairs_of_the_corpus_without_the_model(extractions):
                                  PlanPair(PLAN_2026_2030, APPENDIX_2026, "period")]
 
 
+def test_a_bare_plan_number_is_carried_out_in_the_plans_own_province(extractions):
+    """Tân Đoàn's plan carries out "Kế hoạch số 184/KH-UBND" of its province (not in the corpus). Were the
+    2026-2030 plan numbered 184/KH-UBND in Lạng Sơn and again in another province, the commune plan would
+    carry out the one of its own province (its header names Lạng Sơn), not both; with one candidate only,
+    the number is taken at its word, as before."""
+    import dataclasses
+
+    from cchc.graph.corpus import load_manifest
+    from cchc.search.carryover.plans import PlanPair, describe_plans, plan_pairs
+
+    plans = describe_plans(extractions.values(), load_manifest(CORPUS))
+    commune = plans[TANDOAN_2025]
+    assert "184/KH-UBND" in commune.cites and "lang son" in commune.where
+    here = dataclasses.replace(plans[PLAN_2026_2030], plan_ids=frozenset({"184/KH-UBND"}), period=(2021, 2025))
+    there = dataclasses.replace(here, doc="caobang-2021-2025-cchc.txt", issuer="UBND tỉnh Cao Bằng")
+    implements = [p for p in plan_pairs({**plans, PLAN_2026_2030: here, there.doc: there})
+                  if p.relation == "implements"]
+    assert implements == [PlanPair(PLAN_2026_2030, TANDOAN_2025, "implements")]
+    alone = plan_pairs({**plans, there.doc: there, PLAN_2026_2030: plans[PLAN_2026_2030]})
+    assert PlanPair(there.doc, TANDOAN_2025, "implements") in alone
+
+
 def _dictionary_cosine(left: list[str], right: list[str], containment: float) -> np.ndarray:
     """TF-IDF cosine as a loop over term dictionaries (IDF over both lists): the definition the arrays follow."""
     import math

@@ -52,6 +52,9 @@ class PlanInfo:
     general: bool  # a general CCHC plan (not a thematic one)
     plan_ids: frozenset[str]  # numbers the plan is cited by (an appendix: the plan it is attached to)
     cites: frozenset[str]
+    # folded: the issuer as the manifest and the header print it, the place of signing, and the issuers and
+    # titles of what it cites ("Kế hoạch số 184/KH-UBND ... của UBND tỉnh về cải cách hành chính tỉnh Lạng Sơn")
+    where: str = ""
 
     @property
     def start(self) -> int:
@@ -110,11 +113,40 @@ def describe_plan(ex: Extraction, info: DocumentInfo | None) -> PlanInfo:
         general=not title or "cai cach hanh chinh" in fold(title),
         plan_ids=frozenset(plan_ids),
         cites=frozenset(c.id for c in ex.citations if c.numbered),
+        where=fold(" ".join(str(x) for x in (info.issuer if info else None, ex.header.get("issuer"),
+                                             ex.header.get("place"), *(t for c in ex.citations
+                                                                      for t in (c.issuer, c.title))) if x)),
     )
 
 
 def describe_plans(extractions: Iterable[Extraction], infos: Mapping[str, DocumentInfo]) -> dict[str, PlanInfo]:
     return {ex.doc: describe_plan(ex, infos.get(ex.doc)) for ex in extractions}
+
+
+_ORGAN = re.compile(r"^(?:uy ban nhan dan|ubnd|hoi dong nhan dan|hdnd)\s+(?:tinh|thanh pho|huyen|quan|thi xa|xa|"
+                    r"phuong|thi tran)?\s*")
+
+
+def _place(plan: PlanInfo) -> str:
+    """The place an issuer governs ("UBND tỉnh Lạng Sơn" -> "lang son"), folded; "" when it names none."""
+    return _ORGAN.sub("", fold(plan.issuer or "").strip()).strip()
+
+
+def _umbrellas(later: PlanInfo, candidates: list[PlanInfo]) -> list[PlanInfo]:
+    """Which of the higher plans bearing a number `later` cites it carries out.
+
+    A bare plan number ("Kế hoạch số 12/KH-UBND") is reused by every province and every year: one candidate is
+    taken at its word, as before; among several, those of the place `later` is issued in (its issuer, header,
+    place of signing, or what it cites names it), then the latest not after `later`.  Several, and none of its
+    place: the number does not say which, and no pair is made (a commune plan is not every province's)."""
+    if len(candidates) <= 1:
+        return candidates
+    local = [p for p in candidates if _place(p) and _place(p) in later.where]
+    if not local:
+        return []
+    before = [p for p in local if not later.start or p.start <= later.start] or local
+    latest = max(p.start for p in before)
+    return [p for p in before if p.start == latest]
 
 
 def _body(plan: PlanInfo) -> tuple[str, str]:
@@ -174,8 +206,8 @@ def plan_pairs(plans: Mapping[str, PlanInfo]) -> list[PlanPair]:
     for later in plans.values():
         level = _LEVELS.get(later.level or "", -1)
         for cited in later.cites:
-            for earlier in cited_as.get(cited, ()):
-                if _LEVELS.get(earlier.level or "", 9) < level:
-                    relation[(earlier.doc, later.doc)] = "implements"
+            higher = [p for p in cited_as.get(cited, ()) if _LEVELS.get(p.level or "", 9) < level]
+            for earlier in _umbrellas(later, higher):
+                relation[(earlier.doc, later.doc)] = "implements"
     pairs = [PlanPair(a, b, r) for (a, b), r in relation.items()]
     return sorted(pairs, key=lambda p: (plans[p.earlier].start, plans[p.later].start, p.earlier, p.later))
