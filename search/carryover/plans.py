@@ -9,7 +9,9 @@ chosen from what the documents are, not from how alike their texts are:
 * ``period``: a period plan of a body -> that body's annual plans for a year
   inside the period (the 2026-2030 plan -> the 2026 appendix);
 * ``implements``: a higher-level plan -> a lower-level plan that cites it as
-  the plan it carries out (a provincial plan -> a commune plan).
+  the plan it carries out (a provincial plan -> a commune plan); a plan
+  number borne by several plans (every province has a "Kế hoạch số
+  12/KH-UBND") names the one of the citing plan's own place, or none.
 
 `from` is always the earlier or umbrella plan.  Thematic plans (the 2023
 PAPI/SIPAS/PAR INDEX plan: a one-off plan to raise three indices, its title
