@@ -57,9 +57,9 @@ def create_app(settings: Settings | None = None, application: Application | None
         app_obj.searcher  # noqa: B018  (indexes and model)
         if settings.serve_threads > 0:
             limit_native_threads(settings.serve_threads)
-        app_obj.carryover  # noqa: B018  (the links, from their cache; recomputed here if the corpus changed)
         # the views' index of every task (task, agency and list pages) is seconds at national size: made in
-        # the background, so the first search does not wait for it (search results read the read index)
+        # the background, so the first search does not wait for it (search results read the read index); the
+        # carry-over links (hundreds of MB of JSON nationally) load at the first request that needs them
         threading.Thread(target=lambda: views.get().index, name="views-index", daemon=True).start()
 
     @asynccontextmanager
