@@ -73,12 +73,13 @@ def build(corpus: Corpus, data: Path, graph_tasks: int | None) -> dict:
     sources must name the same documents) is skipped and `/health` would say so.
     """
     from cchc.graph.rdf.store import Store
+    from cchc.graph.read.readindex import save_with_generation
     from cchc.service.application import Application
     from cchc.service.generation import SEARCH, SOURCES, clean
     from cchc.service.settings import Settings
 
     app = Application(Settings(data_dir=data, model="hashing", corpus_dir=data / "none"))
-    store = Store.open(data, create=True)
+    store = Store.open(data, create=True, derive=save_with_generation)
     with store.stage(fresh=True) as staged:
         assert staged.path is not None
         out = build_graph(corpus, staged, graph_tasks)

@@ -261,6 +261,7 @@ class Application:
         state serving.  `corpus` defaults to the settings' corpus directory.
         """
         from cchc.graph.rdf.store import Store, file_sha256
+        from cchc.graph.read.readindex import save_with_generation
         from cchc.search.index import build_search_index
         from cchc.service.generation import SEARCH, SOURCES, clean, link_sources
 
@@ -271,7 +272,7 @@ class Application:
         exs = extract_corpus(corpus, progress=progress, cache_dir=self.cache_dir,
                              max_bytes=self.settings.max_source_bytes, cluster=self.cluster)
         t1 = time.perf_counter()
-        store = Store.open(self.store_dir, base=self.settings.base_iri, create=True)
+        store = Store.open(self.store_dir, base=self.settings.base_iri, create=True, derive=save_with_generation)
         times: dict[str, float] = {}
         with store.stage(fresh=True) as staged:
             staged.build([(ex, manifest.get(ex.doc), file_sha256(corpus / ex.doc)) for ex in exs])
@@ -303,6 +304,7 @@ class Application:
     def build_search(self, extractions: list[Extraction] | None = None, *, progress: bool = False) -> Path:
         """The search index alone, rebuilt from the corpus in a new generation (graph, sources kept)."""
         from cchc.graph.rdf.store import Store
+        from cchc.graph.read.readindex import save_with_generation
         from cchc.search.index import build_search_index
         from cchc.service.generation import SEARCH, SOURCES, link_sources
 
@@ -313,7 +315,7 @@ class Application:
         exs = extractions if extractions is not None else extract_corpus(corpus, progress=progress,
                                                                           cache_dir=self.cache_dir,
                                                                           cluster=self.cluster)
-        store = Store.open(self.store_dir, base=self.settings.base_iri, create=False)
+        store = Store.open(self.store_dir, base=self.settings.base_iri, create=False, derive=save_with_generation)
         with store.stage() as staged:
             assert staged.path is not None and staged.previous is not None
             self._encode_ahead(exs, load_manifest(corpus))
@@ -448,6 +450,7 @@ class Application:
         generation, published when checked.
         """
         from cchc.graph.rdf.store import Store, file_sha256
+        from cchc.graph.read.readindex import save_with_generation
         from cchc.search.index import update_search_index
         from cchc.service.generation import SEARCH, SOURCES, link_sources
 
@@ -468,7 +471,7 @@ class Application:
                 todo = tqdm(paths, desc="reading", unit="doc")
             exs = [extract_cached(p, found[p], self.cache_dir, self.settings.max_source_bytes) for p in todo]
         hashes = [file_sha256(p) for p in paths]
-        store = Store.open(self.store_dir, base=self.settings.base_iri, create=False)
+        store = Store.open(self.store_dir, base=self.settings.base_iri, create=False, derive=save_with_generation)
         with store.stage() as staged:
             assert staged.path is not None and staged.previous is not None
             prev = staged.previous
@@ -490,10 +493,11 @@ class Application:
     def remove_documents(self, docs: list[str]) -> list[str]:
         """Drop documents (file name or stem) from the store, the search index, the sources and the carry-over."""
         from cchc.graph.rdf.store import Store
+        from cchc.graph.read.readindex import save_with_generation
         from cchc.search.index import update_search_index
         from cchc.service.generation import SEARCH, SOURCES, link_sources
 
-        store = Store.open(self.store_dir, base=self.settings.base_iri, create=False)
+        store = Store.open(self.store_dir, base=self.settings.base_iri, create=False, derive=save_with_generation)
         records = store.documents()
         files = []
         for doc in docs:  # a file name, or a stem (a .txt document's is its name without the suffix)
@@ -609,11 +613,12 @@ class Application:
         """The graph: the live generation's Oxigraph store, or the SPARQL server of `store_url` (the search index,
         sources and carry-over still come from the data directory)."""
         from cchc.graph.rdf.store import Store
+        from cchc.graph.read.readindex import save_with_generation
 
         self.ensure_built()
         if self.settings.store_url:
             return remote_store(self.settings, create=False)
-        return Store.open(self.store_dir, base=self.settings.base_iri, create=False)
+        return Store.open(self.store_dir, base=self.settings.base_iri, create=False, derive=save_with_generation)
 
     @functools.cached_property
     def searcher(self):

@@ -29,12 +29,14 @@ STORE_URL_HELP = "the graph in this SPARQL 1.1 server (its query endpoint; or CC
 
 def _store(settings: Settings, create: bool = False):
     from cchc.graph.rdf.store import Store
+    from cchc.graph.read.readindex import save_with_generation
 
     if settings.store_url:
         from cchc.service.application import remote_store
 
         return remote_store(settings, create=create)
-    return Store.open(settings.data_dir, base=settings.base_iri, create=create)  # the data directory's generations
+    return Store.open(settings.data_dir, base=settings.base_iri, create=create,  # the data directory's generations
+                      derive=save_with_generation)
 
 
 def _summary(counts: dict, seconds: float) -> str:

@@ -134,9 +134,9 @@ def _edge_set(g) -> set:
 def test_the_read_index_saved_with_a_generation_is_the_projection(extractions, tmp_path):
     """A committed generation carries its projection (read/), which the trace and the views then read by
     memory map instead of computing it with SPARQL at every start: it must be the same graph."""
-    from cchc.graph.read.readindex import READ_DIR, ReadIndex, read_index
+    from cchc.graph.read.readindex import READ_DIR, ReadIndex, read_index, save_with_generation
 
-    disk = Store.open(tmp_path / "store")
+    disk = Store.open(tmp_path / "store", derive=save_with_generation)
     disk.build([(ex, None, None) for ex in extractions.values()])
     saved = disk.generation_path() / READ_DIR
     assert (saved / "manifest.json").exists() and (saved / "nodes.jsonl").stat().st_size > 0

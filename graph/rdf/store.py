@@ -65,6 +65,9 @@ _FORMATS = {"turtle": ox.RdfFormat.TURTLE, "trig": ox.RdfFormat.TRIG, "nquads": 
             "jsonld": ox.RdfFormat.JSON_LD, "ntriples": ox.RdfFormat.N_TRIPLES}
 assert tuple(_FORMATS) == RDF_FORMATS  # the CLI lists formats.RDF_FORMATS without importing this module
 Apply = Callable[[ox.Store, dict], None]
+# Files a generation carries beside its database, computed from its finished graph by the layer that reads
+# them (the application's read index: graph/read/readindex.py); the store knows only when to call it.
+Derive = Callable[["Staged", Path], None]
 
 
 class StoreError(ValueError):
@@ -87,8 +90,10 @@ class DocumentRecord:
 class Store:
     """Documents' named graphs plus the shared graphs, queryable with SPARQL."""
 
-    def __init__(self, path: str | Path | None = None, *, base: str | None = None, create: bool = True) -> None:
+    def __init__(self, path: str | Path | None = None, *, base: str | None = None, create: bool = True,
+                 derive: Derive | None = None) -> None:
         self.root = Path(path) if path is not None else None
+        self.derive = derive
         self.version = 0  # bumped on every change: caches (the projection) key on it
         self._ox, self._gen = ox.Store(), None
         self._manifest: dict[str, Any] = {"base": base or DEFAULT_BASE, "documents": {}}
@@ -104,9 +109,11 @@ class Store:
         self.names = GraphNames(self.iris)
 
     @classmethod
-    def open(cls, path: str | Path | None = None, *, base: str | None = None, create: bool = True) -> Store:
-        """The store at `path` (None: a new in-memory one); `create=False` refuses a missing store."""
-        return cls(path, base=base, create=create)
+    def open(cls, path: str | Path | None = None, *, base: str | None = None, create: bool = True,
+             derive: Derive | None = None) -> Store:
+        """The store at `path` (None: a new in-memory one); `create=False` refuses a missing store; `derive`
+        writes files of each generation from its finished graph before it is published."""
+        return cls(path, base=base, create=create, derive=derive)
 
     # ---------------------------------------------------------------- reading
     def _load(self) -> None:
@@ -424,9 +431,8 @@ class Staged:
             store.version += 1
             self._st, self.committed = None, True
             return
-        from cchc.graph.read.readindex import READ_DIR, write_read_index  # the read side's, computed once here
-
-        write_read_index(self, self.path / READ_DIR)
+        if store.derive is not None:
+            store.derive(self, self.path)
         st.flush()
         del st  # the last reference besides self._st: a database left open keeps compacting (and deleting
         self.discard()  # .sst files) under the read-only check below; closing also releases RocksDB's lock

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     import networkx as nx
     from cchc.graph.rdf.store import Store
 
-__all__ = ["READ_DIR", "ReadIndex", "read_index", "write_read_index"]
+__all__ = ["READ_DIR", "ReadIndex", "read_index", "save_with_generation", "write_read_index"]
 
 log = logging.getLogger(__name__)
 READ_DIR = "read"
@@ -284,6 +284,11 @@ def write_read_index(store: Any, path: Path) -> ReadIndex:
     log.info("read index: %d nodes, %d edges in %.1fs", index.meta["nodes"], index.meta["edges"],
              time.perf_counter() - t0)
     return index
+
+
+def save_with_generation(staged: Any, generation: Path) -> None:
+    """`Store.open(..., derive=save_with_generation)`: every generation the store publishes carries its index."""
+    write_read_index(staged, generation / READ_DIR)
 
 
 def _saved_format(path: Path) -> int | None:
