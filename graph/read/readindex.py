@@ -133,9 +133,9 @@ class ReadIndex:
         return int(self.meta["nodes"])
 
     def index_of(self, iri: str) -> int | None:
-        h = self._c["hash"]
-        i = int(np.searchsorted(h, _hash(iri)))
-        while i < len(h) and int(h[i]) == _hash(iri):
+        h, key = self._c["hash"], _hash(iri)
+        i = int(np.searchsorted(h, key))
+        while i < len(h) and int(h[i]) == key:
             n = int(self._c["by_hash"][i])
             if self.iri(n) == iri:
                 return n
