@@ -10,8 +10,8 @@ Steps (each timed; the last line printed is one JSON object):
 2. the search index: the product's writer (`cchc.search.index`) over the synthetic units, with the
    hashing encoder (the real model's throughput is measured apart: bench/bench_encoder.py);
 3. the graph store: the product's `Store.build` over the synthetic extractions, for at most
-   --graph-tasks tasks (documents in corpus order): the graph of a million tasks in Oxigraph and its
-   in-memory projection are issue 16's next phase; `graph_tasks` in the JSON says how much was built;
+   --graph-tasks tasks (documents in corpus order; 0: all), with its carry-over and read index (the
+   projection saved with the generation); `graph_tasks` in the JSON says how much was built;
 4. `cchc serve` on a free loopback port over the data directory (`cold_start_s`: from the process start
    to the first answered search), then /search over varied queries (instruments popular and rare,
    agencies with roles, deadlines, topics, queries typed without diacritics, year/agency/field filters)
@@ -337,9 +337,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true", help="print only progress lines and the JSON object")
     ap.add_argument("--reps", type=int, default=3, help="times each query is asked")
     ap.add_argument("--graph-tasks", type=int, default=5_000,
-                    help="build the graph store over at most this many tasks (default 5000; 0: all of them; at 10k "
-                         "tasks the full graph took 155 s, carry-over 371 s and the server's start 16 s, see "
-                         "bench/scale.md)")
+                    help="build the graph store over at most this many tasks (default 5000; 0: all of them: at 50k "
+                         "tasks the whole graph, carry-over and read index took 188 s, see bench/scale.md)")
     ap.add_argument("--keep", type=Path, help="build into this directory and keep it (reused when already built)")
     ap.add_argument("--inprocess", action="store_true", help="measure the Searcher in this process, not over HTTP")
     ap.add_argument("--reindex", action="store_true", help="with --keep: rebuild the search index (keep the graph)")
@@ -390,7 +389,7 @@ def main(argv: list[str] | None = None) -> int:
             result.update(serve_and_measure(data, qs, trace_ids, args.reps))
         if result["graph_tasks"] < result["tasks"]:
             result["graph_note"] = (f"graph store built over the first {result['graph_tasks']} tasks only "
-                                    "(--graph-tasks); the graph at full size is issue 16's next phase")
+                                    "(--graph-tasks; 0 builds all of it)")
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
