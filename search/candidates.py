@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -71,7 +72,10 @@ TOP_BM25 = 1000
 TOP_DENSE = 200
 EXACT_DENSE_BELOW = 20_000  # a filter leaving fewer units: their dense scores exactly, no ANN
 SAMPLE = 2048  # units whose dense scores estimate the collection's minimum
+INSTRUMENT_PARTS = 64  # instrument sets whose cited and traced units a ranker keeps
+# (units citing, {unit: the trace's link} for the others it reaches, their (units, scores) part)
 _EMPTY = np.zeros(0, dtype=np.int64)
+_InstrumentPart = tuple[np.ndarray, dict[int, Link], tuple[np.ndarray, np.ndarray] | None]
 
 
 @dataclass
@@ -162,6 +166,7 @@ class Ranker:
         n = store.n
         self._by_number: dict[str, list[tuple[int, str, str | None]]] | None = None  # cited ids by number
         self._sample = np.unique(np.linspace(0, n - 1, min(SAMPLE, n)).astype(np.int64)) if n else _EMPTY
+        self._instrument_parts: OrderedDict[tuple[str, ...], _InstrumentPart] = OrderedDict()
 
     # ------------------------------------------------------------ instruments
     def resolve(self, s: Searcher, q: ParsedQuery) -> list[str]:
@@ -187,6 +192,41 @@ class Ranker:
         return list(dict.fromkeys(ids))
 
     # ------------------------------------------------------------ structured
+    def _instrument_part(self, s: Searcher, ids: list[str]) -> _InstrumentPart:
+        """Units citing the instruments, and units the graph's trace reaches otherwise (with their link and
+        score), kept per instrument set: nationally a directive reaches 10^5 tasks through the plans carrying
+        it out, and mapping those links to units again at every query was most of a citation query's time.
+        A ranker lives as long as its index generation, whose graph the trace reads."""
+        key = tuple(ids)
+        hit = self._instrument_parts.get(key)
+        if hit is not None:
+            self._instrument_parts.move_to_end(key)
+            return hit
+        st = self.store
+        cited = st.union("cites", ids).astype(np.int64)
+        traced: dict[int, Link] = {}
+        part = None
+        if s.tracer is not None and ids:
+            by_key: dict[str, Link] = {}
+            for iid in ids:
+                for link in s.tracer(iid):
+                    by_key.setdefault(link.key, link)
+            keys = list(by_key)
+            pos = st.index_of_keys(keys)
+            cited_set = set(cited.tolist()) if len(pos) else set()
+            for k, p in zip(keys, pos.tolist(), strict=True):
+                if p >= 0 and p not in cited_set and p not in traced:
+                    traced[p] = by_key[k]
+            if traced:
+                tidx = np.fromiter(traced, dtype=np.int64)
+                order = np.argsort(tidx)
+                vals = np.array([_KIND_SCORE.get(traced[int(i)].kind, 0.5) for i in tidx], dtype=np.float32)
+                part = (tidx[order], vals[order])
+        self._instrument_parts[key] = hit = (cited, traced, part)
+        if len(self._instrument_parts) > INSTRUMENT_PARTS:
+            self._instrument_parts.popitem(last=False)
+        return hit
+
     def structured(self, s: Searcher, q: ParsedQuery, ids: list[str], plan_start: bool) -> Structured:
         """`structured_scores` on the units the constraints name (same rules and float32 arithmetic)."""
         st = self.store
@@ -195,24 +235,10 @@ class Ranker:
         weight = 0.0
         if q.instruments or q.named:
             weight += 1.0
-            cited = st.union("cites", ids).astype(np.int64)
+            cited, traced, traced_part = self._instrument_part(s, ids)
             parts.append((cited, np.ones(len(cited), np.float32)))
-            if s.tracer is not None and ids:
-                by_key: dict[str, Link] = {}
-                for iid in ids:
-                    for link in s.tracer(iid):
-                        by_key.setdefault(link.key, link)
-                keys = list(by_key)
-                pos = st.index_of_keys(keys)
-                cited_set = set(cited.tolist()) if len(pos) else set()
-                for key, p in zip(keys, pos.tolist(), strict=True):
-                    if p >= 0 and p not in cited_set and p not in traced:
-                        traced[p] = by_key[key]
-                if traced:
-                    tidx = np.fromiter(traced, dtype=np.int64)
-                    order = np.argsort(tidx)
-                    vals = np.array([_KIND_SCORE.get(traced[int(i)].kind, 0.5) for i in tidx], dtype=np.float32)
-                    parts.append((tidx[order], vals[order]))
+            if traced_part is not None:
+                parts.append(traced_part)
         if q.agencies:
             weight += 1.0
             related: dict[str, str] = {}
