@@ -137,6 +137,23 @@ def compound_words() -> frozenset[str]:
     return frozenset(w for w in (entry.lower() for entry in viet74k()) if w.count(" ") == 1)
 
 
+def _head_cost(column: int, bare: str, lower: float, agency: bool) -> float:
+    """What a piece's opening (without its bullet) says of its column: a lower-case start (`lower`) continues
+    something; an agency opens the lead and cooperating columns, a time the timeline, a product head the
+    product (an agency there only as "Các ...")."""
+    cost = lower
+    if column in (LEAD, COOP):
+        cost += -1.0 if agency else 1.5
+    elif column == TIME:
+        cost += -1.0 if TIME_HEAD.match(bare) else 1.0
+    elif column == PRODUCT:
+        if agency and not bare.startswith("Các"):
+            cost += 1.0
+        elif PRODUCT_HEAD.match(bare):
+            cost -= 0.5
+    return cost
+
+
 def _is_lower_start(s: str) -> bool:
     c = s[:1]
     return c.isalpha() and c.islower()
@@ -162,19 +179,8 @@ class _Segmenter:
         """Cost of `text` being the first piece of `column` on this page."""
         if column in carry:
             return self.wrap_cost(column, carry[column], text)
-        text = BULLET.sub("", text) or text
-        cost = 3.0 if _is_lower_start(text) else 0.0
-        agency = bool(AGENCY_HEAD.match(text))
-        if column in (LEAD, COOP):
-            cost += -1.0 if agency else 1.5
-        elif column == TIME:
-            cost += -1.0 if TIME_HEAD.match(text) else 1.0
-        elif column == PRODUCT:
-            if agency and not text.startswith("Các"):
-                cost += 1.0
-            elif PRODUCT_HEAD.match(text):
-                cost -= 0.5
-        return cost
+        bare = BULLET.sub("", text) or text
+        return _head_cost(column, bare, 3.0 if _is_lower_start(bare) else 0.0, bool(AGENCY_HEAD.match(bare)))
 
     def open_costs(self, text: str, carry: dict[int, str], memo: dict[tuple, list[float]]) -> list[float]:
         """`open_cost` of `text` in each of the five columns, its tests on the text run once, not once a column
@@ -200,17 +206,7 @@ class _Segmenter:
             if column in carry:
                 out.append(self.wrap_cost(column, carry[column], text))
                 continue
-            cost = lower
-            if column in (LEAD, COOP):
-                cost += -1.0 if agency else 1.5
-            elif column == TIME:
-                cost += -1.0 if TIME_HEAD.match(bare) else 1.0
-            elif column == PRODUCT:
-                if agency and not bare.startswith("Các"):
-                    cost += 1.0
-                elif PRODUCT_HEAD.match(bare):
-                    cost -= 0.5
-            out.append(cost)
+            out.append(_head_cost(column, bare, lower, agency))
         return out
 
     def close_cost(self, column: int, text: str, ahead: dict[int, str]) -> float:
