@@ -143,10 +143,13 @@ class Pool:
             if code and cid not in by_code[code]:
                 by_code[code].append(cid)
         per_code = max(20, size // len(CODE_TYPES))
+        # Numbers up to 2,500 (a province's yearly output of decisions), more when a code needs more ids than
+        # that: ids without a year ("123/QĐ-UBND") would otherwise run out at 1M tasks (5,000 per code).
+        top = max(2500, 2 * per_code)
         for code, ids in by_code.items():
             seen = set(ids)
             while len(ids) < per_code:
-                cid = _make_id(code, int(rng.integers(1, 2500)), int(rng.integers(2010, 2027)))
+                cid = _make_id(code, int(rng.integers(1, top)), int(rng.integers(2010, 2027)))
                 if cid not in seen:
                     seen.add(cid)
                     ids.append(cid)

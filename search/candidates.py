@@ -85,6 +85,7 @@ class Structured:
     idx: np.ndarray
     score: np.ndarray  # float32, aligned with idx
     traced: dict[int, Link]  # unit -> the graph's link, for units reaching an instrument without citing it
+    timed: np.ndarray  # units (ascending) stating a time within the question's window
 
 
 @dataclass
@@ -232,6 +233,7 @@ class Ranker:
         st = self.store
         parts: list[tuple[np.ndarray, np.ndarray]] = []  # (units, float32 additions), in the original's order
         traced: dict[int, Link] = {}
+        timed = _EMPTY
         weight = 0.0
         if q.instruments or q.named:
             weight += 1.0
@@ -284,7 +286,8 @@ class Ranker:
                     order = np.argsort(idx, kind="stable")
                     idx, score = idx[order], score[order]
                 keep = score > 0
-                parts.append((idx[keep], score[keep].astype(np.float32)))
+                timed = idx[keep]
+                parts.append((timed, score[keep].astype(np.float32)))
             year_rule = q.year
         if q.fields:
             idx = st.union("field", q.fields).astype(np.int64)
@@ -301,7 +304,7 @@ class Ranker:
             total[np.searchsorted(idx, field_part[0])] += field_part[1]
         if weight:
             total /= weight
-        return Structured(idx, total, traced)
+        return Structured(idx, total, traced, timed)
 
     def _time_scores(self, idx: np.ndarray, start: date | None, end: date | None, plan_start: bool) -> np.ndarray:
         """`structured._time_score` on units `idx`, vectorised over day ordinals (float64, as there)."""
@@ -429,7 +432,7 @@ class Ranker:
         q = parse_query(query, s._named)
         ids = self.resolve(s, q)
         w: FusionWeights = s.weights
-        mixed = bool(q.window) and not ids and not q.role and len(q.topic) >= w.mixed_topic_words
+        mixed = q.topic_led(bool(ids), w.mixed_topic_words)
         struct = self.structured(s, q, ids, mixed) if q.structured else None
         text_query = expand(q.residual or query)
         # The searcher's own parts, read per query: a caller may swap them (bench/eval_search.py's nodense mode)
@@ -507,7 +510,10 @@ class Ranker:
             d_c = np.clip(scale_by(d_raw.astype(np.float32), d_lo, d_hi), 0.0, 1.0).astype(np.float32)
             median = qp.dense_median if qp.dense_median is not None else \
                 float(np.median(d_raw)) if len(d_raw) else 0.0
-        score = combine(st_c, b_c, d_c, w, mixed=qp.mixed)
+        untimed = None
+        if qp.struct is not None and qp.mixed and qp.q.asks_when:
+            untimed = ~np.isin(cand, qp.struct.timed, assume_unique=True)
+        score = combine(st_c, b_c, d_c, w, mixed=qp.mixed, untimed=untimed)
         if qp.prior is not None:
             score = score + w.doc_title * qp.prior[s._unit_doc[cand]]
         score = score - 0.05 * s._heading[cand]

@@ -34,6 +34,10 @@ class FusionWeights:
     structured_mixed: float = 0.5
     mixed_power: float = 2.0  # the power of the text score in that lift
     mixed_topic_words: int = 2  # content syllables a period query needs to count as a topic question
+    # A topic question that asks when ("Tân Đoàn: thời hạn các phòng ban hành kế hoạch CCHC năm 2025"): a passage
+    # stating no time within the question's window does not answer it, however close its words ("UBND xã Tân
+    # Đoàn ban hành kế hoạch CCHC năm 2025 như sau:"); its score is multiplied by this.
+    when_untimed: float = 0.75
 
 
 def unit_scale(x: np.ndarray) -> np.ndarray:
@@ -47,9 +51,10 @@ def unit_scale(x: np.ndarray) -> np.ndarray:
 
 
 def fuse(structured: np.ndarray | None, bm25: np.ndarray, dense: np.ndarray | None, w: FusionWeights,
-         *, mixed: bool = False) -> np.ndarray:
+         *, mixed: bool = False, untimed: np.ndarray | None = None) -> np.ndarray:
     """One score per unit; `mixed`: the query asks a topic within a period (the topic leads, see above)."""
-    return combine(structured, unit_scale(bm25), unit_scale(dense) if dense is not None else None, w, mixed=mixed)
+    return combine(structured, unit_scale(bm25), unit_scale(dense) if dense is not None else None, w, mixed=mixed,
+                   untimed=untimed)
 
 
 def scale_by(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
@@ -67,13 +72,19 @@ def dense_weight(w: FusionWeights, structured: bool, mixed: bool) -> float:
 
 
 def combine(structured: np.ndarray | None, b: np.ndarray, d: np.ndarray | None, w: FusionWeights,
-            *, mixed: bool = False) -> np.ndarray:
-    """`fuse` on scores already scaled to [0, 1] (by the whole collection, whatever subset they are)."""
+            *, mixed: bool = False, untimed: np.ndarray | None = None) -> np.ndarray:
+    """`fuse` on scores already scaled to [0, 1] (by the whole collection, whatever subset they are).
+
+    `untimed`: in a mixed question that asks when, the units stating no time within its window (`when_untimed`).
+    """
     if structured is not None and mixed:
         text = w.bm25_topic * b + (w.dense_topic * d if d is not None else w.dense_topic * b)
         # The lift grows with the square of the text score: the period orders passages on the topic, and a
         # passage off the topic (low text score) gains almost nothing from being due then.
-        return text + w.structured_mixed * structured * text ** w.mixed_power
+        score = text + w.structured_mixed * structured * text ** w.mixed_power
+        if untimed is not None:
+            score = np.where(untimed, score * np.float32(w.when_untimed), score).astype(score.dtype)
+        return score
     if structured is not None:
         score = w.structured * structured + w.bm25_structured * b
         if d is not None:

@@ -61,6 +61,17 @@ class ParsedQuery:
     def structured(self) -> bool:
         return bool(self.instruments or self.named or self.agencies or self.window or self.fields)
 
+    def topic_led(self, resolved: bool, min_words: int) -> bool:
+        """Whether the topic leads and the constraints only lift the passages on it (`fusion.combine`'s mixed
+        form): a period with a topic ("hạn chót số hoá hồ sơ năm 2023"), or a field the topic's own words name
+        ("lắp camera giám sát nơi tiếp nhận hồ sơ thủ tục hành chính": every passage of the field is not an
+        answer).  Not when the question names an instrument (`resolved`) or an agency's role ("Sở X chủ trì
+        ... năm 2026"), nor a field with an agency ("việc của Sở Nội vụ về thủ tục hành chính"): those stay
+        structured questions."""
+        if resolved or self.role or len(self.topic) < min_words:
+            return False
+        return bool(self.window) or (bool(self.fields) and not self.agencies)
+
 
 @functools.cache
 def _field_labels() -> list[tuple[str, str]]:

@@ -273,14 +273,16 @@ class Searcher:
         links = self._links(ids) if ids else {}
         # A period with a topic is a topic question; one naming an agency's role ("Sở X chủ trì ... năm 2026")
         # or an instrument stays a structured one.
-        mixed = bool(q.window) and not ids and not q.role and len(q.topic) >= self.weights.mixed_topic_words
-        struct, why = structured_scores(q, self.units, links, plan_start=mixed) if q.structured else (None, None)
+        mixed = q.topic_led(bool(ids), self.weights.mixed_topic_words)
+        struct, why, timed = structured_scores(q, self.units, links, plan_start=mixed) if q.structured \
+            else (None, None, None)
         text_query = expand(q.residual or query)
         bm25 = self.bm25.scores(text_query)
         dense = None
         if self.vectors is not None and self.encoder is not None and text_query.strip():
             dense = self.vectors.scores(self.encoder, text_query)
-        score = fuse(struct, bm25, dense, self.weights, mixed=mixed)
+        untimed = ~timed if timed is not None and mixed and q.asks_when else None
+        score = fuse(struct, bm25, dense, self.weights, mixed=mixed, untimed=untimed)
         if self._title_index is not None:
             # The plan a unit belongs to is evidence too: "nhiệm vụ CCHC năm 2023" is the 2023 task appendix.
             t = self._title_index.scores(query)

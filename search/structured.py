@@ -124,8 +124,9 @@ def _time_score(u: SearchUnit, start: date | None, end: date | None, plan_start:
 
 def structured_scores(
     q: ParsedQuery, units: Sequence[SearchUnit], instrument_links: dict[str, Link], *, plan_start: bool = False,
-) -> tuple[np.ndarray, list[list[str]]]:
-    """Per-unit structured score in [0, 1] and the reasons.
+) -> tuple[np.ndarray, list[list[str]], np.ndarray]:
+    """Per-unit structured score in [0, 1], the reasons, and which units state a time within the question's
+    window (all false without one; `fusion.combine`'s `untimed` is its negation).
 
     `plan_start`: an open-ended deadline ("trước ngày ...") runs from the start of its plan's year, and a passage
     with no date is its plan's business over the plan's year (`plan_year_score`). Used when the time only lifts
@@ -136,6 +137,7 @@ def structured_scores(
     total = np.zeros(n, dtype=np.float32)
     weight = 0.0
     why: list[list[str]] = [[] for _ in range(n)]
+    timed = np.zeros(n, dtype=bool)
     if q.instruments or q.named:
         weight += 1.0
         for i, u in enumerate(units):
@@ -180,6 +182,7 @@ def structured_scores(
                 s, reason = _time_score(u, start, end, plan_start, plan_start and not q.asks_when)
                 if s:
                     total[i] += s
+                    timed[i] = True
                     why[i].append(reason)
         if q.year is not None:  # a year also names the plan: "nhiệm vụ năm 2023"
             for i, u in enumerate(units):
@@ -195,4 +198,4 @@ def structured_scores(
                 why[i].append(f"field: {u.field.rsplit('/', 1)[-1]}")
     if weight:
         total /= weight
-    return total, why
+    return total, why, timed

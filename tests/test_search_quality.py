@@ -325,3 +325,23 @@ def test_a_question_asking_when_without_a_date_wants_a_stated_deadline():
     assert q.asks_when and q.period is None and q.window == (None, None) and q.structured
     assert parse_query("nâng cao chỉ số SIPAS").window is None
 
+
+
+@pytest.mark.slow
+def test_a_field_named_by_the_topics_words_lifts_the_topic_without_leading_it(searcher):
+    """"thủ tục hành chính" names a CCHC field, but "lắp camera giám sát nơi tiếp nhận hồ sơ thủ tục hành chính"
+    asks about cameras: every passage of the field is not an answer, the commune's camera passages are."""
+    q = parse_query("lắp camera giám sát nơi tiếp nhận hồ sơ thủ tục hành chính")
+    assert q.fields and q.topic_led(False, 2)
+    assert not parse_query("việc của Sở Nội vụ về thủ tục hành chính").topic_led(False, 2)  # an agency's work
+    keys = _keys(searcher.search("lắp camera giám sát nơi tiếp nhận hồ sơ thủ tục hành chính", k=3))
+    assert {f"{TANDOAN_2025}:L169", f"{TANDOAN_2025}:L426"} <= set(keys)
+
+
+@pytest.mark.slow
+def test_a_topic_question_asking_when_wants_the_passage_stating_a_time(searcher):
+    """The plan's opening ("UBND xã Tân Đoàn ban hành kế hoạch CCHC năm 2025 như sau:") has the question's words
+    but no time; the passage giving the departments fifteen days to issue theirs answers it."""
+    results = searcher.search("Tân Đoàn: thời hạn các phòng ban hành kế hoạch CCHC năm 2025", k=3)
+    assert _keys(results)[0] == f"{TANDOAN_2025}:L655"
+    assert any(w.startswith("deadline ") for w in results[0].why)
