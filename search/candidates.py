@@ -58,6 +58,7 @@ from cchc.search.unitstore import (
     HAS_DEADLINE,
     HAS_END,
     HAS_START,
+    OWN_TIME,
     STANDING,
     UnitStore,
 )
@@ -286,8 +287,8 @@ class Ranker:
                     order = np.argsort(idx, kind="stable")
                     idx, score = idx[order], score[order]
                 keep = score > 0
-                timed = idx[keep]
-                parts.append((timed, score[keep].astype(np.float32)))
+                timed = idx[keep & ((np.asarray(st.flags[idx]) & OWN_TIME) > 0)]
+                parts.append((idx[keep], score[keep].astype(np.float32)))
             year_rule = q.year
         if q.fields:
             idx = st.union("field", q.fields).astype(np.int64)
@@ -326,6 +327,9 @@ class Ranker:
         ins, ine = np.asarray(st.in_start[idx], dtype=np.int64), np.asarray(st.in_end[idx], dtype=np.int64)
         named = ~inside & (ins > 0) & (ine > 0) & (qs <= ins) & (ine <= qe)
         score = np.where(named, 0.9, score)
+        due = ~inside & ~named & ~hs & he & ~standing & (qs <= de) & (de <= qe)
+        score = np.where(due, 0.9, score)
+        named |= due
         over = ~inside & ~named & (ds <= qe) & (qs <= de)
         both = hs & he
         lo, hi = np.maximum(ds, qs), np.minimum(de, qe)
@@ -487,7 +491,8 @@ class Ranker:
         cover_c = qp.cover[cand] if qp.cover is not None else None
         ok = np.zeros(len(cand), bool)
         if cover_c is not None:
-            ok |= cover_c >= s.floors.weak_coverage * (1 if qp.use_dense else 2)
+            ok |= cover_c >= (min(s.floors.weak_coverage, s.floors.paraphrase_coverage) if qp.use_dense
+                              else s.floors.weak_coverage * 2)
         if st_c is not None:
             ok |= st_c > 0
         cand = cand[ok]

@@ -40,6 +40,12 @@ class RelevanceFloors:
     lift: float = 0.025  # cosine above the query's median over all units: a strong answer
     weak_coverage: float = 0.1  # below the strong floors but above these: shown, marked weak
     weak_lift: float = 0.015
+    # A paraphrase ("ký văn bản bằng chữ ký điện tử thay vì ký tay" for "ứng dụng chữ ký số"): few of the
+    # question's words, but a cosine far above its median.  Shown, marked weak, when it is at least this close
+    # and shares at least this much of the question's words (off-topic questions reach a lift of .038 with
+    # some shared word, bench/relevance.md).
+    paraphrase_coverage: float = 0.05
+    paraphrase_lift: float = 0.04
 
 
 STRONG, WEAK, NONE = 2, 1, 0
@@ -99,7 +105,8 @@ def grade(structured: np.ndarray | None, cover: np.ndarray | None, dense: np.nda
             weak = cover >= floors.weak_coverage * 2
         else:
             strong = (cover >= floors.coverage) & (lift >= floors.lift)
-            weak = (cover >= floors.weak_coverage) & (lift >= floors.weak_lift)
+            weak = (cover >= floors.weak_coverage) & (lift >= floors.weak_lift) | \
+                (cover >= floors.paraphrase_coverage) & (lift >= floors.paraphrase_lift)
         out[weak] = WEAK
         out[strong] = STRONG
     if structured is not None:

@@ -116,6 +116,10 @@ def _time_score(u: SearchUnit, start: date | None, end: date | None, plan_start:
     inner = _named_window(dl.text)
     if inner and inner[0] and inner[1] and qs <= inner[0] and inner[1] <= qe:
         return 0.9, f"deadline {dl.text} names a date within the period"
+    # "Chậm nhất ngày 30/6/2023" falls due in the second quarter: "nhiệm vụ nào đến hạn quý II/2023" asks for it,
+    # though the work may start before the quarter (the plan's start, or no start at all).
+    if dl.start is None and dl.end is not None and not standing and qs <= de <= qe:
+        return 0.9, f"deadline {dl.text} falls due within the period"
     # Partly inside: by the share of the task's window that falls in the period, so "Quý II, III/2026"
     # (half in Q2) ranks above "Thường xuyên" (a quarter of the year, and a standing duty).
     score, how = _window_score(ds, de, qs, qe, standing, bool(dl.start and dl.end))
@@ -125,8 +129,9 @@ def _time_score(u: SearchUnit, start: date | None, end: date | None, plan_start:
 def structured_scores(
     q: ParsedQuery, units: Sequence[SearchUnit], instrument_links: dict[str, Link], *, plan_start: bool = False,
 ) -> tuple[np.ndarray, list[list[str]], np.ndarray]:
-    """Per-unit structured score in [0, 1], the reasons, and which units state a time within the question's
-    window (all false without one; `fusion.combine`'s `untimed` is its negation).
+    """Per-unit structured score in [0, 1], the reasons, and which units state a time of their own within the
+    question's window (all false without one; `fusion.combine`'s `untimed` is its negation): a five-year plan's
+    passage that sets no time inherits the plan's period, which does not answer "định kỳ khi nào".
 
     `plan_start`: an open-ended deadline ("trước ngày ...") runs from the start of its plan's year, and a passage
     with no date is its plan's business over the plan's year (`plan_year_score`). Used when the time only lifts
@@ -182,7 +187,7 @@ def structured_scores(
                 s, reason = _time_score(u, start, end, plan_start, plan_start and not q.asks_when)
                 if s:
                     total[i] += s
-                    timed[i] = True
+                    timed[i] = u.timeline is not None
                     why[i].append(reason)
         if q.year is not None:  # a year also names the plan: "nhiệm vụ năm 2023"
             for i, u in enumerate(units):

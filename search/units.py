@@ -155,7 +155,7 @@ _TIMELINE = re.compile(
     r"^(?:\d+(?:\.\d+)*\.?\s*)?Thời (?:gian|hạn) (?:hoàn thành|thực hiện)\s*:\s*(.+?)(?:[,;]|\.\s|$)", re.I | re.S)
 # A narrative sentence that sets its own deadline ("Kế hoạch ... ban hành chậm nhất ngày 30/6/2023").
 _OWN_DEADLINE = re.compile(r"\b(?:cham nhat|truoc ngay|han chot|hoan thanh truoc|trong quy|quy (?:i|ii|iii|iv)\b|"
-                           r"trong thang)")
+                           r"trong thang|dinh ky hang (?:thang|quy|nam)|dinh ky (?:6|sau) thang)")
 
 
 # A heading that is only a period label ("- *Giai đoạn 2026-2027:*", "Năm 2026:"): the items under it are due then.
@@ -214,6 +214,9 @@ def _narrative_deadlines(units: list[SearchUnit], windows: Mapping[str, tuple[in
             u.deadline, u.timeline = dl, dl.text
         elif cue := _OWN_DEADLINE.search(fold(u.text)):
             dl = parse_deadline(u.text, u.year)
+            w = (windows or {}).get(u.doc)
+            if dl.recurrence and w is not None and w[0] < w[1]:  # "báo cáo định kỳ hằng quý" in a five-year plan
+                dl = replace(dl, start=f"{w[0]}-01-01", end=f"{w[1]}-12-31", precision="period")
             if dl.start is not None or dl.end is not None:
                 shown = u.text[cue.start():].split(". ")[0].rstrip(" .")  # the sentence from its cue on
                 u.deadline = replace(dl, text=shown if len(shown) <= 80 else shown[:79] + "…")

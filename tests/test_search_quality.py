@@ -345,3 +345,31 @@ def test_a_topic_question_asking_when_wants_the_passage_stating_a_time(searcher)
     results = searcher.search("Tân Đoàn: thời hạn các phòng ban hành kế hoạch CCHC năm 2025", k=3)
     assert _keys(results)[0] == f"{TANDOAN_2025}:L655"
     assert any(w.startswith("deadline ") for w in results[0].why)
+
+
+def test_an_open_deadline_falls_due_in_the_period_that_holds_its_date(extractions):
+    """"Kế hoạch ... ban hành chậm nhất ngày 30/6/2023" falls due in the second quarter of 2023, not the third;
+    a reporting duty "định kỳ hằng quý" in the five-year plan recurs over the plan's period and is stated."""
+    from cchc.graph.corpus import load_manifest
+    from cchc.search.structured import _time_score
+
+    from .conftest import CORPUS
+
+    units = {u.key: u for u in build_units(extractions.values(), load_manifest(CORPUS))}
+    due = units[f"{PAPI_2023}:L1112"]
+    score, why = _time_score(due, date(2023, 4, 1), date(2023, 6, 30))
+    assert score == 0.9 and "falls due within the period" in why
+    assert _time_score(due, date(2023, 7, 1), date(2023, 9, 30))[0] == 0.0
+    report = units[f"{PLAN_2026_2030}:L211"]
+    assert report.deadline.recurrence == "quarterly" and report.timeline
+    assert (report.deadline.start, report.deadline.end) == ("2026-01-01", "2030-12-31")
+    assert units[f"{PLAN_2026_2030}:L203"].timeline is None  # the plan's period only: not a stated time
+
+
+@pytest.mark.slow
+def test_a_paraphrase_close_in_meaning_is_shown(searcher):
+    """Few shared words ("chữ ký điện tử" for "chữ ký số"), a cosine far above the question's median: a weak
+    answer, shown; an off-topic question still answers nothing."""
+    results = searcher.search("ký văn bản bằng chữ ký điện tử thay vì ký tay", k=5)
+    assert f"{TANDOAN_2025}:L250" in _keys(results)
+    assert searcher.search("thời tiết Hà Nội ngày mai", k=5) == []
