@@ -11,6 +11,7 @@ from cchc.graph.extract.references import parse_reference
 from cchc.graph.rdf.store import Store
 from cchc.graph.read.export import export
 from cchc.graph.read.projection import graphml_bytes, projection
+from cchc.graph.read.readindex import read_index
 from cchc.graph.read.trace import PathStep, resolve_instruments, trace
 
 from .conftest import APPENDIX_2023, APPENDIX_2026, PLAN_2026_2030, TANDOAN_2025
@@ -156,3 +157,16 @@ def test_the_read_index_saved_with_a_generation_is_the_projection(extractions, t
     memory.build([(ex, None, None) for ex in extractions.values()])
     for ref in ("60-NQ/TU", "NĐ 118", "76/NQ-CP"):  # the trace reads the saved index, answers as in memory
         assert [h.to_json() for h in trace(reopened, ref)] == [h.to_json() for h in trace(memory, ref)]
+
+
+def test_trace_counts_are_the_traces_task_hits(store):
+    """The instrument list's counts, computed for every instrument at once, equal each instrument's own trace."""
+    from cchc.graph.read.trace import trace_counts
+
+    counts = trace_counts(store)
+    g = read_index(store)
+    assert len(counts) == g.count("instrument") and counts
+    for iri, got in counts.items():
+        hits = [h for h in trace(store, g.nodes[iri]["id"]) if h.kind == "task" and h.instrument == iri]
+        assert got == (len(hits), sum(1 for h in hits if h.link == "cites")), g.nodes[iri]["id"]
+    assert max(t for t, _ in counts.values()) > max(d for _, d in counts.values())  # plans carry tasks further

@@ -39,7 +39,7 @@ from cchc.graph.read.common import PREFIXES as _PREFIXES
 from cchc.graph.read.common import NotFound, evidence, page
 from cchc.graph.read.listings import ListingViews
 from cchc.graph.read.readindex import read_index
-from cchc.graph.read.trace import TraceHit, resolve_instruments, trace
+from cchc.graph.read.trace import TraceHit, resolve_instruments, trace, trace_counts
 from cchc.ontology import slug
 
 if TYPE_CHECKING:
@@ -434,15 +434,15 @@ class GraphViews(ListingViews):
         version = self.store.version
         if getattr(self, "_instrument_rows", (None, None))[0] != version:
             g = read_index(self.store)
-            cited: dict[str, int] = defaultdict(int)
-            for (i,) in self.store.select(_PREFIXES + "SELECT ?i WHERE { ?c cchc:mentions ?i }"):
-                cited[i] += 1
+            cited = {str(i): int(n) for i, n in self.store.select(
+                _PREFIXES + "SELECT ?i (COUNT(?c) AS ?n) WHERE { ?c cchc:mentions ?i } GROUP BY ?i")}
+            counts = trace_counts(self.store)
             rows = []
             for n, a in g.of_kind("instrument"):
-                traced = self._traced_hits(n)
+                tasks, direct = counts.get(n, (0, 0))
                 rows.append({"id": self.instrument_id(n), "identifier": a.get("id"), "label": a.get("label"),
-                             "type": a.get("type"), "title": a.get("title"), "tasks": len(traced),
-                             "direct": sum(1 for h in traced if h.link == "cites"), "mentions": cited.get(n, 0)})
+                             "type": a.get("type"), "title": a.get("title"), "tasks": tasks,
+                             "direct": direct, "mentions": cited.get(n, 0)})
             rows.sort(key=lambda r: (-r["tasks"], -r["mentions"], str(r["identifier"])))
             self._instrument_rows = (version, rows)
         return page(self._instrument_rows[1], limit, offset)
