@@ -172,32 +172,29 @@ def trace_counts(store: Store) -> dict[str, tuple[int, int]]:
     """Per instrument IRI: how many tasks trace back to it (`trace`'s task hits) and how many of them cite it.
 
     The instrument list needs only these counts; tracing each of a national graph's ~10^4 instruments with its
-    paths took minutes.  The same walk by node numbers as `_candidates` and `_reach`, kept as sets of task
-    numbers: each node's own citing and plan tasks are computed once and shared by every instrument reaching
-    it."""
+    paths took minutes.  The same walk as `_candidates` and `_reach`, by node numbers, counted by document: the
+    plans resting on what an instrument reaches contribute all their tasks (a national resolution is the basis
+    of nearly every plan: 1.6 * 10^5 tasks at 200k), and only citing tasks outside those plans are counted one
+    by one."""
     g = read_index(store)
     task, document, instrument = g.kind_code("task"), g.kind_code("document"), g.kind_code("instrument")
     cites, part_of = g.rel_code("cites"), g.rel_code("partOf")
     plan_rels = np.array(sorted({g.rel_code(r) for r in (*_CHAIN, "appendixOf")} - {-1}), dtype=np.int64)
     chain = np.array(sorted({g.rel_code(r) for r in (*_CHAIN, "sameAs")} - {-1}), dtype=np.int64)
-    empty = np.zeros(0, dtype=np.int64)
-    parts_of: dict[int, np.ndarray] = {}
-    own: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # instrument -> (citing tasks, tasks of plans resting on it)
+    task_doc = np.full(len(g), -1, dtype=np.int64)  # a task's document node
+    doc_tasks = np.zeros(len(g), dtype=np.int64)  # a document's number of tasks
+    for d in np.flatnonzero(g.kinds == document).tolist():
+        src, rels, _ = g.in_arrays(d)
+        mine = src[(rels == part_of) & (g.kinds[src] == task)]
+        task_doc[mine] = d
+        doc_tasks[d] = len(np.unique(mine))
+    own: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # instrument -> (citing tasks, plans resting on it)
     above: dict[int, np.ndarray] = {}  # instrument -> instruments chained to it
-
-    def tasks_of(doc: int) -> np.ndarray:
-        if doc not in parts_of:
-            src, rels, _ = g.in_arrays(doc)
-            parts_of[doc] = src[(rels == part_of) & (g.kinds[src] == task)].astype(np.int64)
-        return parts_of[doc]
-
     for n in np.flatnonzero(g.kinds == instrument).tolist():
         src, rels, _ = g.in_arrays(n)
         src, rels = src.astype(np.int64), rels.astype(np.int64)
         kinds = g.kinds[src]
-        docs = src[(kinds == document) & np.isin(rels, plan_rels)]
-        plan = np.concatenate([tasks_of(int(d)) for d in docs.tolist()]) if len(docs) else empty
-        own[n] = (src[(rels == cites) & (kinds == task)], plan)
+        own[n] = (src[(rels == cites) & (kinds == task)], src[(kinds == document) & np.isin(rels, plan_rels)])
         above[n] = src[(kinds == instrument) & np.isin(rels, chain)]
     out: dict[str, tuple[int, int]] = {}
     for n in own:
@@ -208,8 +205,10 @@ def trace_counts(store: Store) -> dict[str, tuple[int, int]]:
                 if m not in seen:
                     seen.add(m)
                     queue.append(m)
-        reached = np.unique(np.concatenate([a for m in seen for a in own[m]]))
-        out[g.iri(n)] = (len(reached), len(np.unique(own[n][0])))
+        docs = np.unique(np.concatenate([own[m][1] for m in seen]))
+        citing = np.unique(np.concatenate([own[m][0] for m in seen]))
+        outside = citing[~np.isin(task_doc[citing], docs)]
+        out[g.iri(n)] = (int(doc_tasks[docs].sum()) + len(outside), len(np.unique(own[n][0])))
     return out
 
 
