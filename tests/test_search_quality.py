@@ -373,3 +373,13 @@ def test_a_paraphrase_close_in_meaning_is_shown(searcher):
     results = searcher.search("ký văn bản bằng chữ ký điện tử thay vì ký tay", k=5)
     assert f"{TANDOAN_2025}:L250" in _keys(results)
     assert searcher.search("thời tiết Hà Nội ngày mai", k=5) == []
+
+
+@pytest.mark.slow
+def test_everyday_words_for_the_plans_terms(searcher):
+    """"hotline", "họp qua màn hình", "cất nhắc" are how people say it; the plans write "đường dây nóng", "hội nghị
+    truyền hình trực tuyến", "bổ nhiệm, đề bạt"."""
+    assert expansions("có số hotline không") == ["đường dây nóng"]
+    assert expansions("cất nhắc cán bộ") == ["bổ nhiệm", "đề bạt"]
+    keys = _keys(searcher.search("họp qua màn hình với các xã", k=5))
+    assert f"{APPENDIX_2023}:VII.4" in keys  # "... hệ thống hội nghị truyền hình trực tuyến ..."
