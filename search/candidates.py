@@ -59,6 +59,7 @@ from cchc.search.unitstore import (
     HAS_END,
     HAS_START,
     OWN_TIME,
+    RECURRING,
     STANDING,
     UnitStore,
 )
@@ -287,7 +288,8 @@ class Ranker:
                     order = np.argsort(idx, kind="stable")
                     idx, score = idx[order], score[order]
                 keep = score > 0
-                timed = idx[keep & ((np.asarray(st.flags[idx]) & OWN_TIME) > 0)]
+                wanted = OWN_TIME | (RECURRING if q.recurring else 0)
+                timed = idx[keep & ((np.asarray(st.flags[idx]) & wanted) == wanted)]
                 parts.append((idx[keep], score[keep].astype(np.float32)))
             year_rule = q.year
         if q.fields:

@@ -49,6 +49,7 @@ class ParsedQuery:
     residual: str = ""  # the words left for lexical and dense matching
     topic: list[str] = field(default_factory=list)  # folded content words outside time/agency/instrument/field spans
     asks_when: bool = False  # the question asks for a deadline ("thời hạn", "hạn chót", "khi nào", ...)
+    recurring: bool = False  # it asks for a schedule ("báo cáo định kỳ khi nào", "kiểm tra hằng quý")
 
     @property
     def window(self) -> tuple[date | None, date | None] | None:
@@ -156,6 +157,9 @@ _ASKS_WHEN = re.compile(r"\b(?:khi nao|luc nao|bao gio|thoi gian hoan thanh|cham
                         r"(?<!qua )(?<!tre )(?<!dung )(?<!truoc )han(?!\s+(?:che|muc)\b))\b")
 
 
+_RECURRING = re.compile(r"\b(?:dinh ky|(?:hang|moi) (?:tuan|thang|quy|nam))\b")
+
+
 def parse_query(text: str, known_named: Iterable[str] = ()) -> ParsedQuery:
     """Split a user query into structured constraints and residual words."""
     q = ParsedQuery(text=text)
@@ -190,6 +194,7 @@ def parse_query(text: str, known_named: Iterable[str] = ()) -> ParsedQuery:
             q.agencies.append(agency_id)
             spans.append((start, end))
     q.asks_when = _ASKS_WHEN.search(folded) is not None
+    q.recurring = _RECURRING.search(folded) is not None
     if _LEAD.search(folded):
         q.role = "lead"
     elif _COOP.search(folded):

@@ -126,12 +126,18 @@ def _time_score(u: SearchUnit, start: date | None, end: date | None, plan_start:
     return (score, f"deadline {dl.text} {how}") if score else (0.0, "")
 
 
+def _recurs(u: SearchUnit) -> bool:
+    """A schedule: what "báo cáo định kỳ khi nào" asks for (`unitstore.RECURRING`)."""
+    return u.deadline is not None and u.deadline.recurrence not in (None, "continuous")
+
+
 def structured_scores(
     q: ParsedQuery, units: Sequence[SearchUnit], instrument_links: dict[str, Link], *, plan_start: bool = False,
 ) -> tuple[np.ndarray, list[list[str]], np.ndarray]:
     """Per-unit structured score in [0, 1], the reasons, and which units state a time of their own within the
     question's window (all false without one; `fusion.combine`'s `untimed` is its negation): a five-year plan's
-    passage that sets no time inherits the plan's period, which does not answer "định kỳ khi nào".
+    passage that sets no time inherits the plan's period, which does not answer "khi nào"; a question asking
+    for a schedule ("định kỳ") wants one.
 
     `plan_start`: an open-ended deadline ("trước ngày ...") runs from the start of its plan's year, and a passage
     with no date is its plan's business over the plan's year (`plan_year_score`). Used when the time only lifts
@@ -187,7 +193,7 @@ def structured_scores(
                 s, reason = _time_score(u, start, end, plan_start, plan_start and not q.asks_when)
                 if s:
                     total[i] += s
-                    timed[i] = u.timeline is not None
+                    timed[i] = u.timeline is not None and (not q.recurring or _recurs(u))
                     why[i].append(reason)
         if q.year is not None:  # a year also names the plan: "nhiệm vụ năm 2023"
             for i, u in enumerate(units):

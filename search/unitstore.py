@@ -53,6 +53,7 @@ HAS_START = 4
 HAS_END = 8
 STATED = 16  # a deadline record, dated or not: an event ("Ngay sau khi có quyết định ...") is a stated time too
 OWN_TIME = 32  # the unit states its time (a row's cell, its own sentence): not only its plan's period
+RECURRING = 64  # a schedule ("định kỳ hằng quý", "hằng năm"), not a standing duty ("thường xuyên")
 
 
 def key_hash(keys: Iterable[str]) -> np.ndarray:
@@ -126,7 +127,8 @@ def write_unit_store(units: Sequence[SearchUnit], search_dir: Path, *, model_id:
         dl = u.deadline
         if dl is None:
             continue
-        flags[i] = STATED | (OWN_TIME if u.timeline is not None else 0)
+        flags[i] = STATED | (OWN_TIME if u.timeline is not None else 0) \
+            | (RECURRING if dl.recurrence not in (None, "continuous") else 0)
         if dl.start is None and dl.end is None:
             continue
         s, e = _ordinal(dl.start), _ordinal(dl.end)

@@ -383,3 +383,12 @@ def test_everyday_words_for_the_plans_terms(searcher):
     assert expansions("cất nhắc cán bộ") == ["bổ nhiệm", "đề bạt"]
     keys = _keys(searcher.search("họp qua màn hình với các xã", k=5))
     assert f"{APPENDIX_2023}:VII.4" in keys  # "... hệ thống hội nghị truyền hình trực tuyến ..."
+
+
+@pytest.mark.slow
+def test_a_question_asking_for_a_schedule_wants_a_unit_that_states_one(searcher):
+    """"định kỳ khi nào" asks for a schedule: the five-year plan's reporting duty ("định kỳ hằng quý, 6 tháng, hằng
+    năm") states one; its neighbours only inherit the plan's period."""
+    assert parse_query("báo cáo định kỳ khi nào").recurring and not parse_query("báo cáo năm 2025").recurring
+    keys = _keys(searcher.search("kết quả thực hiện CCHC giai đoạn 2026-2030 báo cáo định kỳ khi nào", k=5))
+    assert f"{PLAN_2026_2030}:L211" in keys
