@@ -188,8 +188,13 @@ def _objective_window(u: SearchUnit, window: tuple[int, int] | None) -> Deadline
     if window is None or u.is_heading or not any(_OBJECTIVES.search(fold(h)) for h in u.heading_path):
         return None
     a, b = window
-    text = f"mục tiêu năm {a}" if a == b else f"mục tiêu giai đoạn {a}-{b}"
-    return Deadline(text=text, start=f"{a}-01-01", end=f"{b}-12-31", precision="year" if a == b else "period")
+    return _over_years(f"mục tiêu năm {a}" if a == b else f"mục tiêu giai đoạn {a}-{b}", a, b)
+
+
+def _over_years(text: str, first: int, last: int) -> Deadline:
+    """A window of whole years, as a plan's objectives and its undated business have."""
+    return Deadline(text=text, start=f"{first}-01-01", end=f"{last}-12-31",
+                    precision="year" if first == last else "period")
 
 
 def _narrative_deadlines(units: list[SearchUnit], windows: Mapping[str, tuple[int, int]] | None = None) -> None:
@@ -216,7 +221,8 @@ def _narrative_deadlines(units: list[SearchUnit], windows: Mapping[str, tuple[in
             dl = parse_deadline(u.text, u.year)
             w = (windows or {}).get(u.doc)
             if dl.recurrence and w is not None and w[0] < w[1]:  # "báo cáo định kỳ hằng quý" in a five-year plan
-                dl = replace(dl, start=f"{w[0]}-01-01", end=f"{w[1]}-12-31", precision="period")
+                span = _over_years(dl.text, w[0], w[1])
+                dl = replace(dl, start=span.start, end=span.end, precision=span.precision)
             if dl.start is not None or dl.end is not None:
                 shown = u.text[cue.start():].split(". ")[0].rstrip(" .")  # the sentence from its cue on
                 u.deadline = replace(dl, text=shown if len(shown) <= 80 else shown[:79] + "…")
@@ -227,8 +233,7 @@ def _narrative_deadlines(units: list[SearchUnit], windows: Mapping[str, tuple[in
     for u in units:  # what a multi-year plan sets without a date is its business for the whole period
         w = (windows or {}).get(u.doc)
         if u.deadline is None and not u.is_heading and u.section is None and w is not None and w[0] < w[1]:
-            text = f"trong giai đoạn {w[0]}-{w[1]} của kế hoạch"
-            u.deadline = Deadline(text=text, start=f"{w[0]}-01-01", end=f"{w[1]}-12-31", precision="period")
+            u.deadline = _over_years(f"trong giai đoạn {w[0]}-{w[1]} của kế hoạch", w[0], w[1])
 
 
 def build_units(extractions: Iterable[Extraction], infos: Mapping[str, DocumentInfo] | None = None
