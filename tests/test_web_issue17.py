@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+import httpx
+
 from . import test_web_browser as _web
 from .test_web_browser import DESKTOP, PHONE, _no_sideways_scroll
 
@@ -59,7 +61,9 @@ def test_filters_list_tasks_without_a_question(open_page, live_url):
     expect(page.locator("#f-agency option[value=so-noi-vu]")).to_have_count(1)
     page.select_option("#f-agency", "so-noi-vu")
     page.fill("#f-deadline", "quý I/2026")
-    expect(page.locator("#search-status")).to_contain_text("theo bộ lọc")
+    # the list of both filters, not the agency's alone shown a moment before (the deadline waits for typing to stop)
+    total = httpx.get(f"{live_url}/search", params={"agency": "so-noi-vu", "deadline": "quý I/2026"}).json()["total"]
+    expect(page.locator("#search-status")).to_contain_text(f"{total} kết quả theo bộ lọc")
     expect(page).to_have_url(re.compile(r"agency=so-noi-vu.*deadline=|deadline=.*agency=so-noi-vu"))
     first = page.locator("li.result").first
     expect(first).to_be_visible()
