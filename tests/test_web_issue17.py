@@ -16,7 +16,7 @@ browser = _web.browser  # the fixtures of the browser tests: one chromium per mo
 open_page = _web.open_page
 
 ROW = "langson-2026-cchc-phuluc/III.9"
-ENGLISH = re.compile(r"\b(read as|successor|predecessor|of|within the period|overlaps|group including|"
+ENGLISH = re.compile(r"\b(read as|successor|predecessor|of|within the period|falls due|overlaps|group including|"
                      r"cites|lead:|field:|the-che|thu-tuc-hanh-chinh|chinh-quyen-so)\b")
 
 
@@ -152,3 +152,13 @@ def test_sparql_editor_runs_an_example(open_page, live_url):
         page.locator("button[type=submit]").click()
         expect(page.locator(".results-table tbody tr").first).to_be_visible()
         page.shot(f"sparql-{name}")
+
+
+def test_a_deadline_falling_due_in_the_period_is_said_in_vietnamese(open_page, live_url):
+    from playwright.sync_api import expect
+
+    page = open_page(DESKTOP)
+    page.goto(f"{live_url}/#/?q=nhi%E1%BB%87m%20v%E1%BB%A5%20n%C3%A0o%20%C4%91%E1%BA%BFn%20h%E1%BA%A1n%20qu%C3%BD%20II%2F2023")
+    expect(page.locator("li.result").first).to_be_visible()
+    expect(page.locator("main")).to_contain_text("đến hạn trong khoảng thời gian")
+    _vietnamese_only(page)
