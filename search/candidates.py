@@ -51,7 +51,17 @@ from cchc.search.bm25 import BM25Index
 from cchc.search.fusion import FusionWeights, combine, scale_by
 from cchc.search.lexicon import expand, name_key
 from cchc.search.query import ParsedQuery, parse_query
-from cchc.search.structured import _KIND_SCORE, Link, Tracer, _related, plan_year_score, structured_scores
+from cchc.search.structured import (
+    _KIND_SCORE,
+    AGENCY_OTHER_ROLE,
+    AGENCY_RELATED,
+    AGENCY_ROLE_ASKED_OTHER,
+    Link,
+    Tracer,
+    _related,
+    plan_year_score,
+    structured_scores,
+)
 from cchc.search.unitstore import (
     DAY_MAX,
     DAY_MIN,
@@ -255,9 +265,9 @@ class Ranker:
                 for a, how in related.items():
                     p = st.postings(post, a)
                     if len(p):
-                        v = 1.0 if role == main_role else (0.35 if q.role else 0.5)
+                        v = 1.0 if role == main_role else (AGENCY_ROLE_ASKED_OTHER if q.role else AGENCY_OTHER_ROLE)
                         if how:
-                            v *= 0.9
+                            v *= AGENCY_RELATED
                         units.append(p)
                         vals.append(np.full(len(p), v))
             roles = _merge(units, st.n)

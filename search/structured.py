@@ -126,6 +126,14 @@ def _time_score(u: SearchUnit, start: date | None, end: date | None, plan_start:
     return (score, f"deadline {dl.text} {how}") if score else (0.0, "")
 
 
+# An agency question's structured score of a unit: 1 where the agency has the role asked (lead when none is);
+# the other role when the question asks one ("Sở X phối hợp ...") and when it asks none ("Sở X phải làm gì");
+# times `AGENCY_RELATED` when the unit names a group including it or its predecessor/successor, not it.
+AGENCY_ROLE_ASKED_OTHER = 0.35
+AGENCY_OTHER_ROLE = 0.5
+AGENCY_RELATED = 0.9
+
+
 def _recurs(u: SearchUnit) -> bool:
     """A schedule: what "báo cáo định kỳ khi nào" asks for (`unitstore.RECURRING`)."""
     return u.deadline is not None and u.deadline.recurrence not in (None, "continuous")
@@ -169,9 +177,9 @@ def structured_scores(
                 for a in ids:
                     if a not in related:
                         continue
-                    s = 1.0 if role == main_role else (0.35 if q.role else 0.5)
+                    s = 1.0 if role == main_role else (AGENCY_ROLE_ASKED_OTHER if q.role else AGENCY_OTHER_ROLE)
                     if related[a]:
-                        s *= 0.9
+                        s *= AGENCY_RELATED
                     if s > best:
                         note = f" ({related[a]})" if related[a] else ""
                         best, reason = s, f"{role}: {_agency_name(a)}{note}"
