@@ -129,23 +129,15 @@ def _learn_widths(text: str) -> None:
         _CHAR_WIDTHS[c] = _TIMES.get(_base(c), 0.5)
 
 
-def _add_widths(total: float, text: str) -> float:
-    """`total` plus the widths of `text`'s characters, added one at a time left to right.
-
-    Not `sum`: from Python 3.12 it compensates rounding, so a span's width could not be carried on word by
-    word (`_Lattice._widths`) and still be the float `visual_len` gives; plain additions are the same on
-    every version (and what `sum` does before 3.12)."""
-    return functools.reduce(operator.add, map(_CHAR_WIDTHS.__getitem__, text), total)
-
-
 @functools.lru_cache(maxsize=65536)
 def visual_len(s: str) -> float:
     """Printed width of `s` in units of a lowercase letter (half an em).
 
-    The widths come from a table of the characters seen, summed left to right: the table lattice carries a
-    span's width on from the span one word shorter (`_Lattice._widths`), which must give this same float."""
+    The widths come from a table of the characters seen, added one at a time left to right: the table lattice
+    reads every span's width off running sums of a line's characters (`_Page._widths`), the same float.  Not
+    `sum`, which from Python 3.12 compensates rounding (and left to right is what it does before 3.12)."""
     _learn_widths(s)
-    return _add_widths(0.0, s) * 2
+    return functools.reduce(operator.add, map(_CHAR_WIDTHS.__getitem__, s), 0.0) * 2
 
 
 @functools.cache
@@ -227,19 +219,20 @@ class _Segmenter:
         words = text.rsplit(None, 1)  # the last word, as text.split()[-1], without splitting the whole piece
         return _end_cost(words[-1]) if words else 0.0
 
-    def wrap_cost(self, column: int, prev_text: str, next_line: str) -> float:
+    def wrap_cost(self, column: int, prev_text: str, next_line: str, prev_width: float | None = None) -> float:
         """A line continued in the same cell must have been too full for the next word,
-        and rarely opens with what opens another kind of cell."""
+        and rarely opens with what opens another kind of cell.  `prev_width` is `visual_len(prev_text)` when
+        the caller has it (the lattice has every span's)."""
         width = self.layout.widths[column]
         next_line = BULLET.sub("", next_line) or next_line
-        next_word = next_line.split()[0]
+        next_word = next_line.split(None, 1)[0]
         cost = 0.0
-        fits = visual_len(prev_text) + visual_len(" " + next_word)
+        fits = (visual_len(prev_text) if prev_width is None else prev_width) + visual_len(" " + next_word)
         if fits < self.layout.wrap_slack * width:
             cost += 1.5
         elif fits < width - 1.0:
             cost += 0.7
-        prev_words = prev_text.split()
+        prev_words = prev_text.rsplit(None, 1)  # its last word is all that is read of it as words
         if prev_words and (prev_words[-1].lower() in DANGLING or prev_text.endswith((",", "-"))):
             cost -= 0.5
         if prev_words and f"{prev_words[-1]} {next_word}".lower().strip(",;.") in compound_words():
@@ -288,8 +281,8 @@ class _Segmenter:
 
 _INF = float("inf")
 _NEVER = 1 << 30  # a length no span reaches: no head opens it
+_NO_HEADS = [_NEVER] * 3
 _BULLETS = "-–+•"  # what BULLET strips
-_SPACE_WIDTH = _TIMES[" "]
 
 
 class _Page:
@@ -305,7 +298,7 @@ class _Page:
         self.lines = lines
         words = self.words = [(i, w) for i, ln in enumerate(lines) for w in ln.text.split()]
         n = self.n = len(words)
-        _learn_widths("".join(w for _, w in words))  # `_widths` reads the table
+        _learn_widths(" ".join(w for _, w in words))  # `_widths` reads the table
         self.line_first = [j == 0 or words[j][0] != words[j - 1][0] for j in range(n)]
         self.split_at = [0.0 if self.line_first[j] else _Segmenter.split_cost(words[j - 1][1], words[j][1])
                          for j in range(n)]
@@ -319,19 +312,15 @@ class _Page:
             self.starts[j] = 0 if self.line_first[j] else self.stops[j - 1] + 1
             self.stops[j] = self.starts[j] + len(w)
             texts[li] = f"{texts[li]} {w}" if li in texts else w
-        self.widths = [self._widths(j) for j in range(n)]
+        self.widths = [self._widths(j, texts[words[j][0]]) for j in range(n)]
         self.heads = [self._heads(j, texts[words[j][0]]) for j in range(n)]
 
-    def _widths(self, j: int) -> list[float]:
-        """`visual_len` of words[j:k] for k = j + 1 .. ends[j], each carried on from the one before it: the
-        same additions in the same order, one word's characters at a time rather than the whole span's."""
-        words = self.words
-        total = _add_widths(0.0, words[j][1])
-        out = [total * 2]
-        for k in range(j + 1, self.ends[j]):
-            total = _add_widths(total + _SPACE_WIDTH, words[k][1])
-            out.append(total * 2)
-        return out
+    def _widths(self, j: int, line: str) -> list[float]:
+        """`visual_len` of words[j:k] for k = j + 1 .. ends[j]: the running sum of the character widths of the
+        line's rest from word j, read where each span ends (the same additions in the same order)."""
+        base, stops = self.starts[j], self.stops
+        totals = list(itertools.accumulate(map(_CHAR_WIDTHS.__getitem__, line[base:stops[self.ends[j] - 1]])))
+        return [totals[stops[k] - base - 1] * 2 for k in range(j, self.ends[j])]
 
     def _heads(self, j: int, line: str) -> list[tuple[int, int, tuple[str, bool, bool, bool]]]:
         """The spans words[j:k], k = j + 1 .. ends[j], in runs that ask `head_costs` the same question.
@@ -355,6 +344,9 @@ class _Page:
         rest = line[base + cut:]
         word = rest.partition(" ")[0]
         shortest = [m.end() if m else _NEVER for m in (p.match(rest) for p in SHORTEST_HEADS)]
+        if shortest == _NO_HEADS:  # most words: no head opens any span from them
+            out.append((start, end - j, (word, False, False, False)))
+            return out
         # the bare text of the span ending at j + 1 + i is stops[j + i] - base - cut long
         cuts = {bisect.bisect_left(stops, base + cut + size, j + start, end) - j for size in shortest}
         bounds = sorted({start, end - j} | {i for i in cuts if start < i < end - j})
@@ -386,7 +378,6 @@ class _Lattice:
         self.open_memo: dict[tuple[str, bool, bool, bool], tuple[float, ...]] = {}
         words = self.words
         self.span = functools.cache(lambda a, b: " ".join(w for _, w in words[a:b]))
-        self.closing = functools.cache(lambda c, text: seg.close_cost(c, text, ahead))
 
     def piece_text(self, k: int, c: int) -> str:
         bj = self.back[k][c]
@@ -415,8 +406,8 @@ class _Lattice:
         the page's runs of spans from j that open alike (`_Page.heads`), and for each the ways into a column
         once; and per column the spans that fit it all cost the cheapest way, the ones that do not that plus
         their overflow (widths grow with the span)."""
-        page, best, back, ahead = self.page, self.best, self.back, self.ahead
-        cws, skip, lines, words = self.seg.layout.widths, self.skip, self.lines, self.words
+        page, best, back, ahead, seg = self.page, self.best, self.back, self.ahead, self.seg
+        cws, skip, lines, words = seg.layout.widths, self.skip, self.lines, self.words
         line_first, split_at, end_cost, spans_widths, heads = (
             page.line_first, page.split_at, page.end_cost, page.widths, page.heads)
         self._fill_first()
@@ -425,14 +416,16 @@ class _Lattice:
             preds = [(pcol, prev) for pcol, prev in enumerate(bj) if prev != _INF]
             # closing a piece reads only its last word, words[j - 1], unless its column goes on over the page
             close = [end_cost[j - 1]] * 5
-            for pcol in ahead:
+            for pcol, after in ahead.items():
                 if bj[pcol] != _INF:
-                    close[pcol] = self.closing(pcol, self.piece_text(j, pcol))
+                    b0 = back[j][pcol][0]  # the piece words[b0:j] goes on over the page
+                    close[pcol] = seg.wrap_cost(pcol, self.span(b0, j), after, spans_widths[b0][j - 1 - b0])
             wrap = [0.0] * 5
             if first:
                 line = lines[words[j][0]]
                 for pcol, _ in preds:
-                    step = self.seg.wrapping(pcol, self.piece_text(j, pcol), line.text)
+                    b0 = back[j][pcol][0]  # the piece words[b0:j] ends the line before
+                    step = seg.wrapping(pcol, self.span(b0, j), line.text, spans_widths[b0][j - 1 - b0])
                     if not line.blank_before:
                         step += 2.5  # a missing blank line marks a new cell
                     wrap[pcol] = step
