@@ -184,6 +184,16 @@ def head_key(bare: str) -> tuple[str, bool, bool, bool]:
             PRODUCT_HEAD.match(bare) is not None)
 
 
+def _next_facts(next_line: str) -> tuple[str, float, bool, bool, bool, bool]:
+    """What `wrap_cost` reads of the line that goes on: without its bullet, its first word, that word's width
+    with the space before it, whether an agency or a time head opens it, whether the word is capitalised and
+    whether it starts with a digit.  A row's lattices ask of a few lines many times (`_Segmenter.next_facts`)."""
+    bare = BULLET.sub("", next_line) or next_line
+    word = bare.split(None, 1)[0]
+    return (word, visual_len(" " + word), AGENCY_HEAD.match(bare) is not None, TIME_HEAD.match(bare) is not None,
+            _cap(word), word[0].isdigit())
+
+
 def _end_cost(word: str) -> float:
     """Cost of a cell ending on `word` (its last): it does not end on a preposition, a comma or a hyphen."""
     return 2.0 if word.lower() in DANGLING or word.endswith((",", "-")) else 0.0
@@ -205,12 +215,13 @@ class _Segmenter:
     goes on here); `ahead[c]` is the first line of column c's continuation on
     the next page (from a first pass), so a cell broken by a page is judged by
     the same wrap test as a cell broken by a line.  One per row: the wrap costs
-    its lattices ask are kept (`wrapping`).
+    its lattices ask are kept (`wrapping`), and what they read of each next line.
     """
 
     def __init__(self, layout: Layout) -> None:
         self.layout = layout
         self.wrapping = functools.cache(self.wrap_cost)
+        self.next_facts = functools.cache(_next_facts)
 
     def close_cost(self, column: int, text: str, ahead: dict[int, str]) -> float:
         """Cost of `text` being the last piece of `column` on this page."""
@@ -224,10 +235,9 @@ class _Segmenter:
         and rarely opens with what opens another kind of cell.  `prev_width` is `visual_len(prev_text)` when
         the caller has it (the lattice has every span's)."""
         width = self.layout.widths[column]
-        next_line = BULLET.sub("", next_line) or next_line
-        next_word = next_line.split(None, 1)[0]
+        next_word, next_width, agency, time, cap, digit = self.next_facts(next_line)
         cost = 0.0
-        fits = (visual_len(prev_text) if prev_width is None else prev_width) + visual_len(" " + next_word)
+        fits = (visual_len(prev_text) if prev_width is None else prev_width) + next_width
         if fits < self.layout.wrap_slack * width:
             cost += 1.5
         elif fits < width - 1.0:
@@ -239,22 +249,18 @@ class _Segmenter:
             cost -= 1.0  # one word printed over two lines
         if prev_text.endswith(INCOMPLETE_END):
             cost -= 1.5  # a title is followed by its body: "Chủ tịch" / "UBND tỉnh", "Cổng" / "Dịch vụ công"
-        elif (
-            column in (LEAD, COOP)
-            and AGENCY_HEAD.match(next_line)
-            and not prev_text.endswith((",", ";", "-"))
-        ):
+        elif column in (LEAD, COOP) and agency and not prev_text.endswith((",", ";", "-")):
             cost += 1.0  # a second agency in the same cell follows a separator
-        if _cap(next_word):
+        if cap:
             if column in (CONTENT, PRODUCT, TIME):
                 cost += 0.5
-                if column != TIME and AGENCY_HEAD.match(next_line):
+                if column != TIME and agency:
                     cost += 1.0
-            elif not AGENCY_HEAD.match(next_line):
+            elif not agency:
                 cost += 1.0
-        if column != TIME and TIME_HEAD.match(next_line) and not next_word[0].isdigit():
+        if column != TIME and time and not digit:
             cost += 1.0
-        if column == TIME and CLOSED_TIME.search(prev_text) and TIME_HEAD.match(next_line):
+        if column == TIME and time and CLOSED_TIME.search(prev_text):
             cost += 1.5  # "Năm 2023" is a whole timeline; a second "năm 2023" below it ends another cell
         return cost
 
@@ -307,13 +313,21 @@ class _Page:
         for j in range(n - 2, -1, -1):
             ends[j] = ends[j + 1] if words[j + 1][0] == words[j][0] else j + 1
         # each word's offsets in its printed line as the words joined by single spaces (the spans' text)
-        self.starts, self.stops, texts = [0] * n, [0] * n, {}
+        self.starts, self.stops, texts = [0] * n, [0] * n, {}  # texts: each line's words joined
         for j, (li, w) in enumerate(words):
             self.starts[j] = 0 if self.line_first[j] else self.stops[j - 1] + 1
             self.stops[j] = self.starts[j] + len(w)
             texts[li] = f"{texts[li]} {w}" if li in texts else w
+        self.texts = texts
         self.widths = [self._widths(j, texts[words[j][0]]) for j in range(n)]
         self.heads = [self._heads(j, texts[words[j][0]]) for j in range(n)]
+
+    def text(self, a: int, b: int) -> str:
+        """words[a:b] joined by single spaces: a piece, cut from its line's text."""
+        li = self.words[a][0]
+        if self.words[b - 1][0] == li:
+            return self.texts[li][self.starts[a]:self.stops[b - 1]]
+        return " ".join(w for _, w in self.words[a:b])
 
     def _widths(self, j: int, line: str) -> list[float]:
         """`visual_len` of words[j:k] for k = j + 1 .. ends[j]: the running sum of the character widths of the
@@ -356,6 +370,14 @@ class _Page:
         return out
 
 
+@functools.cache
+def _skip_table(keep: tuple[int, ...]) -> dict[int, list[float]]:
+    """skip[a][b]: the cost of leaving the columns between a and b empty (a = -1: before the first piece),
+    but those in `keep`."""
+    return {a: [sum(SKIP_COST[c] for c in range(a + 1, b) if c not in keep) for b in range(5)]
+            for a in range(-1, 5)}
+
+
 class _Lattice:
     """The dynamic program of one `_Segmenter.segment` call over a page's words.
 
@@ -372,12 +394,9 @@ class _Lattice:
         self.n = n
         self.best = [[_INF] * 5 for _ in range(n + 1)]
         self.back: list[list[tuple[int, int] | None]] = [[None] * 5 for _ in range(n + 1)]
-        # skip[a][b]: leaving the columns between a and b empty (a = -1: before the first piece)
-        self.skip = {a: [sum(SKIP_COST[c] for c in range(a + 1, b) if c not in keep) for b in range(5)]
-                     for a in range(-1, 5)}
+        self.skip = _skip_table(tuple(sorted(keep)))
         self.open_memo: dict[tuple[str, bool, bool, bool], tuple[float, ...]] = {}
-        words = self.words
-        self.span = functools.cache(lambda a, b: " ".join(w for _, w in words[a:b]))
+        self.span = page.text
 
     def piece_text(self, k: int, c: int) -> str:
         bj = self.back[k][c]
@@ -406,33 +425,32 @@ class _Lattice:
         the page's runs of spans from j that open alike (`_Page.heads`), and for each the ways into a column
         once; and per column the spans that fit it all cost the cheapest way, the ones that do not that plus
         their overflow (widths grow with the span)."""
-        page, best, back, ahead, seg = self.page, self.best, self.back, self.ahead, self.seg
+        page, best, back, ahead, seg, carry = self.page, self.best, self.back, self.ahead, self.seg, self.carry
         cws, skip, lines, words = seg.layout.widths, self.skip, self.lines, self.words
         line_first, split_at, end_cost, spans_widths, heads = (
             page.line_first, page.split_at, page.end_cost, page.widths, page.heads)
         self._fill_first()
         for j in range(1, self.n):
             first, bj = line_first[j], best[j]
-            preds = [(pcol, prev) for pcol, prev in enumerate(bj) if prev != _INF]
             # closing a piece reads only its last word, words[j - 1], unless its column goes on over the page
             close = [end_cost[j - 1]] * 5
             for pcol, after in ahead.items():
                 if bj[pcol] != _INF:
                     b0 = back[j][pcol][0]  # the piece words[b0:j] goes on over the page
                     close[pcol] = seg.wrap_cost(pcol, self.span(b0, j), after, spans_widths[b0][j - 1 - b0])
+            froms = [(pcol, prev, skip[pcol], close[pcol]) for pcol, prev in enumerate(bj) if prev != _INF]
             wrap = [0.0] * 5
             if first:
                 line = lines[words[j][0]]
-                for pcol, _ in preds:
+                for pcol, *_ in froms:
                     b0 = back[j][pcol][0]  # the piece words[b0:j] ends the line before
                     step = seg.wrapping(pcol, self.span(b0, j), line.text, spans_widths[b0][j - 1 - b0])
                     if not line.blank_before:
                         step += 2.5  # a missing blank line marks a new cell
                     wrap[pcol] = step
             split, widths = split_at[j], spans_widths[j]  # widths[i]: of the piece ending at j + 1 + i
-            froms = [(pcol, prev, skip[pcol], close[pcol]) for pcol, prev in preds]
             for a, b, key in heads[j]:
-                opening = self.opening(j, a, key)
+                opening = self.opening(j, a, key) if carry else head_costs(*key)
                 for c in range(5):
                     oc = opening[c]
                     # the ways into column c, in the order `_relax` tries them: (cost so far + step, column from)
