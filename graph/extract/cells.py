@@ -426,7 +426,7 @@ class _Lattice:
         once; and per column the spans that fit it all cost the cheapest way, the ones that do not that plus
         their overflow (widths grow with the span)."""
         page, best, back, ahead, seg, carry = self.page, self.best, self.back, self.ahead, self.seg, self.carry
-        cws, skip, lines, words = seg.layout.widths, self.skip, self.lines, self.words
+        cws, skip, lines, words, first_over = seg.layout.widths, self.skip, self.lines, self.words, bisect.bisect_right
         line_first, split_at, end_cost, spans_widths, heads = (
             page.line_first, page.split_at, page.end_cost, page.widths, page.heads)
         self._fill_first()
@@ -451,21 +451,28 @@ class _Lattice:
             split, widths = split_at[j], spans_widths[j]  # widths[i]: of the piece ending at j + 1 + i
             for a, b, key in heads[j]:
                 opening = self.opening(j, a, key) if carry else head_costs(*key)
-                for c in range(5):
+                for c in range(0 if first else 1, 5):  # mid-line, a piece follows one in a column before
                     oc = opening[c]
-                    # the ways into column c, in the order `_relax` tries them: (cost so far + step, column from)
-                    way = [(prev + (row[c] + oc + closing + split), pcol) for pcol, prev, row, closing in froms
-                           if pcol < c]
+                    # the ways into column c, in the order `_relax` tries them (the columns before, then the
+                    # same column's wrap): the cheapest cost so far (`low`) and the first way to it (`pfit`)
+                    low, pfit = _INF, -1
+                    for pcol, prev, row, closing in froms:
+                        if pcol >= c:
+                            break
+                        so_far = prev + (row[c] + oc + closing + split)
+                        if so_far < low:
+                            low, pfit = so_far, pcol
                     if first and bj[c] != _INF:
-                        way.append((bj[c] + wrap[c], c))
-                    if not way:
+                        so_far = bj[c] + wrap[c]
+                        if so_far < low:
+                            low, pfit = so_far, c
+                    if pfit < 0:
                         continue
-                    # `_relax` keeps the first of the cheapest ways (so far + piece cost, tried in order, which
-                    # is column order); rounding is monotonic, so the cheapest costs the cheapest so far plus
-                    # the piece cost, and a piece that fits costs nothing: then the first cheapest way
-                    low, pfit = min(way)
+                    # `_relax` keeps the first of the cheapest ways (so far + piece cost); rounding is monotonic,
+                    # so the cheapest costs `low` plus the piece cost, and a piece that fits costs nothing: then
+                    # it is the first cheapest way
                     cw = cws[c]
-                    fit = bisect.bisect_right(widths, cw, a, b)
+                    fit = first_over(widths, cw, a, b)
                     if fit > a:
                         cost, jp = low + 0.0, (j, pfit)
                         for k in range(j + 1 + a, j + 1 + fit):
@@ -475,11 +482,17 @@ class _Lattice:
                         pc = 3.0 + (widths[i] - cw)  # the piece overflows its column
                         cost = low + pc
                         bk = best[j + 1 + i]
-                        if cost < bk[c]:  # the first way that costs that
-                            for so_far, pcol in way:
-                                if so_far + pc == cost:
-                                    bk[c], back[j + 1 + i][c] = cost, (j, pcol)
+                        if cost < bk[c]:
+                            # the first way that costs that: `pfit`, or one before it that rounds to the same
+                            for pcol, prev, row, closing in froms:
+                                if pcol >= pfit:
+                                    pcol = pfit
                                     break
+                                if prev + (row[c] + oc + closing + split) + pc == cost:
+                                    break
+                            else:
+                                pcol = pfit
+                            bk[c], back[j + 1 + i][c] = cost, (j, pcol)
 
     def _fill_first(self) -> None:
         """The pieces from the first word, as `_relax` takes them (the piece cost first: nothing before it)."""
