@@ -10,6 +10,7 @@ while extracting the corpus appendices is filled both ways and must hold the sam
 from __future__ import annotations
 
 import itertools
+import random
 import unicodedata
 
 import pytest
@@ -52,8 +53,11 @@ def _piece_text(lat: cells._Lattice, k: int, c: int) -> str:
     return " ".join(w for _, w in lat.words[bj[0] if bj else 0:k])
 
 
-def _relax(lat: cells._Lattice, j: int, k: int, c: int, text: str) -> None:
-    """The best way to end a piece words[j:k] in column c, from every column a piece can end in at j."""
+def _relax(lat: cells._Lattice, j: int, k: int, c: int, text: str, ties: list[tuple]) -> None:
+    """The best way to end a piece words[j:k] in column c, from every column a piece can end in at j.
+
+    `ties` gets the ways that cost less so far than the one kept but round to the same cost with the piece:
+    the first is kept, not the cheapest so far (what `fill` must find again for a piece that overflows)."""
     words, best, back, seg = lat.words, lat.best, lat.back, lat.seg
     over = cells.visual_len(text) - seg.layout.widths[c]
     pc = 0.0 if over <= 0 else 3.0 + over
@@ -64,6 +68,7 @@ def _relax(lat: cells._Lattice, j: int, k: int, c: int, text: str) -> None:
         return
     line = lat.lines[words[j][0]]
     first = words[j - 1][0] != words[j][0]
+    kept = None  # cost so far of the way this j gave best[k][c]
     for pcol in range(c + 1):
         prev = best[j][pcol]
         if prev == cells._INF or (pcol == c and not first):
@@ -76,13 +81,16 @@ def _relax(lat: cells._Lattice, j: int, k: int, c: int, text: str) -> None:
             step = (_skipped(lat.keep, pcol, c) + _open_cost(lat, c, text)
                     + seg.close_cost(pcol, _piece_text(lat, j, pcol), lat.ahead))
             step += 0.0 if first else seg.split_cost(words[j - 1][1], words[j][1])
-        cost = prev + step + pc
+        so_far = prev + step
+        cost = so_far + pc
         if cost < best[k][c]:
-            best[k][c], back[k][c] = cost, (j, pcol)
+            best[k][c], back[k][c], kept = cost, (j, pcol), so_far
+        elif kept is not None and cost == best[k][c] and so_far < kept:
+            ties.append((j, k, c, pcol))
 
 
-def _reference_fill(lat: cells._Lattice) -> None:
-    words, n = lat.words, lat.n
+def _reference_fill(lat: cells._Lattice, ties: list[tuple] | None = None) -> None:
+    words, n, ties = lat.words, lat.n, [] if ties is None else ties
     for j in range(n):
         li, end = words[j][0], j
         while end < n and words[end][0] == li:
@@ -90,7 +98,7 @@ def _reference_fill(lat: cells._Lattice) -> None:
         for k in range(j + 1, end + 1):
             text = " ".join(w for _, w in words[j:k])
             for c in range(5):
-                _relax(lat, j, k, c, text)
+                _relax(lat, j, k, c, text, ties)
 
 
 def _lattices(name: str, monkeypatch) -> list[tuple]:
@@ -120,6 +128,46 @@ def test_fill_equals_the_plain_dynamic_program(name, monkeypatch):
         assert fast.best == plain.best  # the same floats, not merely close
         assert fast.back == plain.back
         assert fast.best_path(True) == plain.best_path(True)
+
+
+def test_fill_equals_the_plain_dynamic_program_on_shuffled_pages():
+    """Pages of corpus words in random lines, with and without blank lines before them, carried and ahead
+    columns and column widths: overflows, heads and rounding ties the two appendices do not hold."""
+    rng = random.Random(32)
+    words = [*(CORPUS / APPENDIX_2023).read_text("utf-8").split(), "-", "•", "–", "+"]
+    texts = [" ".join(rng.choice(words) for _ in range(rng.randint(1, 14))) for _ in range(400)]
+    ties: list[tuple] = []
+    for _ in range(60):
+        layout = cells.Layout() if rng.random() < 0.5 else cells.Layout(
+            widths=tuple(round(rng.uniform(6.0, 45.0), 1) for _ in range(5)))
+        lines = [cells.Line(n, rng.choice(texts), rng.random() < 0.5) for n in range(rng.randint(1, 6))]
+        carry = {c: rng.choice(texts) for c in rng.sample(range(5), rng.randint(0, 2))}
+        ahead = {c: rng.choice(texts) for c in rng.sample(range(5), rng.randint(0, 1))}
+        args = (cells._Segmenter(layout), cells._Page(lines), carry, ahead, set(carry) | set(ahead))
+        fast, plain = cells._Lattice(*args), cells._Lattice(*args)
+        fast.fill()
+        _reference_fill(plain, ties)
+        assert fast.best == plain.best
+        assert fast.back == plain.back
+        assert fast.best_path(True) == plain.best_path(True)
+        assert fast.best_path(False) == plain.best_path(False)
+
+
+def test_an_overflowing_piece_keeps_the_first_way_that_rounds_to_its_cost():
+    """Ways into a column that differ so far by a rounding error may cost the same once an overflowing piece
+    is added: the plain program keeps the first, not the cheapest so far; so must `fill` (found by search
+    over random pages: words[5:10], a line, in column 1: kept from column 0, not the cheaper wrap of column 1)."""
+    lines = [cells.Line(0, "Thường THỜI thức triển thực", True), cells.Line(1, "bộ với với cơ quyết chức", False),
+             cells.Line(2, "tuyến", True)]
+    carry = {2: "Sở và trả", 1: "khai UBND triển"}
+    args = (cells._Segmenter(cells.Layout(widths=(3.8, 7.5, 27.5, 25.3, 4.4))), cells._Page(lines), carry, {},
+            set(carry))
+    fast, plain, ties = cells._Lattice(*args), cells._Lattice(*args), []
+    fast.fill()
+    _reference_fill(plain, ties)
+    assert (5, 10, 1, 1) in ties and plain.back[10][1] == (5, 0)
+    assert fast.best == plain.best
+    assert fast.back == plain.back
 
 
 @pytest.mark.parametrize("name", [APPENDIX_2023, APPENDIX_2026])
