@@ -136,7 +136,6 @@ def test_fill_equals_the_plain_dynamic_program_on_shuffled_pages():
     rng = random.Random(32)
     words = [*(CORPUS / APPENDIX_2023).read_text("utf-8").split(), "-", "•", "–", "+"]
     texts = [" ".join(rng.choice(words) for _ in range(rng.randint(1, 14))) for _ in range(400)]
-    ties: list[tuple] = []
     for _ in range(60):
         layout = cells.Layout() if rng.random() < 0.5 else cells.Layout(
             widths=tuple(round(rng.uniform(6.0, 45.0), 1) for _ in range(5)))
@@ -146,7 +145,7 @@ def test_fill_equals_the_plain_dynamic_program_on_shuffled_pages():
         args = (cells._Segmenter(layout), cells._Page(lines), carry, ahead, set(carry) | set(ahead))
         fast, plain = cells._Lattice(*args), cells._Lattice(*args)
         fast.fill()
-        _reference_fill(plain, ties)
+        _reference_fill(plain)
         assert fast.best == plain.best
         assert fast.back == plain.back
         assert fast.best_path(True) == plain.best_path(True)
