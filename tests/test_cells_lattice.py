@@ -233,3 +233,14 @@ def test_shortest_heads_match_the_heads_by_their_shortest_literal():
             size = shortest.match(longer).end()  # the shortest head that opens it
             for cut in range(len(longer) + 1):
                 assert bool(pattern.match(longer[:cut])) == (cut >= size), (longer, cut)
+                assert cells.ANY_HEAD.match(longer[:cut]) or cut < size
+
+
+def test_any_head_opens_a_text_when_one_of_the_heads_does():
+    heads = (cells.AGENCY_HEAD, cells.TIME_HEAD, cells.PRODUCT_HEAD)
+    for path in sorted(CORPUS.glob("*.txt")):
+        for line in path.read_text("utf-8").splitlines():
+            words = line.split()
+            for j in range(len(words)):
+                text = " ".join(words[j:])
+                assert bool(cells.ANY_HEAD.match(text)) == any(p.match(text) for p in heads), text

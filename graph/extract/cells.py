@@ -71,6 +71,9 @@ def _shortest_first(pattern: re.Pattern) -> re.Pattern:
 
 
 SHORTEST_HEADS = tuple(_shortest_first(p) for p in (AGENCY_HEAD, TIME_HEAD, PRODUCT_HEAD))
+# Whether any head opens a text: one match where most texts need none of the three above.
+ANY_HEAD = re.compile("|".join(f"(?{'i' if p.flags & re.IGNORECASE else ''}:{p.pattern})"
+                               for p in (AGENCY_HEAD, TIME_HEAD, PRODUCT_HEAD)))
 # A piece ending in one of these words cannot end its cell: the phrase goes on.
 DANGLING = frozenset(
     "của do và theo với các cho về tại trên để được đến từ bằng những trong số ngày thuộc giữa hoặc "
@@ -287,7 +290,6 @@ class _Segmenter:
 
 _INF = float("inf")
 _NEVER = 1 << 30  # a length no span reaches: no head opens it
-_NO_HEADS = [_NEVER] * 3
 _BULLETS = "-–+•"  # what BULLET strips
 
 
@@ -304,23 +306,41 @@ class _Page:
         self.lines = lines
         words = self.words = [(i, w) for i, ln in enumerate(lines) for w in ln.text.split()]
         n = self.n = len(words)
-        _learn_widths(" ".join(w for _, w in words))  # `_widths` reads the table
         self.line_first = [j == 0 or words[j][0] != words[j - 1][0] for j in range(n)]
         self.split_at = [0.0 if self.line_first[j] else _Segmenter.split_cost(words[j - 1][1], words[j][1])
                          for j in range(n)]
         self.end_cost = [_end_cost(w) for _, w in words]  # closing a piece whose last word is words[j]
-        ends = self.ends = [n] * n
-        for j in range(n - 2, -1, -1):
-            ends[j] = ends[j + 1] if words[j + 1][0] == words[j][0] else j + 1
+        self.ends: list[int] = []
         # each word's offsets in its printed line as the words joined by single spaces (the spans' text)
-        self.starts, self.stops, texts = [0] * n, [0] * n, {}  # texts: each line's words joined
-        for j, (li, w) in enumerate(words):
-            self.starts[j] = 0 if self.line_first[j] else self.stops[j - 1] + 1
-            self.stops[j] = self.starts[j] + len(w)
-            texts[li] = f"{texts[li]} {w}" if li in texts else w
-        self.texts = texts
-        self.widths = [self._widths(j, texts[words[j][0]]) for j in range(n)]
-        self.heads = [self._heads(j, texts[words[j][0]]) for j in range(n)]
+        self.starts: list[int] = []
+        self.stops: list[int] = []
+        self.texts: dict[int, str] = {}  # each line's words joined
+        self.widths: list[list[float]] = []
+        self.heads: list[list[tuple[int, int, tuple[str, bool, bool, bool]]]] = []
+        for li, ln in enumerate(lines):
+            line = ln.text.split()
+            if line:
+                self._line(li, line)
+
+    def _line(self, li: int, line: list[str]) -> None:
+        """The offsets, span widths and opening runs of the words of line `li`."""
+        text = self.texts[li] = " ".join(line)
+        _learn_widths(text)
+        chars = list(map(_CHAR_WIDTHS.__getitem__, text))
+        first = len(self.stops)
+        end = first + len(line)
+        starts, stops = self.starts, self.stops
+        for w in line:
+            starts.append(stops[-1] + 1 if len(stops) > first else 0)
+            stops.append(starts[-1] + len(w))
+        for j in range(first, end):
+            self.ends.append(end)
+            # `visual_len` of words[j:k] for k = j + 1 .. end: the running sum of the character widths of the
+            # line's rest from word j, read where each span ends (the same additions in the same order)
+            base = starts[j]
+            totals = list(itertools.accumulate(chars[base:]))
+            self.widths.append([totals[stop - base - 1] * 2 for stop in stops[j:end]])
+            self.heads.append(self._heads(j, end, text))
 
     def text(self, a: int, b: int) -> str:
         """words[a:b] joined by single spaces: a piece, cut from its line's text."""
@@ -329,21 +349,15 @@ class _Page:
             return self.texts[li][self.starts[a]:self.stops[b - 1]]
         return " ".join(w for _, w in self.words[a:b])
 
-    def _widths(self, j: int, line: str) -> list[float]:
-        """`visual_len` of words[j:k] for k = j + 1 .. ends[j]: the running sum of the character widths of the
-        line's rest from word j, read where each span ends (the same additions in the same order)."""
-        base, stops = self.starts[j], self.stops
-        totals = list(itertools.accumulate(map(_CHAR_WIDTHS.__getitem__, line[base:stops[self.ends[j] - 1]])))
-        return [totals[stops[k] - base - 1] * 2 for k in range(j, self.ends[j])]
-
-    def _heads(self, j: int, line: str) -> list[tuple[int, int, tuple[str, bool, bool, bool]]]:
-        """The spans words[j:k], k = j + 1 .. ends[j], in runs that ask `head_costs` the same question.
+    def _heads(self, j: int, end: int, line: str) -> list[tuple[int, int, tuple[str, bool, bool, bool]]]:
+        """The spans words[j:k], k = j + 1 .. end (where the line ends), in runs that ask `head_costs` the same
+        question.
 
         It reads a span without its bullet (`BULLET`) by its first word and whether an agency, a time or a
         product head opens it.  Heads are literals, so a span opens with one once its bare text is as long as
         the shortest head that opens the bare text of the line's rest from j (`SHORTEST_HEADS`): those three
         lengths cut the spans into runs."""
-        head, end, stops, base = self.words[j][1], self.ends[j], self.stops, self.starts[j]
+        head, stops, base = self.words[j][1], self.stops, self.starts[j]
         out: list[tuple[int, int, tuple[str, bool, bool, bool]]] = []
         start = 0  # the first span the runs below cover
         if head[0] not in _BULLETS:
@@ -357,10 +371,10 @@ class _Page:
             start, cut = 1, 2
         rest = line[base + cut:]
         word = rest.partition(" ")[0]
-        shortest = [m.end() if m else _NEVER for m in (p.match(rest) for p in SHORTEST_HEADS)]
-        if shortest == _NO_HEADS:  # most words: no head opens any span from them
+        if ANY_HEAD.match(rest) is None:  # most words: no head opens any span from them
             out.append((start, end - j, (word, False, False, False)))
             return out
+        shortest = [m.end() if m else _NEVER for m in (p.match(rest) for p in SHORTEST_HEADS)]
         # the bare text of the span ending at j + 1 + i is stops[j + i] - base - cut long
         cuts = {bisect.bisect_left(stops, base + cut + size, j + start, end) - j for size in shortest}
         bounds = sorted({start, end - j} | {i for i in cuts if start < i < end - j})
