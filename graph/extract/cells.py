@@ -187,14 +187,24 @@ def head_key(bare: str) -> tuple[str, bool, bool, bool]:
             PRODUCT_HEAD.match(bare) is not None)
 
 
-def _next_facts(next_line: str) -> tuple[str, float, bool, bool, bool, bool]:
-    """What `wrap_cost` reads of the line that goes on: without its bullet, its first word, that word's width
-    with the space before it, whether an agency or a time head opens it, whether the word is capitalised and
+def _next_facts(next_line: str) -> tuple[float, bool, bool, bool, bool]:
+    """What `wrap_from` reads of the line that goes on alone: without its bullet, the width of its first word
+    with the space before it, whether an agency or a time head opens it, whether that word is capitalised and
     whether it starts with a digit.  A row's lattices ask of a few lines many times (`_Segmenter.next_facts`)."""
     bare = BULLET.sub("", next_line) or next_line
     word = bare.split(None, 1)[0]
-    return (word, visual_len(" " + word), AGENCY_HEAD.match(bare) is not None, TIME_HEAD.match(bare) is not None,
+    return (visual_len(" " + word), AGENCY_HEAD.match(bare) is not None, TIME_HEAD.match(bare) is not None,
             _cap(word), word[0].isdigit())
+
+
+def _joint(last_word: str, next_line: str) -> tuple[bool | None, bool]:
+    """What `wrap_from` reads of the last word of the piece before a line break and the line after it: whether
+    the word leaves the phrase open (None: no word), and whether with the next line's first word it is one
+    word printed over two lines."""
+    if not last_word:
+        return None, False
+    next_word = (BULLET.sub("", next_line) or next_line).split(None, 1)[0]
+    return last_word.lower() in DANGLING, f"{last_word} {next_word}".lower().strip(",;.") in compound_words()
 
 
 def _end_cost(word: str) -> float:
@@ -218,13 +228,13 @@ class _Segmenter:
     goes on here); `ahead[c]` is the first line of column c's continuation on
     the next page (from a first pass), so a cell broken by a page is judged by
     the same wrap test as a cell broken by a line.  One per row: the wrap costs
-    its lattices ask are kept (`wrapping`), and what they read of each next line.
+    what its lattices' wrap costs read of each line break is kept (`joint`).
     """
 
     def __init__(self, layout: Layout) -> None:
         self.layout = layout
-        self.wrapping = functools.cache(self.wrap_cost)
         self.next_facts = functools.cache(_next_facts)
+        self._joints: dict[tuple[str, str], tuple] = {}
 
     def close_cost(self, column: int, text: str, ahead: dict[int, str]) -> float:
         """Cost of `text` being the last piece of `column` on this page."""
@@ -237,18 +247,32 @@ class _Segmenter:
         """A line continued in the same cell must have been too full for the next word,
         and rarely opens with what opens another kind of cell.  `prev_width` is `visual_len(prev_text)` when
         the caller has it (the lattice has every span's)."""
+        prev_words = prev_text.rsplit(None, 1)  # its last word is all that is read of it as words
+        return self.wrap_from(column, prev_text, visual_len(prev_text) if prev_width is None else prev_width,
+                              self.joint(prev_words[-1] if prev_words else "", next_line))
+
+    def joint(self, last_word: str, next_line: str) -> tuple:
+        """What `wrap_from` reads of a line break from a piece ending in `last_word` ("" for none) to
+        `next_line`: the pieces of several columns that end at one word ask it once (`_joint`, kept per row)."""
+        key = (last_word, next_line)
+        hit = self._joints.get(key)
+        if hit is None:
+            hit = self._joints[key] = (*self.next_facts(next_line), *_joint(last_word, next_line))
+        return hit
+
+    def wrap_from(self, column: int, prev_text: str, prev_width: float, joint: tuple) -> float:
+        """`wrap_cost` of `prev_text` (`prev_width` wide) going on in `next_line` as `joint` reads them."""
         width = self.layout.widths[column]
-        next_word, next_width, agency, time, cap, digit = self.next_facts(next_line)
+        next_width, agency, time, cap, digit, dangling, compound = joint
         cost = 0.0
-        fits = (visual_len(prev_text) if prev_width is None else prev_width) + next_width
+        fits = prev_width + next_width
         if fits < self.layout.wrap_slack * width:
             cost += 1.5
         elif fits < width - 1.0:
             cost += 0.7
-        prev_words = prev_text.rsplit(None, 1)  # its last word is all that is read of it as words
-        if prev_words and (prev_words[-1].lower() in DANGLING or prev_text.endswith((",", "-"))):
+        if dangling is not None and (dangling or prev_text.endswith((",", "-"))):
             cost -= 0.5
-        if prev_words and f"{prev_words[-1]} {next_word}".lower().strip(",;.") in compound_words():
+        if compound:
             cost -= 1.0  # one word printed over two lines
         if prev_text.endswith(INCOMPLETE_END):
             cost -= 1.5  # a title is followed by its body: "Chủ tịch" / "UBND tỉnh", "Cổng" / "Dịch vụ công"
@@ -456,9 +480,10 @@ class _Lattice:
             wrap = [0.0] * 5
             if first:
                 line = lines[words[j][0]]
+                joint = seg.joint(words[j - 1][1], line.text)  # every piece before ends in words[j - 1]
                 for pcol, *_ in froms:
                     b0 = back[j][pcol][0]  # the piece words[b0:j] ends the line before
-                    step = seg.wrapping(pcol, self.span(b0, j), line.text, spans_widths[b0][j - 1 - b0])
+                    step = seg.wrap_from(pcol, self.span(b0, j), spans_widths[b0][j - 1 - b0], joint)
                     if not line.blank_before:
                         step += 2.5  # a missing blank line marks a new cell
                     wrap[pcol] = step
