@@ -197,12 +197,14 @@ def test_head_key_runs_with_bullets_and_heads_inside_the_line():
             for i in range(a, b):
                 text = " ".join(w for _, w in page.words[j:j + 1 + i])
                 assert key == cells.head_key(cells.BULLET.sub("", text) or text), text
-    assert page.heads[0] == [(0, 1, ("-", False, False, False)),  # a bullet alone is its own text
-                             (1, 9, ("Sở", True, False, False))]  # then it takes its space: "Sở" opens an agency
-    assert page.heads[page.words.index((1, "-Thường"))] == [(0, 1, ("Thường", False, False, False)),
-                                                           (1, 4, ("Thường", False, True, False))]
-    assert page.heads[page.words.index((2, "Bộ"))] == [(0, 1, ("Bộ", False, False, False)),
-                                                      (1, 3, ("Bộ", False, False, True))]  # "Bộ " opens a product
+    def runs(word: tuple[int, str]) -> list[tuple]:
+        return page.heads[page.words.index(word)]  # word: (line index, word)
+
+    assert runs((0, "-")) == [(0, 1, ("-", False, False, False)),  # a bullet alone is its own text
+                              (1, 9, ("Sở", True, False, False))]  # then it takes its space: "Sở" opens an agency
+    assert runs((1, "-Thường")) == [(0, 1, ("Thường", False, False, False)), (1, 4, ("Thường", False, True, False))]
+    assert runs((2, "Bộ")) == [(0, 1, ("Bộ", False, False, False)),
+                               (1, 3, ("Bộ", False, False, True))]  # "Bộ " opens a product
 
 
 def test_visual_len_sums_the_same_widths_in_the_same_order():

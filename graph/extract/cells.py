@@ -187,23 +187,22 @@ def head_key(bare: str) -> tuple[str, bool, bool, bool]:
             PRODUCT_HEAD.match(bare) is not None)
 
 
-def _next_facts(next_line: str) -> tuple[float, bool, bool, bool, bool]:
-    """What `wrap_from` reads of the line that goes on alone: without its bullet, the width of its first word
-    with the space before it, whether an agency or a time head opens it, whether that word is capitalised and
+def _next_facts(next_line: str) -> tuple[str, float, bool, bool, bool, bool]:
+    """What `wrap_from` reads of the line that goes on: without its bullet, its first word, that word's width
+    with the space before it, whether an agency or a time head opens it, whether the word is capitalised and
     whether it starts with a digit.  A row's lattices ask of a few lines many times (`_Segmenter.next_facts`)."""
     bare = BULLET.sub("", next_line) or next_line
     word = bare.split(None, 1)[0]
-    return (visual_len(" " + word), AGENCY_HEAD.match(bare) is not None, TIME_HEAD.match(bare) is not None,
+    return (word, visual_len(" " + word), AGENCY_HEAD.match(bare) is not None, TIME_HEAD.match(bare) is not None,
             _cap(word), word[0].isdigit())
 
 
-def _joint(last_word: str, next_line: str) -> tuple[bool | None, bool]:
-    """What `wrap_from` reads of the last word of the piece before a line break and the line after it: whether
-    the word leaves the phrase open (None: no word), and whether with the next line's first word it is one
-    word printed over two lines."""
+def _joint(last_word: str, next_word: str) -> tuple[bool | None, bool]:
+    """What `wrap_from` reads of the last word of the piece before a line break and the first word after it
+    (without its bullet): whether the last leaves the phrase open (None: there is no last word), and whether
+    the two are one word printed over two lines."""
     if not last_word:
         return None, False
-    next_word = (BULLET.sub("", next_line) or next_line).split(None, 1)[0]
     return last_word.lower() in DANGLING, f"{last_word} {next_word}".lower().strip(",;.") in compound_words()
 
 
@@ -257,7 +256,8 @@ class _Segmenter:
         key = (last_word, next_line)
         hit = self._joints.get(key)
         if hit is None:
-            hit = self._joints[key] = (*self.next_facts(next_line), *_joint(last_word, next_line))
+            next_word, *facts = self.next_facts(next_line)
+            hit = self._joints[key] = (*facts, *_joint(last_word, next_word))
         return hit
 
     def wrap_from(self, column: int, prev_text: str, prev_width: float, joint: tuple) -> float:
@@ -441,10 +441,8 @@ class _Lattice:
         return self.span(bj[0] if bj else 0, k)
 
     def opening(self, j: int, a: int, key: tuple[str, bool, bool, bool]) -> tuple[float, ...]:
-        """The cost of words[j:j + 1 + a] opening each column, whose bare text reads as `key` (`head_key`):
-        `head_costs`, but a column that goes on from the page before is judged as a line wrap."""
-        if not self.carry:
-            return head_costs(*key)
+        """The cost of words[j:j + 1 + a] opening each column, whose bare text reads as `key` (`head_key`), when
+        columns go on from the page before (`carry`): `head_costs`, but such a column judged as a line wrap."""
         hit = self.open_memo.get(key)
         if hit is None:  # `wrap_cost` reads the next line as `head_costs` does: by its key
             costs = list(head_costs(*key))
@@ -494,17 +492,17 @@ class _Lattice:
                     oc = opening[c]
                     # the ways into column c, in the order `_relax` tries them (the columns before, then the
                     # same column's wrap): the cheapest cost so far (`low`) and the first way to it (`pfit`)
-                    low, pfit = _INF, -1
+                    low, pfit, near = _INF, -1, _INF  # near: the cheapest so far of the ways before pfit
                     for pcol, prev, row, closing in froms:
                         if pcol >= c:
                             break
                         so_far = prev + (row[c] + oc + closing + split)
                         if so_far < low:
-                            low, pfit = so_far, pcol
+                            near, low, pfit = low, so_far, pcol
                     if first and bj[c] != _INF:
                         so_far = bj[c] + wrap[c]
                         if so_far < low:
-                            low, pfit = so_far, c
+                            near, low, pfit = low, so_far, c
                     if pfit < 0:
                         continue
                     # `_relax` keeps the first of the cheapest ways (so far + piece cost); rounding is monotonic,
@@ -523,14 +521,13 @@ class _Lattice:
                         bk = best[j + 1 + i]
                         if cost < bk[c]:
                             # the first way that costs that: `pfit`, or one before it that rounds to the same
-                            for pcol, prev, row, closing in froms:
-                                if pcol >= pfit:
-                                    pcol = pfit
-                                    break
-                                if prev + (row[c] + oc + closing + split) + pc == cost:
-                                    break
-                            else:
-                                pcol = pfit
+                            # (none can when the cheapest of them does not)
+                            pcol = pfit
+                            if near + pc == cost:
+                                for pcol, prev, row, closing in froms:
+                                    if pcol >= pfit or prev + (row[c] + oc + closing + split) + pc == cost:
+                                        break
+                                pcol = min(pcol, pfit)
                             bk[c], back[j + 1 + i][c] = cost, (j, pcol)
 
     def _fill_first(self) -> None:
@@ -538,7 +535,7 @@ class _Lattice:
         best, back, cws, skip = self.best, self.back, self.seg.layout.widths, self.skip[-1]
         widths = self.page.widths[0]
         for a, b, key in self.page.heads[0]:
-            opening = self.opening(0, a, key)
+            opening = self.opening(0, a, key) if self.carry else head_costs(*key)
             for k in range(1 + a, 1 + b):
                 width, bk, bak = widths[k - 1], best[k], back[k]
                 for c in range(5):
