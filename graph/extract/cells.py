@@ -65,7 +65,7 @@ def _alternatives(pattern: re.Pattern) -> list[str]:
 def _shortest_first(pattern: re.Pattern) -> re.Pattern:
     """`pattern` with its alternatives tried shortest first: its match on a text ends where the shortest head
     that begins the text ends, so every prefix of the text at least that long opens with a head and every
-    shorter one does not (heads are literals).  `_Lattice` reads a line's spans from one word by this."""
+    shorter one does not (heads are literals).  `_Page._heads` reads a line's spans from one word by this."""
     alts = sorted(_alternatives(pattern), key=lambda alt: len(alt.replace("\\d", "0")))
     return re.compile("^(" + "|".join(alts) + ")", pattern.flags)
 
@@ -137,7 +137,7 @@ def visual_len(s: str) -> float:
     """Printed width of `s` in units of a lowercase letter (half an em).
 
     The widths come from a table of the characters seen, added one at a time left to right: the table lattice
-    reads every span's width off running sums of a line's characters (`_Page._widths`), the same float.  Not
+    reads every span's width off running sums of a line's characters (`_Page._line`), the same float.  Not
     `sum`, which from Python 3.12 compensates rounding (and left to right is what it does before 3.12)."""
     _learn_widths(s)
     return functools.reduce(operator.add, map(_CHAR_WIDTHS.__getitem__, s), 0.0) * 2
@@ -226,8 +226,8 @@ class _Segmenter:
     `carry[c]` is the text of column c's last piece on earlier pages (the cell
     goes on here); `ahead[c]` is the first line of column c's continuation on
     the next page (from a first pass), so a cell broken by a page is judged by
-    the same wrap test as a cell broken by a line.  One per row: the wrap costs
-    what its lattices' wrap costs read of each line break is kept (`joint`).
+    the same wrap test as a cell broken by a line.  One per row, which keeps
+    what its lattices' wrap costs read of each line break (`joint`).
     """
 
     def __init__(self, layout: Layout) -> None:
@@ -420,9 +420,9 @@ class _Lattice:
     """The dynamic program of one `_Segmenter.segment` call over a page's words.
 
     best[k][c] is the cost of words[:k] with the piece ending at k in column c;
-    back[k][c] is where that piece began (word index, previous column).  The
-    cost questions repeat many times within one call, so they are memoised here
-    (carry and ahead are fixed for the call).
+    back[k][c] is where that piece began (word index, previous column).  What
+    depends on the words alone is the page's (`_Page`); the opening costs under
+    this call's carry are memoised here.
     """
 
     def __init__(self, seg: _Segmenter, page: _Page, carry: dict[int, str], ahead: dict[int, str],
@@ -531,7 +531,8 @@ class _Lattice:
                             bk[c], back[j + 1 + i][c] = cost, (j, pcol)
 
     def _fill_first(self) -> None:
-        """The pieces from the first word, as `_relax` takes them (the piece cost first: nothing before it)."""
+        """The pieces from the first word, summed as the plain program sums them: the piece cost first (no way
+        comes before it), then the columns it skips, then its opening."""
         best, back, cws, skip = self.best, self.back, self.seg.layout.widths, self.skip[-1]
         widths = self.page.widths[0]
         for a, b, key in self.page.heads[0]:
