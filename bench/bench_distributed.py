@@ -4,7 +4,8 @@
     .venv/bin/python bench/bench_distributed.py --synth-tasks 2000 --texts 256 --workers 0 1 2 --json
 
 Extraction: first the real table documents of data/corpus (the appendices, `kind == "appendix"`) in this
-process, cold (the width cache cleared before each run; best of 3), as KB per CPU-second: the per-core figure.
+process, cold (the width and opening-cost caches cleared before each run; best of 3), as KB per CPU-second:
+the per-core figure.
 Then the table documents of a synthetic corpus (bench/synth_corpus.py: the real appendices re-issued by other
 provinces and years, so every document's text differs and no cache is warm) in this process and on 1 and 2
 workers: KB/s per core = source kilobytes / wall seconds / workers.  No extraction cache.  Encoding: `--texts`
@@ -48,6 +49,7 @@ def real_tables_cold(docs: list[Path], runs: int = 3) -> dict:
         times = []
         for _ in range(runs):
             cells.visual_len.cache_clear()
+            cells.head_costs.cache_clear()
             t = time.process_time()
             extract_file(p, manifest.get(p.name))
             times.append(time.process_time() - t)

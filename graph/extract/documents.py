@@ -26,7 +26,7 @@ from cchc.graph.extract.readers import ReadDocument, read_document
 from cchc.graph.extract.reading import DEFAULT_MAX_SOURCE_BYTES, SourceError, SourceText
 from cchc.graph.extract.records import Citation, Extraction, Identity, Span, Task
 from cchc.graph.extract.references import same_number
-from cchc.graph.extract.tables import COLUMNS, raw_rows, table_lines
+from cchc.graph.extract.tables import COLUMNS, Line, raw_rows, table_lines
 from cchc.graph.extract.targets import find_targets
 from cchc.graph.extract.taskrows import appendix_header, document_year, with_agencies_and_deadline
 
@@ -35,9 +35,10 @@ log = logging.getLogger(__name__)
 _ARTICLE = re.compile(r"^[#*\s]*Điều 1\.")
 
 
-def extract_appendix(src: SourceText, info: DocumentInfo | None = None) -> Extraction:
-    """Rows of an appendix task table, with the header's citations (the parent plan)."""
-    lines, table_start = table_lines(src)
+def extract_appendix(src: SourceText, table: tuple[list[Line], int], info: DocumentInfo | None = None) -> Extraction:
+    """Rows of an appendix task table, with the header's citations (the parent plan).  `table` is
+    `table_lines(src)`, which the caller read to know the document is an appendix."""
+    lines, table_start = table
     ex = Extraction(doc=src.doc, kind="appendix")
     head = [(n, t) for n, t in src.numbered(1, table_start - 1) if t.strip()]
     header_cites = find_citations(head, src.doc)
@@ -108,8 +109,9 @@ def _is_instrument(identity: Identity, src: SourceText) -> bool:
 
 def extract_source(src: SourceText, info: DocumentInfo | None = None) -> Extraction:
     """Extract one document, choosing the reader by what the text holds: task table, legal instrument or plan."""
-    if table_lines(src)[0]:
-        ex = extract_appendix(src, info)
+    table = table_lines(src)
+    if table[0]:
+        ex = extract_appendix(src, table, info)
         if not ex.tasks:
             raise SourceError(src.path, "task table header found but no rows could be read")
         ex.identity = read_identity(src, "appendix", ex.header, info)
