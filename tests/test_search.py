@@ -137,6 +137,54 @@ def test_bm25_reader_gives_bm25s_scores_bit_for_bit(tmp_path, extractions):
         assert np.array_equal(loaded.scores(query), np.asarray(expected, np.float32)), query
 
 
+def bm25s_reference(texts):
+    """The BM25 index as bm25s builds it (what BM25Index.build called until the national-scale build ran out of
+    memory): every unit a document, a repeated text's tokens shared, "∅" for a unit without tokens."""
+    import logging
+
+    import bm25s
+    from cchc.search.text import tokens
+
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    r = bm25s.BM25(k1=1.2, b=0.75)
+    seen: dict[str, list[str]] = {}
+    r.index([seen[t] if t in seen else seen.setdefault(t, tokens(t) or ["∅"]) for t in texts], show_progress=False)
+    return r
+
+
+def assert_same_index(ours, reference) -> None:
+    """Same vocabulary (in the same order) and the same arrays, dtypes and floats included."""
+    assert list(ours.vocab.items()) == list(reference.vocab_dict.items())
+    for name in ("data", "indices", "indptr"):
+        mine, theirs = getattr(ours, f"_{name}"), np.asarray(reference.scores[name])
+        assert mine.dtype == theirs.dtype and np.array_equal(mine, theirs), name
+
+
+def test_hand_built_bm25_equals_bm25s_on_the_corpus(tmp_path, extractions):
+    """The numpy build gives bm25s's matrix on the corpus's units and titles, and writes bm25s's files byte for
+    byte (so indexes written before still open, and bm25s still opens ours)."""
+    from cchc.graph.corpus import load_manifest
+    from cchc.search.bm25 import BM25Index
+    from cchc.search.index import doc_titles
+    from cchc.search.units import build_units
+
+    from .conftest import CORPUS
+
+    infos = load_manifest(CORPUS)
+    units = build_units(list(extractions.values()), infos)
+    titles = doc_titles(list(extractions.values()), infos)
+    assert len({u.index_text for u in units}) < len(units)  # repeated texts are there, and counted per unit
+    for keys, texts in (([u.key for u in units], [u.index_text for u in units]),
+                        (sorted(titles), [titles[d] for d in sorted(titles)]),
+                        (["a", "b", "c", "d"], ["", "Sở Nội vụ", "", "sở nội vụ Sở Nội vụ"])):
+        ours, reference = BM25Index.build(keys, texts), bm25s_reference(texts)
+        assert_same_index(ours, reference)
+        ours.save(tmp_path / "ours")
+        reference.save(str(tmp_path / "bm25s"), show_progress=False)
+        for f in sorted((tmp_path / "bm25s").iterdir()):
+            assert (tmp_path / "ours" / f.name).read_bytes() == f.read_bytes(), f.name
+
+
 def test_word_segmenter_is_underthesea_without_its_init(extractions):
     """Loaded around underthesea's __init__ (which imports torch) and without joblib: underthesea's own words."""
     import sys
