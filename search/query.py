@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from cchc.graph.extract.agencies import load_registry
-from cchc.graph.extract.deadlines import parse_time_expression
+from cchc.graph.extract.deadlines import parse_time_expression, recurrence_of
 from cchc.graph.extract.reading import fold
 from cchc.graph.extract.references import InstrumentRef, parse_reference
 from cchc.ontology import FIELD, SKOS, load_ontology
@@ -157,9 +157,6 @@ _ASKS_WHEN = re.compile(r"\b(?:khi nao|luc nao|bao gio|thoi gian hoan thanh|cham
                         r"(?<!qua )(?<!tre )(?<!dung )(?<!truoc )han(?!\s+(?:che|muc)\b))\b")
 
 
-_RECURRING = re.compile(r"\b(?:dinh ky|(?:hang|moi) (?:tuan|thang|quy|nam))\b")
-
-
 def parse_query(text: str, known_named: Iterable[str] = ()) -> ParsedQuery:
     """Split a user query into structured constraints and residual words."""
     q = ParsedQuery(text=text)
@@ -194,7 +191,7 @@ def parse_query(text: str, known_named: Iterable[str] = ()) -> ParsedQuery:
             q.agencies.append(agency_id)
             spans.append((start, end))
     q.asks_when = _ASKS_WHEN.search(folded) is not None
-    q.recurring = _RECURRING.search(folded) is not None
+    q.recurring = "dinh ky" in folded or recurrence_of(folded) not in (None, "continuous")
     if _LEAD.search(folded):
         q.role = "lead"
     elif _COOP.search(folded):

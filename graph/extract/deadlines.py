@@ -52,6 +52,13 @@ _RECURRENCE = (
     (re.compile(r"hang\s+thang|moi\s+thang"), "monthly"),
     (re.compile(r"hang\s+nam|moi\s+nam|cac\s+nam\s+tiep\s+theo|nhung\s+nam\s+tiep\s+theo"), "yearly"),
 )
+
+
+def recurrence_of(folded: str) -> str | None:
+    """The recurrence a folded text names ("hằng quý" -> "quarterly", "thường xuyên" -> "continuous"), if any."""
+    return next((r for rx, r in _RECURRENCE if rx.search(folded)), None)
+
+
 _OPEN_END = re.compile(r"cac\s+nam\s+tiep\s+theo|nhung\s+nam\s+tiep\s+theo")
 _PRECISION_ORDER = ("day", "month", "quarter", "half", "year", "period")
 
@@ -138,7 +145,7 @@ def parse_deadline(text: str, default_year: int | None = None) -> Deadline:
 def _parse(text: str, default_year: int | None) -> Deadline:
     shown = squash(text) if isinstance(text, str) else ""
     folded = " ".join(fold(shown).split())
-    recurrence = next((r for rx, r in _RECURRENCE if rx.search(folded)), None)
+    recurrence = recurrence_of(folded)
     exprs = _scan(folded, default_year)
     if not exprs:
         if recurrence and default_year:
