@@ -146,6 +146,7 @@ def memoize(searcher) -> None:
     for obj in (searcher.bm25, searcher._title_index):
         if obj is not None and "scores" not in obj.__dict__:
             obj.scores = cached(obj.scores)
+            obj.scores_by_text = cached(obj.scores_by_text)
     if searcher.vectors is not None and "scores" not in searcher.vectors.__dict__:
         searcher.vectors.scores = cached(searcher.vectors.scores, key=lambda enc, text: text)
 

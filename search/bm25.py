@@ -15,6 +15,14 @@ past 23 GB (bench/scale.md, "BM25 build memory").  Here each distinct text is
 tokenised once, its weights are computed once and copied to the units that
 repeat it.  Arrays, vocabulary and saved files are bm25s's (0.3.x) to the bit;
 tests/test_search.py builds both on the corpus and compares.
+
+Beside bm25s's files the writer saves the same weights per distinct text
+(`rows`: each unit's text; `row_*`: the columns over texts; `row_units`: the
+units of each text).  A unit's weights depend on its text only (its term
+counts and length; the idf is the collection's), so scoring the distinct
+texts and reading each unit's score through its text gives the same floats,
+and at national scale, where most units repeat a text, a query touches a
+tenth of the postings (`scores_by_text`, used by the candidate path).
 """
 
 from __future__ import annotations
@@ -30,10 +38,31 @@ import numpy as np
 from cchc.search.text import tokens
 
 _ARRAYS = ("data", "indices", "indptr")
+_ROW_ARRAYS = ("rows", "row_data", "row_indices", "row_indptr", "row_units_indptr", "row_units")
 # What we used to call bm25s with, BM25(k1=1.2, b=0.75): method and idf "lucene", float32 weights, int32 rows.
 _K1, _B, _DELTA = 1.2, 0.75, 0.5
 _EMPTY = "∅"  # the one token of a unit with none (bm25s needs every unit to have a token)
 _CHUNK = 1 << 18  # units per pass when scattering weights into columns: bounds the temporaries
+
+
+class ByText:
+    """Per-unit values kept per distinct text: indexing with unit numbers reads each unit's text's value."""
+
+    def __init__(self, values: np.ndarray, rows: np.ndarray | None) -> None:
+        self.values = values  # one per distinct text (per unit when `rows` is None)
+        self.rows = rows  # unit -> its text's row
+
+    def __getitem__(self, units):
+        return self.values[units] if self.rows is None else self.values[self.rows[units]]
+
+    def __len__(self) -> int:
+        return len(self.values) if self.rows is None else len(self.rows)
+
+    def min(self) -> float:
+        return float(self.values.min()) if len(self.values) else 0.0
+
+    def max(self) -> float:
+        return float(self.values.max()) if len(self.values) else 0.0
 
 
 class BM25Index:
@@ -42,6 +71,9 @@ class BM25Index:
     def __init__(self, arrays: dict[str, np.ndarray], vocab: dict[str, int], keys: list[str],
                  built: bool = False) -> None:
         self._data, self._indices, self._indptr = (arrays[name] for name in _ARRAYS)
+        by_text = all(name in arrays for name in _ROW_ARRAYS)
+        self._rows, self._row_data, self._row_indices, self._row_indptr, self._row_units_indptr, self._row_units = (
+            (arrays[name] for name in _ROW_ARRAYS) if by_text else (None,) * len(_ROW_ARRAYS))
         self.vocab = vocab
         self.keys = keys
         self._built = built  # a fresh build (in memory), what `save` writes; a loaded one is memory-mapped
@@ -50,6 +82,21 @@ class BM25Index:
     def build(cls, keys: Sequence[str], texts: Sequence[str]) -> BM25Index:
         arrays, vocab = _bm25_arrays(texts)
         return cls(arrays, vocab, list(keys), built=True)
+
+    @property
+    def rows(self) -> np.ndarray | None:
+        """Each unit's distinct text (row), when the index holds them."""
+        return self._rows
+
+    @property
+    def units_per_text(self) -> np.ndarray:
+        """How many units repeat each distinct text."""
+        return np.diff(self._row_units_indptr) if self._row_units_indptr is not None else np.ones(len(self.keys))
+
+    @property
+    def by_text(self) -> bool:
+        """Whether the index holds its weights per distinct text too (indexes written since issue 16's BM25 rows)."""
+        return self._rows is not None
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every unit for `query` (zeros when no term matches)."""
@@ -60,6 +107,41 @@ class BM25Index:
                 start, end = int(self._indptr[tid]), int(self._indptr[tid + 1])
                 out[self._indices[start:end]] += self._data[start:end]  # a unit appears once in a column
         return out
+
+    def scores_by_text(self, query: str) -> ByText:
+        """`scores` per distinct text, read per unit through `ByText` (the same floats, term by term)."""
+        if self._rows is None:
+            return ByText(self.scores(query), None)
+        out = np.zeros(len(self._row_units_indptr) - 1, dtype=np.float32)  # type: ignore[arg-type]
+        for term in tokens(query):
+            tid = self.vocab.get(term)
+            if tid is not None:
+                start, end = int(self._row_indptr[tid]), int(self._row_indptr[tid + 1])
+                out[self._row_indices[start:end]] += self._row_data[start:end]
+        return ByText(out, self._rows)
+
+    def text_postings(self, term: str) -> np.ndarray | None:
+        """The distinct texts (rows) holding `term`; None when no unit has it (or the index has no rows)."""
+        tid = self.vocab.get(term)
+        if tid is None or self._row_indptr is None:
+            return None
+        return np.asarray(self._row_indices[int(self._row_indptr[tid]):int(self._row_indptr[tid + 1])])
+
+    def df(self, term: str) -> int:
+        """How many units hold `term`."""
+        tid = self.vocab.get(term)
+        return 0 if tid is None else int(self._indptr[tid + 1]) - int(self._indptr[tid])
+
+    def units_of_texts(self, rows: np.ndarray) -> np.ndarray:
+        """The units of the given distinct texts, text by text in the order given (units ascending within one)."""
+        if self._rows is None:
+            return np.asarray(rows, dtype=np.int64)
+        starts, ends = self._row_units_indptr[rows], self._row_units_indptr[np.asarray(rows) + 1]
+        if not len(starts):
+            return np.zeros(0, np.int64)
+        size = ends - starts
+        offsets = np.repeat(starts - (np.cumsum(size) - size), size) + np.arange(int(size.sum()))
+        return np.asarray(self._row_units[offsets], dtype=np.int64)
 
     def postings(self, term: str) -> np.ndarray | None:
         """The units (index positions) whose text has `term`; None when no unit has it."""
@@ -80,11 +162,16 @@ class BM25Index:
                       int_dtype="int32", num_docs=len(self.keys), version=_bm25s_version(), backend="numpy")
         (path / "params.index.json").write_text(json.dumps(params, indent=4))
         (path / "keys.json").write_text(json.dumps(self.keys, ensure_ascii=False), "utf-8")
+        if self._rows is not None:
+            for name in _ROW_ARRAYS:
+                np.save(path / f"{name}.npy", getattr(self, f"_{name}"))
 
     @classmethod
     def load(cls, path: Path, keys: Sequence[str] | None = None) -> BM25Index:
         """The saved index by memory map; `keys`: the units' keys when the caller has them (keys.json unread)."""
         arrays = {name: np.load(path / f"{name}.csc.index.npy", mmap_mode="r") for name in _ARRAYS}
+        arrays.update({name: np.load(path / f"{name}.npy", mmap_mode="r") for name in _ROW_ARRAYS
+                       if (path / f"{name}.npy").exists()})
         vocab = json.loads((path / "vocab.index.json").read_text("utf-8"))
         if keys is None:
             keys = json.loads((path / "keys.json").read_text("utf-8"))
@@ -172,4 +259,15 @@ def _bm25_arrays(texts: Sequence[str]) -> tuple[dict[str, np.ndarray], dict[str,
         data[dest] = weight[pair[order]]
         indices[dest] = unit[order]
         cursor += in_chunk
-    return {"data": data, "indices": indices, "indptr": indptr}, vocab
+    # The same weights per distinct text: columns over texts (rows ascending within one), and each text's units.
+    order = np.argsort(term, kind="stable")  # pairs are laid out text by text, so rows stay ascending
+    row_indptr = np.zeros(n_vocab + 1, dtype=np.int64)
+    np.cumsum(np.bincount(term, minlength=n_vocab), out=row_indptr[1:])
+    by_row = np.argsort(unit_row, kind="stable").astype(np.int32)
+    row_units_indptr = np.zeros(len(per_row) + 1, dtype=np.int64)
+    np.cumsum(units_of_row, out=row_units_indptr[1:])
+    return {"data": data, "indices": indices, "indptr": indptr, "rows": unit_row.astype(np.int32),
+            "row_data": weight[order],
+            "row_indices": np.repeat(np.arange(len(per_row), dtype=np.int32), per_row)[order],
+            "row_indptr": row_indptr, "row_units_indptr": row_units_indptr, "row_units": by_row}, vocab
+

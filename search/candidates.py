@@ -47,19 +47,19 @@ from cchc.embeddings.index import VectorIndex
 from cchc.graph.extract.instrument_terms import _ID_RE, _key
 from cchc.graph.extract.reading import file_sha256, squash
 from cchc.search.ann import Ann, stored_vectors
-from cchc.search.bm25 import BM25Index
+from cchc.search.bm25 import BM25Index, ByText
 from cchc.search.fusion import FusionWeights, combine, scale_by
 from cchc.search.lexicon import expand, name_key
 from cchc.search.query import ParsedQuery, parse_query
 from cchc.search.structured import (
     _KIND_SCORE,
     AGENCY_OTHER_ROLE,
-    AGENCY_RELATED,
     AGENCY_ROLE_ASKED_OTHER,
     Link,
     Tracer,
-    _related,
+    _relatives,
     plan_year_score,
+    relation_factor,
     structured_scores,
 )
 from cchc.search.unitstore import (
@@ -109,8 +109,8 @@ class _Query:
     ids: list[str]
     mixed: bool
     struct: Structured | None
-    b_all: np.ndarray
-    cover: np.ndarray | None
+    b_all: ByText  # BM25 per unit, kept per distinct text
+    cover: ByText | None
     use_dense: bool
     d_all: np.ndarray | None = None  # exact dense scores of every unit (below `exact_below`)
     qv: np.ndarray | None = None  # the query vector (the ANN path)
@@ -240,6 +240,13 @@ class Ranker:
             self._instrument_parts.popitem(last=False)
         return hit
 
+    def _since(self, units: np.ndarray, year: int) -> np.ndarray:
+        """The units of plans from `year` on (or of no known year): where a successor counts as one."""
+        if not year or not len(units):
+            return units
+        y = np.asarray(self.store.year[units])
+        return units[(y == 0) | (y >= year)]
+
     def structured(self, s: Searcher, q: ParsedQuery, ids: list[str], plan_start: bool) -> Structured:
         """`structured_scores` on the units the constraints name (same rules and float32 arithmetic)."""
         st = self.store
@@ -255,19 +262,15 @@ class Ranker:
                 parts.append(traced_part)
         if q.agencies:
             weight += 1.0
-            related: dict[str, str] = {}
-            for a in q.agencies:
-                for key, v in _related(a).items():
-                    related.setdefault(key, v)
+            related, since = _relatives(q.agencies)
             main_role = q.role or "lead"
             units, vals = [], []
             for role, post in (("lead", "lead"), ("cooperating", "coop")):
                 for a, how in related.items():
-                    p = st.postings(post, a)
+                    p = self._since(st.postings(post, a), since.get(a, 0))
                     if len(p):
                         v = 1.0 if role == main_role else (AGENCY_ROLE_ASKED_OTHER if q.role else AGENCY_OTHER_ROLE)
-                        if how:
-                            v *= AGENCY_RELATED
+                        v *= relation_factor(how, q.window is not None)
                         units.append(p)
                         vals.append(np.full(len(p), v))
             roles = _merge(units, st.n)
@@ -275,7 +278,7 @@ class Ranker:
             for p, v in zip(units, vals, strict=True):
                 pos = np.searchsorted(roles, p)
                 np.maximum.at(best, pos, v)
-            named = st.union("mention", related)
+            named = _merge([self._since(st.postings("mention", a), since.get(a, 0)) for a in related], st.n)
             named = np.setdiff1d(named, roles, assume_unique=True).astype(np.int64)
             idx = _merge([roles, named], st.n)
             add = np.zeros(len(idx))
@@ -455,9 +458,9 @@ class Ranker:
         self.bm25, self.vectors, self.encoder = s.bm25, s.vectors, s.encoder
         if self.vectors is not None and self._vecs is None:
             self._vecs = stored_vectors(self.vectors.index)
-        b_all = self.bm25.scores(text_query)
+        b_all = self.bm25.scores_by_text(text_query)
         use_dense = self.vectors is not None and self.encoder is not None and bool(text_query.strip())
-        qp = _Query(q, query, ids, mixed, struct, b_all, s.coverage(q.residual or query), use_dense)
+        qp = _Query(q, query, ids, mixed, struct, b_all, s.coverage_by_text(q.residual or query), use_dense)
         if use_dense and self.exact:
             assert self.vectors is not None and self.encoder is not None
             qp.d_all = self.vectors.scores(self.encoder, text_query)
@@ -590,9 +593,19 @@ class Ranker:
         out[hit] = struct.score[pos[hit]]
         return out
 
-    def _top_bm25(self, b_all: np.ndarray, allowed: np.ndarray | None) -> np.ndarray:
-        """The units with the `top_bm25` best BM25 scores above zero (among `allowed` when given)."""
-        pool = np.flatnonzero(b_all) if allowed is None else allowed[b_all[allowed] > 0]
+    def _top_bm25(self, b_all: ByText, allowed: np.ndarray | None) -> np.ndarray:
+        """The units with the `top_bm25` best BM25 scores above zero (among `allowed` when given).
+
+        Unfiltered, the best distinct texts are chosen first and their units taken in order of score, at most
+        `top_bm25` of them (a text repeated by many plans lends all its copies the same score)."""
+        if allowed is None and b_all.rows is not None:
+            values = b_all.values
+            pool = np.flatnonzero(values)
+            if len(pool) > self.top_bm25:
+                pool = pool[np.argpartition(-values[pool], self.top_bm25 - 1)[: self.top_bm25]]
+            pool = pool[np.argsort(-values[pool], kind="stable")]
+            return np.sort(self.bm25.units_of_texts(pool)[: self.top_bm25])
+        pool = np.flatnonzero(b_all.values) if allowed is None else allowed[b_all[allowed] > 0]
         if len(pool) <= self.top_bm25:
             return pool.astype(np.int64)
         vals = b_all[pool]

@@ -28,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from cchc.search.bm25 import BM25Index
+from cchc.search.bm25 import BM25Index, ByText
 from cchc.search.text import tokens
 
 
@@ -80,6 +80,25 @@ def coverage(index: BM25Index, terms: list[str]) -> np.ndarray | None:
         if postings is not None:
             out[postings] += idf
     return out / total if total else None
+
+
+def coverage_by_text(index: BM25Index, terms: list[str]) -> ByText | None:
+    """`coverage` per distinct text (`BM25Index.scores_by_text`): the same floats, a tenth of the work at scale."""
+    if not index.by_text:
+        plain = coverage(index, terms)
+        return None if plain is None else ByText(plain, None)
+    if not terms:
+        return None
+    n = len(index.keys)
+    out = np.zeros(len(index.units_per_text), dtype=np.float32)
+    total = 0.0
+    for term in terms:
+        df = index.df(term)
+        idf = float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))
+        total += idf
+        if df:
+            out[index.text_postings(term)] += idf
+    return ByText(out / total, index.rows) if total else None
 
 
 def grade(structured: np.ndarray | None, cover: np.ndarray | None, dense: np.ndarray | None,

@@ -27,11 +27,11 @@ from cchc.graph.extract.deadlines import parse_time_expression
 from cchc.graph.extract.records import Deadline
 from cchc.graph.extract.references import InstrumentRef, normalise_id, parse_reference
 from cchc.graph.ids import task_ref
-from cchc.search.bm25 import BM25Index
+from cchc.search.bm25 import BM25Index, ByText
 from cchc.search.fusion import FusionWeights, fuse
 from cchc.search.lexicon import expand, name_key
 from cchc.search.query import NOT_TOPIC, ParsedQuery, parse_query
-from cchc.search.relevance import NONE, STRONG, RelevanceFloors, content_terms, coverage, grade
+from cchc.search.relevance import NONE, STRONG, RelevanceFloors, content_terms, coverage_by_text, grade
 from cchc.search.restore import Restorer, is_folded
 from cchc.search.structured import Link, Tracer, structured_scores
 from cchc.search.units import SearchUnit
@@ -309,13 +309,18 @@ class Searcher:
     def coverage(self, text: str) -> np.ndarray | None:
         """Per unit, the IDF-weighted share of the query's content words it has (its abbreviations expanded:
         a unit printing either form covers the word)."""
+        found = self.coverage_by_text(text)
+        return None if found is None else found[np.arange(len(found))]
+
+    def coverage_by_text(self, text: str) -> ByText | None:
+        """`coverage` per distinct text (the candidate path reads only its candidates' values)."""
         terms = content_terms(text, NOT_TOPIC)
-        plain = coverage(self.bm25, terms)
+        plain = coverage_by_text(self.bm25, terms)
         extra = expand(text)
         if plain is None or extra == text:
             return plain
-        wide = coverage(self.bm25, content_terms(extra, NOT_TOPIC))
-        return plain if wide is None else np.maximum(plain, wide)
+        wide = coverage_by_text(self.bm25, content_terms(extra, NOT_TOPIC))
+        return plain if wide is None else ByText(np.maximum(plain.values, wide.values), plain.rows)
 
     @staticmethod
     def _result(u: SearchUnit, score: float, why: list[str], weak: bool) -> Result:

@@ -58,6 +58,28 @@ def _related(agency_id: str) -> dict[str, str]:
     return out
 
 
+def _successor_since(agency_id: str) -> dict[str, int]:
+    """The year each successor of agency_id took its work over: a plan written before then names that body as
+    what it was (the communes of a 2023 plan are not yet the abolished district's successors)."""
+    since: dict[str, int] = {}
+    for s in load_registry()._walk(agency_id, True, None):
+        since[s.successor] = min(since.get(s.successor, 9999), int(s.date[:4]))
+    return since
+
+
+def _relatives(agencies: Sequence[str]) -> tuple[dict[str, str], dict[str, int]]:
+    """`_related` over the agencies a query names, and the year from which each successor counts as one."""
+    related: dict[str, str] = {}
+    since: dict[str, int] = {}
+    for a in agencies:
+        for k, v in _related(a).items():
+            related.setdefault(k, v)
+        for k, y in _successor_since(a).items():
+            if related.get(k, "").startswith("successor"):
+                since[k] = min(since.get(k, 9999), y)
+    return related, since
+
+
 # Every query with a period re-reads the deadline text of each unit that straddles it; the texts are few.
 _named_window = functools.lru_cache(maxsize=8192)(parse_time_expression)
 
@@ -128,10 +150,22 @@ def _time_score(u: SearchUnit, start: date | None, end: date | None, plan_start:
 
 # An agency question's structured score of a unit: 1 where the agency has the role asked (lead when none is);
 # the other role when the question asks one ("Sở X phối hợp ...") and when it asks none ("Sở X phải làm gì");
-# times `AGENCY_RELATED` when the unit names a group including it or its predecessor/successor, not it.
+# times `relation_factor` when the unit names a group including it or its predecessor/successor, not it.
 AGENCY_ROLE_ASKED_OTHER = 0.35
 AGENCY_OTHER_ROLE = 0.5
 AGENCY_RELATED = 0.9
+AGENCY_UNDATED_RELATED = 0.45  # below AGENCY_OTHER_ROLE: the body named, in any role, first
+
+
+def relation_factor(how: str, dated: bool) -> float:
+    """The share of an agency's score a unit gets for naming a relative of it (`_related`'s `how`).
+
+    `dated`: the question names a period.  Without one, the body named outranks its relatives in any role
+    ("UBND huyện Chi Lăng phải làm gì": the lines naming the district before its successors' and groups');
+    with one, a relative is the body of that time ("Sở TT&TT chủ trì ... năm 2026": Sở KH&CN's tasks)."""
+    if not how:
+        return 1.0
+    return AGENCY_RELATED if dated else AGENCY_UNDATED_RELATED
 
 
 def _recurs(u: SearchUnit) -> bool:
@@ -166,25 +200,21 @@ def structured_scores(
                 why[i].append(link.why)
     if q.agencies:
         weight += 1.0
-        related: dict[str, str] = {}
-        for a in q.agencies:
-            for k, v in _related(a).items():
-                related.setdefault(k, v)
+        related, since = _relatives(q.agencies)
         main_role = q.role or "lead"
         for i, u in enumerate(units):
             best, reason = 0.0, ""
             for role, ids in (("lead", u.lead_ids), ("cooperating", u.coop_ids)):
                 for a in ids:
-                    if a not in related:
+                    if a not in related or (u.year and u.year < since.get(a, 0)):
                         continue
                     s = 1.0 if role == main_role else (AGENCY_ROLE_ASKED_OTHER if q.role else AGENCY_OTHER_ROLE)
-                    if related[a]:
-                        s *= AGENCY_RELATED
+                    s *= relation_factor(related[a], q.window is not None)
                     if s > best:
                         note = f" ({related[a]})" if related[a] else ""
                         best, reason = s, f"{role}: {_agency_name(a)}{note}"
             if not best:
-                named = [a for a in u.mention_ids if a in related]
+                named = [a for a in u.mention_ids if a in related and not (u.year and u.year < since.get(a, 0))]
                 if named:
                     best, reason = 0.4, f"mentions {_agency_name(named[0])}"
             if best:

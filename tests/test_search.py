@@ -137,6 +137,33 @@ def test_bm25_reader_gives_bm25s_scores_bit_for_bit(tmp_path, extractions):
         assert np.array_equal(loaded.scores(query), np.asarray(expected, np.float32)), query
 
 
+def test_bm25_by_distinct_text_gives_every_units_own_scores(tmp_path, extractions):
+    """Scored per distinct text and read through each unit's text: the per-unit floats, coverage too."""
+    from cchc.search.bm25 import BM25Index
+    from cchc.search.relevance import content_terms, coverage, coverage_by_text
+    from cchc.search.units import build_units
+
+    units = build_units(extractions.values())
+    BM25Index.build([u.key for u in units], [u.index_text for u in units]).save(tmp_path / "bm25")
+    index = BM25Index.load(tmp_path / "bm25")
+    assert isinstance(index.rows, np.memmap) and index.by_text
+    distinct = len({u.index_text for u in units})
+    assert len(index.units_per_text) == distinct < len(units) and index.units_per_text.sum() == len(units)
+    every = np.arange(len(units))
+    for query in ("nghị định 118 một cửa", "chuyen doi so", "Sở Nội vụ Sở Nội vụ chủ trì", "zzz", "thủ tục"):
+        by_text = index.scores_by_text(query)
+        assert len(by_text.values) == distinct and np.array_equal(by_text[every], index.scores(query)), query
+        terms = content_terms(query, frozenset())
+        plain, rows = coverage(index, terms), coverage_by_text(index, terms)
+        assert (plain is None) == (rows is None) and (plain is None or np.array_equal(rows[every], plain)), query
+    # the units of texts, text by text: the best text's copies first
+    best = index.scores_by_text("cổng dịch vụ công quốc gia")
+    top = np.argsort(-best.values, kind="stable")[:3]
+    got = index.units_of_texts(top)
+    assert len(got) == index.units_per_text[top].sum()
+    assert [int(index.rows[u]) for u in got] == sorted((int(index.rows[u]) for u in got), key=list(top).index)
+
+
 def bm25s_reference(texts):
     """The BM25 index as bm25s builds it (what BM25Index.build called until the national-scale build ran out of
     memory): every unit a document, a repeated text's tokens shared, "∅" for a unit without tokens."""

@@ -128,6 +128,19 @@ def test_ubnd_cac_huyen_in_2026_finds_the_communes_that_took_over(searcher):
     assert sum(any("successor of UBND các huyện" in w for w in r.why) for r in results) >= 8
 
 
+@pytest.mark.slow
+def test_a_named_district_before_its_relatives_and_no_successor_before_the_restructuring(searcher):
+    # The 2023 PAPI plan names Chi Lăng district on one criterion ("Cơ quan thực hiện: UBND huyện Chi Lăng, ...",
+    # L301) and its three solutions; with no period asked, those come before the districts' and communes' tasks.
+    results = searcher.search("UBND huyện Chi Lăng phải làm gì", k=10)
+    assert {f"{PAPI_2023}:L{n}" for n in (301, 307, 311, 315)} <= set(_keys(results[:4]))
+    assert all(any("UBND huyện Chi Lăng" in w and "(" not in w for w in r.why) for r in results[:4])
+    # The communes took over the districts' work in 2025: a 2023 plan's communes are not yet their successors.
+    wide = searcher.search("UBND huyện Chi Lăng phải làm gì", k=50)
+    assert all(r.doc != PAPI_2023 for r in wide if any("successor of" in w for w in r.why))
+    assert any("successor of" in w for r in wide for w in r.why)  # the 2026 communes still are
+
+
 def test_criterion_label_lines_carry_their_agencies(extractions):
     units = {u.key: u for u in build_units([extractions[PAPI_2023], extractions[PLAN_2026_2030]])}
     label = units[f"{PAPI_2023}:L357"]  # "- Cơ quan chủ trì tham mưu: Sở Kế hoạch và Đầu tư"
