@@ -1,11 +1,15 @@
-"""The dense side at scale: the FAISS index's own vectors, and an HNSW efSearch tuned for recall.
+"""The dense side at scale: the FAISS index's own vectors, and an ANN tuned for recall.
 
 Why: at the default efSearch (16) HNSW returned a fifth of the true top 10
 for some probes (issue 16).  The writer measures recall@10 against exact
-search on probe vectors and keeps the smallest efSearch that reaches
-`TARGET_RECALL`; the reader sets it.  The vectors are read from the index's
-flat storage in place (no second copy in memory): scoring a candidate set
-exactly is a gather and a matrix-vector product.
+search on probe vectors and keeps the cheapest setting that reaches
+`TARGET_RECALL`; the reader uses it.  Tried in order: product quantisation
+with fast-scan codes reranked exactly (`IndexRefine`: 4-bit codes of a
+sixteenth of the vectors' size, a scan of them ~1 ms at 266k vectors where
+the exact scan took ~30 ms, then the best `k_factor`*k by exact cosine),
+HNSW (`efSearch` tuned), and exact search.  The vectors are read from the
+index's flat storage in place (no second copy in memory): scoring a
+candidate set exactly is a gather and a matrix-vector product.
 """
 
 from __future__ import annotations
@@ -22,10 +26,13 @@ EF_CHOICES = (16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024)
 
 
 def stored_vectors(index) -> np.ndarray:
-    """The raw float32 vectors an IndexFlat or IndexHNSWFlat holds, as a numpy view (no copy)."""
+    """The raw float32 vectors an IndexFlat, IndexHNSWFlat or IndexRefine holds, as a numpy view (no copy)."""
     import faiss
 
-    flat = faiss.downcast_index(index.storage) if hasattr(index, "storage") else index
+    if hasattr(index, "refine_index"):
+        flat = index.refine_index
+    else:
+        flat = index.storage if hasattr(index, "storage") else index
     flat = faiss.downcast_index(flat)
     n, d = flat.ntotal, flat.d
     if n == 0:
@@ -76,13 +83,47 @@ def tune_ef(index, vectors: np.ndarray, *, count: int = 200, k: int = 10,
     return EF_CHOICES[-1], recall
 
 
+def tune_factor(index, vectors: np.ndarray, *, count: int = 200, k: int = 10,
+                target: float = TARGET_RECALL) -> tuple[int, float]:
+    """The smallest `k_factor` of a quantised index with exact rerank reaching recall@k >= target on probes."""
+    qs = probes(vectors, count)
+    recall = 0.0
+    for factor in K_FACTORS:
+        index.k_factor = factor
+        recall = recall_at(index, vectors, qs, k)
+        if recall >= target:
+            log.info("PQ fast scan, exact rerank of %d x k: recall@%d %.3f on %d probes", factor, k, recall, count)
+            return factor, recall
+    return K_FACTORS[-1], recall
+
+
+def quantised(vectors: np.ndarray, seed: int = 16):
+    """Fast-scan PQ codes (4 bits per 4 dimensions) of `vectors`, reranked by exact cosine over their copy;
+    None when the dimension does not split into 4s."""
+    import faiss
+
+    n, d = vectors.shape
+    if d % 4:
+        return None
+    pq = faiss.IndexPQFastScan(d, d // 4, 4, faiss.METRIC_INNER_PRODUCT)
+    sample = vectors[np.random.default_rng(seed).choice(n, min(n, PQ_TRAIN), replace=False)] if n > PQ_TRAIN \
+        else vectors
+    pq.train(np.ascontiguousarray(sample))
+    index = faiss.IndexRefineFlat(pq)
+    index.add(vectors)
+    return index
+
+
 ANN_FILE = "ann.faiss"
 # HNSW build and search depth: at faiss's default construction depth (40) the hashing encoder's vectors lost up to
 # a third of their true top 10 (synthetic corpus, 22k distinct vectors); 200 fixes most of it, and efSearch is
 # then tuned on probes (see `probes`).  The floor is what a probe set too easy for the index would still get.
 EF_CONSTRUCTION = 200
 EF_FLOOR = 128
-ANN_MIN_ROWS = 20_000  # distinct vectors below which no HNSW is built: the flat index answers in a few ms
+ANN_MIN_ROWS = 20_000  # distinct vectors below which no ANN is built: the flat index answers in a few ms
+K_FACTORS = (4, 8, 16, 32, 64, 128, 256)  # candidates reranked per result asked, tried in order
+PQ_TRAIN = 65_536  # vectors the PQ codebooks are trained on
+K_FACTOR_FLOOR = 16  # as EF_FLOOR: headroom over what the probes asked
 
 
 def distinct_rows(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -99,10 +140,11 @@ def distinct_rows(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def build_ann(vectors: np.ndarray, out: Path, *, min_rows: int = ANN_MIN_ROWS) -> dict:
-    """An HNSW index over the distinct vectors (`out/ann.faiss`), each unit's row (`ann_rows.npy`) and each
-    row's units (`ann_units.indptr/indices.npy`); efSearch tuned for recall@10.  Why distinct vectors: HNSW
-    over many exact duplicates links copies to copies and its graph falls apart (recall@10 0.64 at efSearch 512
-    on the synthetic corpus at 145k units); collapsed, one row stands for all its units."""
+    """An ANN over the distinct vectors (`out/ann.faiss`), each unit's row (`ann_rows.npy`) and each row's units
+    (`ann_units.indptr/indices.npy`), tuned for recall@10: PQ fast scan with exact rerank, else HNSW, else exact.
+    Why distinct vectors: HNSW over many exact duplicates links copies to copies and its graph falls apart
+    (recall@10 0.64 at efSearch 512 on the synthetic corpus at 145k units); collapsed, one row stands for all
+    its units."""
     import faiss
 
     first, rows = distinct_rows(vectors)
@@ -110,23 +152,35 @@ def build_ann(vectors: np.ndarray, out: Path, *, min_rows: int = ANN_MIN_ROWS) -
     if len(first) < min_rows:
         return info
     uniq = np.ascontiguousarray(vectors[first], dtype=np.float32)
-    index = faiss.IndexHNSWFlat(uniq.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
-    index.hnsw.efConstruction = EF_CONSTRUCTION
-    index.add(uniq)
-    ef, recall = tune_ef(index, uniq)
-    ef = max(ef or 0, EF_FLOOR)
-    index.hnsw.efSearch = ef
-    info.update({"vector_kind": "IndexHNSWFlat (distinct vectors)", "ef_search": ef,
-                 "ann_recall_at_10": round(recall, 4)})
+    index = quantised(uniq)
+    recall = 0.0
+    if index is not None:
+        factor, recall = tune_factor(index, uniq)
+        index.k_factor = max(factor, K_FACTOR_FLOOR)
+        info.update({"vector_kind": "IndexRefineFlat(IndexPQFastScan) (distinct vectors)",
+                     "k_factor": int(index.k_factor), "ann_recall_at_10": round(recall, 4)})
     if recall < TARGET_RECALL:
-        # The graph cannot reach the target at any efSearch tried (the hashing encoder's vectors at 68k distinct
-        # rows: 0.95 at 1024): exact search over the distinct vectors instead, one scan of rows x dims per query.
+        if index is not None:
+            log.warning("PQ fast scan recall@10 %.3f < %.2f at k_factor %d: trying HNSW", recall, TARGET_RECALL,
+                        K_FACTORS[-1])
+            info["pq_recall_at_10"] = info.pop("ann_recall_at_10")
+        index = faiss.IndexHNSWFlat(uniq.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = EF_CONSTRUCTION
+        index.add(uniq)
+        ef, recall = tune_ef(index, uniq)
+        ef = max(ef or 0, EF_FLOOR)
+        index.hnsw.efSearch = ef
+        info.update({"vector_kind": "IndexHNSWFlat (distinct vectors)", "ef_search": ef,
+                     "ann_recall_at_10": round(recall, 4)})
+    if recall < TARGET_RECALL:
+        # Neither reaches the target (HNSW on the hashing encoder's vectors at 68k distinct rows: 0.95 at
+        # efSearch 1024): exact search over the distinct vectors, one scan of rows x dims per query.
         log.warning("HNSW recall@10 %.3f < %.2f: exact search over %d distinct vectors", recall, TARGET_RECALL,
                     len(uniq))
         index = faiss.IndexFlatIP(uniq.shape[1])
         index.add(uniq)
         info.update({"vector_kind": "IndexFlatIP (distinct vectors)", "hnsw_recall_at_10": info["ann_recall_at_10"],
-                     "hnsw_ef_search": ef, "ef_search": None, "ann_recall_at_10": 1.0})
+                     "hnsw_ef_search": info["ef_search"], "ef_search": None, "ann_recall_at_10": 1.0})
     faiss.write_index(index, str(out / ANN_FILE))
     np.save(out / "ann_rows.npy", rows)
     order = np.argsort(rows, kind="stable").astype(np.int32)
@@ -137,8 +191,8 @@ def build_ann(vectors: np.ndarray, out: Path, *, min_rows: int = ANN_MIN_ROWS) -
 
 
 class Ann:
-    """The index over distinct vectors (HNSW, or flat where HNSW missed the recall target), answering in units:
-    a row's units follow it, in unit order."""
+    """The index over distinct vectors (quantised with exact rerank, HNSW, or flat where neither met the recall
+    target), answering in units: a row's units follow it, in unit order."""
 
     def __init__(self, path: Path) -> None:
         import faiss
@@ -155,8 +209,9 @@ class Ann:
         return (path / ANN_FILE).exists()
 
     @property
-    def is_graph(self) -> bool:
-        return hasattr(self.index, "hnsw")
+    def exact(self) -> bool:
+        """A flat index: every search scores every distinct vector (the caller may reuse those scores)."""
+        return not hasattr(self.index, "hnsw") and not hasattr(self.index, "refine_index")
 
     def scores(self, qv: np.ndarray) -> np.ndarray:
         """Cosine of `qv` with every distinct vector, computed once per query vector (one matrix-vector product)."""
@@ -166,6 +221,28 @@ class Ann:
         scores = self.vectors @ qv
         self._last = (qv, scores)
         return scores
+
+    def _exact_top(self, qv: np.ndarray, k: int, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """The k best distinct rows by exact cosine (among `allowed` units' rows): over those rows alone when they
+        are few and the full scan is not made anyway, else over every row (one scan) with the others masked."""
+        keep = None if allowed is None else np.unique(np.asarray(self.rows)[allowed]).astype(np.int64)
+        if keep is not None and not self.exact and len(keep) < self.index.ntotal // 3:
+            scores = self.vectors[keep] @ qv
+            k = min(k, len(keep))
+            if k <= 0:
+                return np.zeros((1, 0), np.float32), np.zeros((1, 0), np.int64)
+            top = np.argpartition(-scores, k - 1)[:k]
+            top = top[np.argsort(-scores[top], kind="stable")]
+            return scores[top][None, :], keep[top][None, :]
+        scores = self.scores(qv)
+        if keep is not None:
+            masked = np.full_like(scores, -np.inf)
+            masked[keep] = scores[keep]
+            scores = masked
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        top = top[np.isfinite(scores[top])]
+        return scores[top][None, :], top[None, :]
 
     def search(self, qv: np.ndarray, k: int, allowed: np.ndarray | None = None, cap: int | None = None
                ) -> tuple[np.ndarray, np.ndarray]:
@@ -177,24 +254,15 @@ class Ann:
         if k <= 0:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
         q = np.ascontiguousarray(qv[None, :], dtype=np.float32)
-        if not self.is_graph:  # exact: every distinct vector's score (the caller reuses them), then the top k
-            scores = self.scores(qv)
-            if allowed is not None:
-                keep = np.unique(np.asarray(self.rows)[allowed]).astype(np.int64)
-                masked = np.full_like(scores, -np.inf)
-                masked[keep] = scores[keep]
-                scores = masked
-            top = np.argpartition(-scores, k - 1)[:k]
-            top = top[np.argsort(-scores[top], kind="stable")]
-            top = top[np.isfinite(scores[top])]
-            sims, ids = scores[top][None, :], top[None, :]
+        if self.exact or (allowed is not None and not hasattr(self.index, "hnsw")):
+            # exact, or a filter the fast-scan codes cannot apply (faiss's fast scan takes no ID selector)
+            sims, ids = self._exact_top(qv, k, allowed)
         elif allowed is None:
             sims, ids = self.index.search(q, k)
         else:
             rows = np.unique(np.asarray(self.rows)[allowed]).astype(np.int64)
             sel = faiss.IDSelectorBatch(rows)
-            params = faiss.SearchParametersHNSW(sel=sel, efSearch=max(self.index.hnsw.efSearch, k)) \
-                if hasattr(self.index, "hnsw") else faiss.SearchParameters(sel=sel)
+            params = faiss.SearchParametersHNSW(sel=sel, efSearch=max(self.index.hnsw.efSearch, k))
             sims, ids = self.index.search(q, k, params=params)
         units, scores = [], []
         total = 0

@@ -405,7 +405,7 @@ class Ranker:
         once however many units repeat it), else from the per-unit vectors."""
         if self._hnsw is not None and len(idx):
             rows = np.asarray(self._hnsw.rows[idx])
-            if not self._hnsw.is_graph:
+            if self._hnsw.exact:
                 return self._hnsw.scores(qv)[rows]
             if len(rows) > self._hnsw.index.ntotal // 2:
                 return (self._distinct @ qv)[rows]
@@ -469,7 +469,7 @@ class Ranker:
             self.vectors.check_encoder(self.encoder)
             qp.qv = np.asarray(self.encoder.encode_queries([text_query]), dtype=np.float32)[0]
             qp.ann_ids, qp.ann_sims = self._ann(qp.qv, max(self.top_dense, 20), None)
-            if self._hnsw is not None and not self._hnsw.is_graph:  # every distinct score: the true min
+            if self._hnsw is not None and self._hnsw.exact:  # every distinct score: the true min
                 qp.dense_low = float(self._hnsw.scores(qp.qv).min(initial=np.inf))
             if len(self._sample):  # the query's cosines over a fixed sample of units: min (else) and median
                 spread = self._dense_of(self._sample, qp.qv)
