@@ -458,7 +458,7 @@ class Ranker:
         self.bm25, self.vectors, self.encoder = s.bm25, s.vectors, s.encoder
         if self.vectors is not None and self._vecs is None:
             self._vecs = stored_vectors(self.vectors.index)
-        b_all = self.bm25.scores_by_text(text_query)
+        b_all = self.bm25.scores_by_text(q.lexical_query(mixed) or text_query)
         use_dense = self.vectors is not None and self.encoder is not None and bool(text_query.strip())
         qp = _Query(q, query, ids, mixed, struct, b_all, s.coverage_by_text(q.residual or query), use_dense)
         if use_dense and self.exact:

@@ -277,7 +277,7 @@ class Searcher:
         struct, why, timed = structured_scores(q, self.units, links, plan_start=mixed) if q.structured \
             else (None, None, None)
         text_query = expand(q.residual or query)
-        bm25 = self.bm25.scores(text_query)
+        bm25 = self.bm25.scores(q.lexical_query(mixed) or text_query)
         dense = None
         if self.vectors is not None and self.encoder is not None and text_query.strip():
             dense = self.vectors.scores(self.encoder, text_query)

@@ -294,6 +294,15 @@ def test_time_with_a_topic_is_a_mixed_question():
     assert parse_query("chuyển đổi số: việc phải xong trong năm 2023").topic == []  # a field is structured
 
 
+def test_a_mixed_questions_period_is_left_to_the_time_scores_not_to_bm25():
+    q = parse_query("năm 2025 xã phải số hóa bao nhiêu phần trăm hồ sơ, kết quả giải quyết TTHC")
+    assert q.topic_led(False, 2) and "năm 2025" in q.residual
+    assert q.lexical_query(True).startswith("xã phải số hóa") and "2025" not in q.lexical_query(True)
+    assert "(thủ tục hành chính)" in q.lexical_query(True)  # abbreviations expanded as for the whole query
+    assert q.lexical_query(False) == ""  # a structured question keeps its words ("Sở X chủ trì ... năm 2023")
+    assert parse_query("số hóa hồ sơ").lexical_query(True) == ""  # no period: the residual as it is
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(("query", "first"), [
     ("hạn chót hoàn thành các nhiệm vụ cải thiện chỉ số PAPI, SIPAS, PAR INDEX năm 2023", f"{PAPI_2023}:L1094"),
