@@ -123,14 +123,15 @@ def build_index(corpus: Corpus, search_dir: Path) -> dict:
     gc.collect()
     manifest = _json.loads((search_dir / "units" / "manifest.json").read_text("utf-8")) \
         if (search_dir / "units" / "manifest.json").exists() else {}
-    out.update({k: manifest[k] for k in ("vector_kind", "ef_search", "ann_recall_at_10", "distinct_vectors",
-                                         "hnsw_recall_at_10", "hnsw_ef_search") if k in manifest})
+    out.update({k: manifest[k] for k in ("vector_kind", "ef_search", "k_factor", "ann_recall_at_10",
+                                         "distinct_vectors", "sq_recall_at_10", "hnsw_recall_at_10",
+                                         "hnsw_ef_search") if k in manifest})
     from cchc.search.ann import Ann, recall_at
 
     units_dir = search_dir / "units"
     if Ann.exists(units_dir):  # recall@10 of the ANN on this bench's own queries, against exact search
         ann = Ann(units_dir)
-        distinct = ann.index.reconstruct_n(0, ann.index.ntotal)
+        distinct = ann.vectors
         qv = np.ascontiguousarray(encoder.encode_queries([q["q"] for q in queries(corpus)]), dtype=np.float32)
         out["ann_recall_queries"] = round(recall_at(ann.index, distinct, qv), 4)
     return out
