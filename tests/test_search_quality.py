@@ -405,6 +405,9 @@ def test_everyday_words_for_the_plans_terms(searcher):
     assert expansions("cất nhắc cán bộ") == ["bổ nhiệm", "đề bạt"]
     keys = _keys(searcher.search("họp qua màn hình với các xã", k=5))
     assert f"{APPENDIX_2023}:VII.4" in keys  # "... hệ thống hội nghị truyền hình trực tuyến ..."
+    # "ở đâu cũng được": the plans' "giải quyết TTHC không phụ thuộc địa giới hành chính"
+    keys = _keys(searcher.search("nộp hồ sơ ở đâu cũng được", k=3))
+    assert f"{APPENDIX_2026}:III.6" in keys or f"{PLAN_2026_2030}:L141" in keys
 
 
 @pytest.mark.slow
