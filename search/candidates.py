@@ -138,9 +138,22 @@ class _Scored:
     score: np.ndarray
     grades: np.ndarray
     d_raw: np.ndarray | None
-    order: np.ndarray  # positions, best first
     keep: np.ndarray  # positions shown (graded above NONE, within the filters)
     strong: bool  # some candidate is a strong answer
+
+    def shown(self, stop: int) -> tuple[np.ndarray, int]:
+        """The first `stop` positions shown, best first (ties in candidate order, as a stable sort of all would
+        give), and how many are shown in all.  Only the ones that can be among the first `stop` are sorted: an
+        agency's or a year's candidates run to hundreds of thousands nationally."""
+        idx = np.flatnonzero(self.keep)
+        total = len(idx)
+        if stop <= 0:
+            return idx[:0], total
+        if total > 4 * stop + 256:
+            vals = self.score[idx]
+            kth = np.partition(vals, total - stop)[total - stop]  # the stop-th best score
+            idx = idx[vals >= kth]  # every position scoring at least that, ties included
+        return idx[np.argsort(-self.score[idx], kind="stable")][:stop], total
 
 
 def _merge(parts: Sequence[np.ndarray], n: int = 0) -> np.ndarray:
@@ -491,8 +504,8 @@ class Ranker:
             strong = scored.strong or self._scored(s, qp, self._candidates(qp, None)).strong
         if not strong:  # weak evidence only, anywhere: nothing answers (relevance.grade)
             scored.keep[:] = False
-        shown = scored.order[scored.keep[scored.order]]
-        return SearchAnswer(typed, query if query != typed else None, len(shown), offset,
+        shown, total = scored.shown(offset + k)
+        return SearchAnswer(typed, query if query != typed else None, total, offset,
                             [self._result(s, qp, scored, int(j)) for j in shown[offset:offset + k].tolist()])
 
     def _scored(self, s: Searcher, qp: _Query, cand: np.ndarray) -> _Scored:
@@ -539,8 +552,7 @@ class Ranker:
         score = score - 0.05 * s._heading[cand]
         grades = grade(st_c, cover_c, d_raw, s.floors, typed_is_strong=not qp.mixed, dense_median=median,
                        strong_elsewhere=True) if len(cand) else np.zeros(0, np.int8)
-        return _Scored(cand, score, grades, d_raw, np.argsort(-score, kind="stable"), grades != NONE,
-                       bool((grades == STRONG).any()))
+        return _Scored(cand, score, grades, d_raw, grades != NONE, bool((grades == STRONG).any()))
 
     def _result(self, s: Searcher, qp: _Query, scored: _Scored, j: int) -> Result:
         """The result at candidate position `j`, with its reasons; strings are read for the page's units only."""
