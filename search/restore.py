@@ -99,14 +99,24 @@ class Restorer:
     # ------------------------------------------------------------ building
     @classmethod
     def build(cls, texts: Iterable[str]) -> Restorer:
-        """Count accented syllables and adjacent pairs (within a run of letters) over the texts."""
+        """Count accented syllables and adjacent pairs (within a run of letters) over the texts.
+
+        Each distinct text is read once and its counts taken as many times as it repeats: nationally most
+        units repeat a row (2.9M units, 266k distinct texts)."""
         uni: Counter[str] = Counter()
         bi: Counter[tuple[str, str]] = Counter()
-        for text in texts:
+        for text, times in Counter(texts).items():
+            u: Counter[str] = Counter()
+            b: Counter[tuple[str, str]] = Counter()
             for run in re.split(r"[^\w\s]|\d", nfc(text).lower()):  # punctuation and digits break a phrase
                 words = _WORD.findall(run)
-                uni.update(words)
-                bi.update(itertools.pairwise(words))
+                u.update(words)
+                b.update(itertools.pairwise(words))
+            if times > 1:
+                u = Counter({w: c * times for w, c in u.items()})
+                b = Counter({p: c * times for p, c in b.items()})
+            uni.update(u)
+            bi.update(b)
         return cls(uni, bi)
 
     def save(self, path: Path) -> None:
