@@ -125,6 +125,7 @@ ANN_MIN_ROWS = 20_000  # distinct vectors below which no ANN is built: the flat 
 K_FACTORS = (2, 4, 8, 16, 32, 64)  # candidates reranked per result asked, tried in order
 SQ_TRAIN = 65_536  # vectors the scalar codes' ranges are trained on
 K_FACTOR_FLOOR = 8  # as EF_FLOOR: headroom over what the probes asked
+BROAD_FILTER = 0.2  # share of the distinct rows a filter keeps above which the quantised index is asked unfiltered
 
 
 def distinct_rows(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -230,38 +231,28 @@ class Ann:
         if k <= 0:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
         q = np.ascontiguousarray(qv[None, :], dtype=np.float32)
+        unit_ok = None
+        if allowed is not None:
+            unit_ok = np.zeros(len(self.rows), dtype=bool)
+            unit_ok[allowed] = True
         if self.exact:  # every distinct vector's score (the caller reuses them), then the top k
-            scores = self.scores(qv)
-            if allowed is not None:
-                keep = np.unique(np.asarray(self.rows)[allowed]).astype(np.int64)
-                masked = np.full_like(scores, -np.inf)
-                masked[keep] = scores[keep]
-                scores = masked
-            top = np.argpartition(-scores, k - 1)[:k]
-            top = top[np.argsort(-scores[top], kind="stable")]
-            top = top[np.isfinite(scores[top])]
-            sims, ids = scores[top][None, :], top[None, :]
+            sims, ids = self._top(self.scores(qv), k, None if allowed is None else self._rows_of(allowed))
         elif allowed is None:
             sims, ids = self.index.search(q, k)
-        else:  # the filter's rows as a bitmap the index checks while it scans
-            mask = np.zeros(self.index.ntotal, dtype=bool)
-            mask[np.asarray(self.rows)[allowed]] = True
-            bits = np.packbits(mask, bitorder="little")
-            sel = faiss.IDSelectorBitmap(self.index.ntotal, faiss.swig_ptr(bits))
-            if hasattr(self.index, "hnsw"):
-                params = faiss.SearchParametersHNSW(sel=sel, efSearch=max(self.index.hnsw.efSearch, k))
-            else:
-                params = faiss.IndexRefineSearchParameters(k_factor=self.index.k_factor,
-                                                           base_index_params=faiss.SearchParameters(sel=sel))
+        elif hasattr(self.index, "hnsw"):
+            sel = faiss.IDSelectorBatch(self._rows_of(allowed))
+            params = faiss.SearchParametersHNSW(sel=sel, efSearch=max(self.index.hnsw.efSearch, k))
             sims, ids = self.index.search(q, k, params=params)
+        else:
+            sims, ids = self._filtered(q, qv, k, allowed)
         units, scores = [], []
         total = 0
         for r, sim in zip(ids[0].tolist(), sims[0].tolist(), strict=True):
             if r < 0:
                 continue
             us = np.asarray(self._indices[int(self._indptr[r]):int(self._indptr[r + 1])], dtype=np.int64)
-            if allowed is not None:
-                us = us[np.isin(us, allowed, assume_unique=True)]
+            if unit_ok is not None:
+                us = us[unit_ok[us]]
             units.append(us)
             scores.append(np.full(len(us), sim, np.float32))
             total += len(us)
@@ -270,3 +261,40 @@ class Ann:
         if not units:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
         return np.concatenate(units)[:cap], np.concatenate(scores)[:cap]
+
+    def _rows_of(self, allowed: np.ndarray) -> np.ndarray:
+        """The distinct rows of the `allowed` units, ascending."""
+        mask = np.zeros(self.index.ntotal, dtype=bool)
+        mask[np.asarray(self.rows)[allowed]] = True
+        return np.flatnonzero(mask)
+
+    @staticmethod
+    def _top(scores: np.ndarray, k: int, keep: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """The k best of `scores` (among rows `keep`), best first, as faiss returns them."""
+        if keep is not None:
+            masked = np.full_like(scores, -np.inf)
+            masked[keep] = scores[keep]
+            scores = masked
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        top = top[np.isfinite(scores[top])]
+        return scores[top][None, :], top[None, :]
+
+    def _filtered(self, q: np.ndarray, qv: np.ndarray, k: int, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The k best rows among `keep` on the quantised index, which scans ten times slower with an ID
+        selector (113 ms against 13 ms at 266k rows): a broad filter asks the unfiltered index for enough rows
+        to hold k of its own, a narrow one is scored exactly on its rows (a gather and a product)."""
+        row_ok = np.zeros(self.index.ntotal, dtype=bool)
+        row_ok[np.asarray(self.rows)[allowed]] = True
+        keep = np.flatnonzero(row_ok)
+        share = len(keep) / max(self.index.ntotal, 1)
+        if share >= BROAD_FILTER:
+            wide = min(self.index.ntotal, int(np.ceil(2 * k / share)))
+            sims, ids = self.index.search(q, wide)
+            ok = (ids[0] >= 0) & row_ok[np.maximum(ids[0], 0)]
+            if ok.sum() >= k or wide == self.index.ntotal:
+                return sims[:, ok][:, :k], ids[:, ok][:, :k]
+        scores = self.vectors[keep] @ qv
+        sims, top = self._top(scores, k, None)
+        return sims, keep[top[0]][None, :]

@@ -84,6 +84,8 @@ TOP_BM25 = 1000
 TOP_DENSE = 200
 EXACT_DENSE_BELOW = 20_000  # a filter leaving fewer units: their dense scores exactly, no ANN
 SAMPLE = 2048  # units whose dense scores estimate the collection's minimum
+DENSE_ABOVE = 1 << 16  # named units above which structured scores are spread over an array of every unit
+PRUNE_ABOVE = 4096  # candidates beyond 4 x the page plus this many: the cosines of those below the page are skipped
 INSTRUMENT_PARTS = 64  # instrument sets whose cited and traced units a ranker keeps
 # (units citing, {unit: the trace's link} for the others it reaches, their (units, scores) part)
 _EMPTY = np.zeros(0, dtype=np.int64)
@@ -98,6 +100,7 @@ class Structured:
     score: np.ndarray  # float32, aligned with idx
     traced: dict[int, Link]  # unit -> the graph's link, for units reaching an instrument without citing it
     timed: np.ndarray  # units (ascending) stating a time within the question's window
+    by_unit: np.ndarray | None = None  # the scores spread over every unit, when the named units are many
 
 
 @dataclass
@@ -179,13 +182,15 @@ class Ranker:
     """The candidate query path of a `Searcher` whose units are a `UnitStore`."""
 
     def __init__(self, store: UnitStore, bm25: BM25Index, vectors: VectorIndex | None, encoder: Encoder | None, *,
-                 exact_below: int = EXACT_BELOW, top_bm25: int = TOP_BM25, top_dense: int = TOP_DENSE) -> None:
+                 exact_below: int = EXACT_BELOW, top_bm25: int = TOP_BM25, top_dense: int = TOP_DENSE,
+                 prune_above: int = PRUNE_ABOVE, dense_above: int = DENSE_ABOVE) -> None:
         self.store = store
         self.bm25 = bm25
         self.vectors = vectors if encoder is not None else None
         self.encoder = encoder if vectors is not None else None
         self.exact = store.n < exact_below
         self.top_bm25, self.top_dense = top_bm25, top_dense
+        self.prune_above, self.dense_above = prune_above, dense_above
         self._vecs = stored_vectors(vectors.index) if vectors is not None else None
         self._hnsw = Ann(store.path) if Ann.exists(store.path) else None  # else the flat index answers
         self._distinct = self._hnsw.vectors if self._hnsw is not None else None
@@ -322,15 +327,22 @@ class Ranker:
             idx = st.union("field", q.fields).astype(np.int64)
             field_part = (idx, np.full(len(idx), 0.5, np.float32))
         idx = _merge([p for p, _ in parts] + ([field_part[0]] if q.fields else []), st.n)
-        total = np.zeros(len(idx), dtype=np.float32)
+        spread = len(idx) > self.dense_above  # summed in one array over every unit, not by position lookups
+        acc = np.zeros(st.n if spread else len(idx), dtype=np.float32)
         for p, v in parts:
-            total[np.searchsorted(idx, p)] += v
+            acc[p if spread else np.searchsorted(idx, p)] += v  # a unit appears once in a part
+        total = acc[idx] if spread else acc
         if year_rule is not None and len(idx):
             y = np.asarray(st.year[idx])
             total[(y != 0) & (y != year_rule)] *= 0.5
         if q.fields:
             weight += 0.5
-            total[np.searchsorted(idx, field_part[0])] += field_part[1]
+            if spread:
+                extra = np.zeros(st.n, dtype=np.float32)
+                extra[field_part[0]] = field_part[1]
+                total += extra[idx]  # + 0.0 elsewhere: the same floats
+            else:
+                total[np.searchsorted(idx, field_part[0])] += field_part[1]
         if weight:
             total /= weight
         return Structured(idx, total, traced, timed)
@@ -495,24 +507,30 @@ class Ranker:
                 qp.prior = np.append(t / t.max(), 0.0).astype(np.float32)
         allowed = self.allowed(filters)
         if self.exact or allowed is None:
-            scored = self._scored(s, qp, self._candidates(qp, None if self.exact else allowed))
+            scored = self._scored(s, qp, self._candidates(qp, None if self.exact else allowed), offset + k)
             strong = scored.strong  # graded over every unit, the filters applied after (as the first path)
             if self.exact and allowed is not None:
                 scored.keep &= np.isin(scored.cand, allowed, assume_unique=True)
         else:
-            scored = self._scored(s, qp, self._candidates(qp, allowed))
-            strong = scored.strong or self._scored(s, qp, self._candidates(qp, None)).strong
+            scored = self._scored(s, qp, self._candidates(qp, allowed), offset + k)
+            strong = scored.strong or self._scored(s, qp, self._candidates(qp, None), 0).strong
         if not strong:  # weak evidence only, anywhere: nothing answers (relevance.grade)
             scored.keep[:] = False
         shown, total = scored.shown(offset + k)
         return SearchAnswer(typed, query if query != typed else None, total, offset,
                             [self._result(s, qp, scored, int(j)) for j in shown[offset:offset + k].tolist()])
 
-    def _scored(self, s: Searcher, qp: _Query, cand: np.ndarray) -> _Scored:
+    def _scored(self, s: Searcher, qp: _Query, cand: np.ndarray, stop: int | None = None) -> _Scored:
         """Fused scores and evidence grades of `cand`, dropping first those that could not pass the cut-off
         (no typed match, too few of the query's words) so their dense scores are never computed.  Weak grades
-        are kept here; whether any strong answer exists is the caller's question (over which units)."""
-        from cchc.search.relevance import NONE, STRONG, grade
+        are kept here; whether any strong answer exists is the caller's question (over which units).
+
+        `stop`: only the first `stop` shown will be read.  A unit the query's constraints name is shown whatever
+        its cosine (a weak answer at worst), so where such units number in the hundreds of thousands (an
+        agency, a year, a field nationally), the cosine is computed only for those whose score with the best
+        possible cosine reaches the `stop`-th best score with the worst; the others keep the latter, below
+        the page, and the page is the one every cosine would give."""
+        from cchc.search.relevance import NONE, STRONG, WEAK, grade
 
         w: FusionWeights = s.weights
         st_c = self._structured_of(qp.struct, cand)
@@ -529,30 +547,54 @@ class Ranker:
         b_all = qp.b_all
         b_lo, b_hi = (float(b_all.min()), float(b_all.max())) if len(b_all) else (0.0, 0.0)
         b_c = scale_by(b_all[cand], b_lo, b_hi)
+        untimed = None
+        if qp.struct is not None and qp.mixed and qp.q.asks_when:
+            untimed = ~np.isin(cand, qp.struct.timed, assume_unique=True)
+        extra = np.zeros(len(cand), np.float32) if qp.prior is None else w.doc_title * qp.prior[s._unit_doc[cand]]
+        extra = extra - 0.05 * s._heading[cand]
+
+        def fused(d: np.ndarray | None) -> np.ndarray:
+            return combine(st_c, b_c, d, w, mixed=qp.mixed, untimed=untimed) + extra
+
         d_raw = d_c = median = None
+        skip = None  # candidates whose cosine is not needed (typed, and below the page whatever it is)
         if qp.d_all is not None:
             d_all = qp.d_all
             d_raw = d_all[cand]
             d_c = scale_by(d_raw, float(d_all.min()), float(d_all.max())) if len(d_all) else d_raw
             median = float(np.median(d_all)) if len(d_all) else 0.0
         elif qp.qv is not None:
-            d_raw = self._dense_of(cand, qp.qv)
-            low = qp.dense_low if qp.dense_low is not None else np.inf
-            d_lo = float(min(low, d_raw.min(initial=np.inf)))
-            d_hi = float(max(d_raw.max(initial=-np.inf), qp.ann_sims.max(initial=-np.inf)))
-            d_c = np.clip(scale_by(d_raw.astype(np.float32), d_lo, d_hi), 0.0, 1.0).astype(np.float32)
+            if stop is not None and st_c is not None and len(cand) > 4 * stop + self.prune_above:
+                typed = st_c > 0
+                low = fused(np.zeros(len(cand), np.float32))
+                if typed.sum() > stop:
+                    # a sort, not np.partition: on these scores (long runs of ties in unit order) introselect
+                    # took 87 ms at 1M candidates where the sort takes ~10
+                    floor = np.sort(low[typed])[-max(stop, 1)]
+                    high = fused(np.ones(len(cand), np.float32))
+                    skip = typed & (high < floor) if stop else typed
+            need = slice(None) if skip is None else ~skip
+            d_raw = np.full(len(cand), np.nan, np.float32)
+            d_raw[need] = self._dense_of(cand[need], qp.qv)
+            seen = d_raw[need]
+            d_lo = qp.dense_low if qp.dense_low is not None else float(seen.min(initial=np.inf))
+            d_hi = float(max(seen.max(initial=-np.inf), qp.ann_sims.max(initial=-np.inf)))
+            d_c = np.clip(scale_by(np.nan_to_num(d_raw, nan=d_lo).astype(np.float32), d_lo, d_hi), 0.0, 1.0)
+            d_c = d_c.astype(np.float32)
             median = qp.dense_median if qp.dense_median is not None else \
-                float(np.median(d_raw)) if len(d_raw) else 0.0
-        untimed = None
-        if qp.struct is not None and qp.mixed and qp.q.asks_when:
-            untimed = ~np.isin(cand, qp.struct.timed, assume_unique=True)
-        score = combine(st_c, b_c, d_c, w, mixed=qp.mixed, untimed=untimed)
-        if qp.prior is not None:
-            score = score + w.doc_title * qp.prior[s._unit_doc[cand]]
-        score = score - 0.05 * s._heading[cand]
-        grades = grade(st_c, cover_c, d_raw, s.floors, typed_is_strong=not qp.mixed, dense_median=median,
-                       strong_elsewhere=True) if len(cand) else np.zeros(0, np.int8)
-        return _Scored(cand, score, grades, d_raw, grades != NONE, bool((grades == STRONG).any()))
+                float(np.median(seen)) if len(seen) else 0.0
+        score = fused(d_c)
+        if skip is not None:
+            score[skip] = low[skip]  # below the page: the worst cosine's score orders them (never read)
+        grades = grade(st_c, cover_c, np.nan_to_num(d_raw, nan=-np.inf) if d_raw is not None else None, s.floors,
+                       typed_is_strong=not qp.mixed, dense_median=median, strong_elsewhere=True) \
+            if len(cand) else np.zeros(0, np.int8)
+        strong = bool((grades == STRONG).any())
+        if skip is not None and not strong and qp.mixed and skip.any():
+            return self._scored(s, qp, cand, None)  # a skipped unit might be the one strong answer: score them all
+        if skip is not None:
+            grades[skip] = np.maximum(grades[skip], STRONG if not qp.mixed else WEAK)
+        return _Scored(cand, score, grades, d_raw, grades != NONE, strong)
 
     def _result(self, s: Searcher, qp: _Query, scored: _Scored, j: int) -> Result:
         """The result at candidate position `j`, with its reasons; strings are read for the page's units only."""
@@ -592,14 +634,18 @@ class Ranker:
         cand = _merge(parts, self.store.n)
         return np.intersect1d(cand, allowed, assume_unique=True) if allowed is not None else cand
 
-    @staticmethod
-    def _structured_of(struct: Structured | None, cand: np.ndarray) -> np.ndarray | None:
+    def _structured_of(self, struct: Structured | None, cand: np.ndarray) -> np.ndarray | None:
         """The structured scores of `cand` (zero where the query's constraints do not name the unit)."""
         if struct is None:
             return None
-        out = np.zeros(len(cand), dtype=np.float32)
         if not len(struct.idx) or not len(cand):
-            return out
+            return np.zeros(len(cand), dtype=np.float32)
+        if len(struct.idx) > self.dense_above:  # an agency's or a period's units nationally: one array over all units
+            if struct.by_unit is None:
+                struct.by_unit = np.zeros(self.store.n, dtype=np.float32)
+                struct.by_unit[struct.idx] = struct.score
+            return struct.by_unit[cand]
+        out = np.zeros(len(cand), dtype=np.float32)
         pos = np.minimum(np.searchsorted(struct.idx, cand), len(struct.idx) - 1)
         hit = struct.idx[pos] == cand
         out[hit] = struct.score[pos[hit]]

@@ -118,6 +118,30 @@ def test_candidates_and_filters_before_ranking_give_the_post_filter_results(sear
         assert [r.why for r in got] == [r.why for r in want], q
 
 
+@pytest.mark.parametrize("flt", FILTERS, ids=repr)
+def test_skipping_the_cosines_below_the_page_and_spread_scores_change_no_page(searcher, flt):
+    """Cosines computed only for the typed candidates that can reach the page, structured scores summed over an
+    array of every unit: every page, score, reason and total as with every cosine computed (pages 1 and 3)."""
+    full = _ranked(searcher, exact_below=0, prune_above=10**9, dense_above=10**9)
+    pruned = _ranked(searcher, exact_below=0, prune_above=0, dense_above=0)
+    skipped = 0
+    scored = pruned._ranker._scored
+
+    def counting(*args, **kwargs):
+        nonlocal skipped
+        out = scored(*args, **kwargs)
+        skipped += int(np.isnan(out.d_raw).sum()) if out.d_raw is not None else 0
+        return out
+
+    pruned._ranker._scored = counting
+    for q in QUERIES:
+        for offset in (0, 20):
+            want, got = full.answer(q, 10, flt, offset), pruned.answer(q, 10, flt, offset)
+            assert got.total == want.total, q
+            assert [r.to_json() for r in got.results] == [r.to_json() for r in want.results], (q, offset)
+    assert skipped > 0
+
+
 def test_small_candidate_lists_keep_most_of_the_top_10(searcher, first_path):
     cand = _ranked(searcher, exact_below=0, top_bm25=50, top_dense=30)
     overlap = []
