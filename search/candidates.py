@@ -178,6 +178,38 @@ def _merge(parts: Sequence[np.ndarray], n: int = 0) -> np.ndarray:
 _JAN1 = np.array([DAY_MAX] + [date(y, 1, 1).toordinal() for y in range(1, 2201)], dtype=np.int64)  # by plan year
 
 
+def _window_scores(flags: np.ndarray, dl_start: np.ndarray, dl_end: np.ndarray, in_start: np.ndarray,
+                   in_end: np.ndarray, year: np.ndarray, start: date | None, end: date | None,
+                   plan_start: bool) -> np.ndarray:
+    """`structured._time_score` over columns of deadlines (day ordinals, 0 where absent; `flags` as the unit
+    store's)."""
+    hs, he = (flags & HAS_START) > 0, (flags & HAS_END) > 0
+    ds = np.where(hs, dl_start, DAY_MIN)
+    de = np.where(he, dl_end, DAY_MAX)
+    if plan_start:
+        jan1 = _JAN1[np.clip(year, 0, len(_JAN1) - 1)]
+        adj = ~hs & (year > 0) & (jan1 <= de)
+        ds = np.where(adj, jan1, ds)
+    qs = start.toordinal() if start else DAY_MIN
+    qe = end.toordinal() if end else DAY_MAX
+    standing = (flags & STANDING) > 0
+    inside = (qs <= ds) & (de <= qe)
+    score = np.where(inside, np.where(standing, 0.5, 1.0), 0.0)
+    named = ~inside & (in_start > 0) & (in_end > 0) & (qs <= in_start) & (in_end <= qe)
+    score = np.where(named, 0.9, score)
+    due = ~inside & ~named & ~hs & he & ~standing & (qs <= de) & (de <= qe)
+    score = np.where(due, 0.9, score)
+    named |= due
+    over = ~inside & ~named & (ds <= qe) & (qs <= de)
+    both = hs & he
+    lo, hi = np.maximum(ds, qs), np.minimum(de, qe)
+    span = np.where(both, de - ds + 1, 1)
+    share = np.where(both, (hi - lo + 1) / span, 0.5)
+    partial = np.maximum(0.6 * share * np.where(standing, 0.5, 1.0), 0.02)
+    score = np.where(over, partial, score)
+    return np.where((flags & HAS_DEADLINE) > 0, score, 0.0)
+
+
 class Ranker:
     """The candidate query path of a `Searcher` whose units are a `UnitStore`."""
 
@@ -348,36 +380,17 @@ class Ranker:
         return Structured(idx, total, traced, timed)
 
     def _time_scores(self, idx: np.ndarray, start: date | None, end: date | None, plan_start: bool) -> np.ndarray:
-        """`structured._time_score` on units `idx`, vectorised over day ordinals (float64, as there)."""
+        """`structured._time_score` on units `idx`, vectorised over day ordinals (float64, as there): per row of
+        the store's table of distinct deadlines when it has one, then read per unit."""
         st = self.store
-        flags = np.asarray(st.flags[idx])
-        hs, he = (flags & HAS_START) > 0, (flags & HAS_END) > 0
-        ds = np.where(hs, np.asarray(st.dl_start[idx], dtype=np.int64), DAY_MIN)
-        de = np.where(he, np.asarray(st.dl_end[idx], dtype=np.int64), DAY_MAX)
-        if plan_start:
-            year = np.asarray(st.year[idx], dtype=np.int64)
-            jan1 = _JAN1[np.clip(year, 0, len(_JAN1) - 1)]
-            adj = ~hs & (year > 0) & (jan1 <= de)
-            ds = np.where(adj, jan1, ds)
-        qs = start.toordinal() if start else DAY_MIN
-        qe = end.toordinal() if end else DAY_MAX
-        standing = (flags & STANDING) > 0
-        inside = (qs <= ds) & (de <= qe)
-        score = np.where(inside, np.where(standing, 0.5, 1.0), 0.0)
-        ins, ine = np.asarray(st.in_start[idx], dtype=np.int64), np.asarray(st.in_end[idx], dtype=np.int64)
-        named = ~inside & (ins > 0) & (ine > 0) & (qs <= ins) & (ine <= qe)
-        score = np.where(named, 0.9, score)
-        due = ~inside & ~named & ~hs & he & ~standing & (qs <= de) & (de <= qe)
-        score = np.where(due, 0.9, score)
-        named |= due
-        over = ~inside & ~named & (ds <= qe) & (qs <= de)
-        both = hs & he
-        lo, hi = np.maximum(ds, qs), np.minimum(de, qe)
-        span = np.where(both, de - ds + 1, 1)
-        share = np.where(both, (hi - lo + 1) / span, 0.5)
-        partial = np.maximum(0.6 * share * np.where(standing, 0.5, 1.0), 0.02)
-        score = np.where(over, partial, score)
-        return np.where((flags & HAS_DEADLINE) > 0, score, 0.0)
+        if st.time_row is not None and st.times is not None:
+            t = st.times.astype(np.int64)
+            per_row = _window_scores(t[:, 0], t[:, 1], t[:, 2], t[:, 3], t[:, 4], t[:, 5], start, end, plan_start)
+            return per_row[np.asarray(st.time_row[idx])]
+        return _window_scores(np.asarray(st.flags[idx]), np.asarray(st.dl_start[idx], dtype=np.int64),
+                              np.asarray(st.dl_end[idx], dtype=np.int64), np.asarray(st.in_start[idx], dtype=np.int64),
+                              np.asarray(st.in_end[idx], dtype=np.int64), np.asarray(st.year[idx], dtype=np.int64),
+                              start, end, plan_start)
 
     # ------------------------------------------------------------ filters
     def allowed(self, filters: Filters | None) -> np.ndarray | None:

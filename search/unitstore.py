@@ -111,6 +111,8 @@ def write_unit_store(units: Sequence[SearchUnit], search_dir: Path, *, model_id:
     cols = {name: np.zeros(n, dtype=np.int32) for name in ("dl_start", "dl_end", "in_start", "in_end")}
     post = {name: _Postings() for name in POSTINGS}
     inner_of: dict[str, tuple[int, int]] = {}  # the window a deadline's text names, parsed once per text
+    times: dict[tuple[int, ...], int] = {}  # (flags, dl_start, dl_end, in_start, in_end, year) -> its row
+    time_row = np.zeros(n, dtype=np.int32)
     for i, u in enumerate(units):
         doc[i] = docs.setdefault(u.doc, len(docs))
         post["doc"].add(u.doc, i)
@@ -126,10 +128,12 @@ def write_unit_store(units: Sequence[SearchUnit], search_dir: Path, *, model_id:
                 post[name].add(a, i)
         dl = u.deadline
         if dl is None:
+            time_row[i] = times.setdefault((0, 0, 0, 0, 0, int(year[i])), len(times))
             continue
         flags[i] = STATED | (OWN_TIME if u.timeline is not None else 0) \
             | (RECURRING if dl.recurrence not in (None, "continuous") else 0)
         if dl.start is None and dl.end is None:
+            time_row[i] = times.setdefault((int(flags[i]), 0, 0, 0, 0, int(year[i])), len(times))
             continue
         s, e = _ordinal(dl.start), _ordinal(dl.end)
         flags[i] |= HAS_DEADLINE | (STANDING if dl.recurrence == "continuous" else 0) | (HAS_START if s else 0) \
@@ -146,8 +150,10 @@ def write_unit_store(units: Sequence[SearchUnit], search_dir: Path, *, model_id:
             post["dlyear"].add(OPEN, i)
         for y in sorted((years or set()) | (inner_years or set())):
             post["dlyear"].add(str(y), i)
+        time_row[i] = times.setdefault((int(flags[i]), s, e, *inner, int(year[i])), len(times))
+    table = np.array(list(times) or np.zeros((0, 6)), dtype=np.int32).reshape(-1, 6)
     for name, arr in (("doc", doc), ("year", year), ("field", field), ("heading", heading), ("flags", flags),
-                      *cols.items()):
+                      *cols.items(), ("time_row", time_row), ("times", table)):
         np.save(out / f"{name}.npy", arr)
     hashes = key_hash(u.key for u in units)
     order = np.argsort(hashes, kind="stable").astype(np.int32)
@@ -190,6 +196,11 @@ class UnitStore(Sequence[SearchUnit]):
             load(x) for x in ("doc", "year", "field", "heading", "flags"))
         self.dl_start, self.dl_end, self.in_start, self.in_end = (
             load(x) for x in ("dl_start", "dl_end", "in_start", "in_end"))
+        # Each unit's row in the table of distinct (flags, dl_start, dl_end, in_start, in_end, year): a few hundred
+        # rows for millions of units, so a period is scored per row (absent from stores written before)
+        timed = (self.path / "time_row.npy").exists()
+        self.time_row = load("time_row") if timed else None
+        self.times = np.load(self.path / "times.npy") if timed else None
         self._key_hash, self._key_order, self._offsets = load("key_hash"), load("key_order"), load("offsets")
         self.docs: list[str] = self.manifest["docs"]
         self.fields: list[str] = self.manifest["fields"]

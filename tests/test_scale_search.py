@@ -93,6 +93,27 @@ def test_deadline_lists_hold_every_unit_a_period_scores(search_dir, store, perio
             assert scored <= cand | extra and scored
 
 
+def test_periods_scored_per_distinct_deadline_equal_the_per_unit_scores(searcher, store):
+    """The store's table of distinct deadlines (a few hundred rows for a national corpus): a period scored per row
+    and read per unit gives every unit's own score, and the first path's."""
+    units = Searcher.load_units(store.path.parent)
+    assert store.times is not None and len(store.times) < len(units)
+    every = np.arange(store.n)
+    dated = [i for i, u in enumerate(units) if u.deadline and (u.deadline.start or u.deadline.end)]  # the rest: 0
+    ranker = Ranker(store, searcher.bm25, None, None)
+    for start, end in ((date(2023, 1, 1), date(2023, 12, 31)), (None, date(2023, 11, 30)),
+                       (date(2026, 4, 1), date(2026, 6, 30)), (date(2025, 6, 1), None)):
+        for plan_start in (False, True):
+            by_row = ranker._time_scores(every, start, end, plan_start)
+            want = [_time_score(units[i], start, end, plan_start)[0] for i in dated]
+            assert np.allclose(by_row[dated], want) and not np.delete(by_row, dated).any(), (start, end, plan_start)
+            store_time_row, store.time_row = store.time_row, None  # the per-unit columns, as stores before
+            try:
+                assert np.array_equal(ranker._time_scores(every, start, end, plan_start), by_row)
+            finally:
+                store.time_row = store_time_row
+
+
 def test_served_searcher_takes_the_candidate_path(searcher):
     assert isinstance(searcher.units, UnitStore) and searcher._ranker is not None
 
