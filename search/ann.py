@@ -8,11 +8,13 @@ reranked exactly (`IndexRefineFlat` over `IndexScalarQuantizer`: a quarter
 of the bytes to scan, then the best `k_factor`*k by exact cosine), HNSW
 (`efSearch` tuned), and exact search.  Measured on the synthetic corpus's
 hashing vectors (25k distinct): scalar codes reached recall@10 1.00 at
-k_factor 4 in 0.6 ms a query where the exact scan took 3.0 ms; 4-bit PQ
+k_factor 2-4 in 0.6 ms a query where the exact scan took 3.0 ms; 4-bit PQ
 fast-scan codes needed k_factor 256 (8 ms), 8-bit PQ 16 (0.8 ms, 46 s to
-train); HNSW never reached 0.98 on those vectors.  The vectors are read from the
-index's flat storage in place (no second copy in memory): scoring a
-candidate set exactly is a gather and a matrix-vector product.
+train); HNSW never reached 0.98 on those vectors.  At 266k distinct vectors
+(1M tasks) a query scans the codes in ~13 ms where the exact scan took ~36.
+The vectors are read from the index's flat storage in place (no second copy
+in memory): scoring a candidate set exactly is a gather and a matrix-vector
+product.
 """
 
 from __future__ import annotations
