@@ -66,11 +66,6 @@ def scale_by(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return (x - lo) / (hi - lo)
 
 
-def dense_weight(w: FusionWeights, structured: bool, mixed: bool) -> float:
-    """How much a scaled dense score in [0, 1] can add to a unit's fused score (a bound for pruning)."""
-    return w.dense_topic if mixed or not structured else w.dense_structured
-
-
 def combine(structured: np.ndarray | None, b: np.ndarray, d: np.ndarray | None, w: FusionWeights,
             *, mixed: bool = False, untimed: np.ndarray | None = None) -> np.ndarray:
     """`fuse` on scores already scaled to [0, 1] (by the whole collection, whatever subset they are).

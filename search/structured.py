@@ -61,9 +61,12 @@ def _related(agency_id: str) -> dict[str, str]:
 def _successor_since(agency_id: str) -> dict[str, int]:
     """The year each successor of agency_id took its work over: a plan written before then names that body as
     what it was (the communes of a 2023 plan are not yet the abolished district's successors)."""
+    reg = load_registry()
+    later = set(reg.successors(agency_id))
     since: dict[str, int] = {}
-    for s in load_registry()._walk(agency_id, True, None):
-        since[s.successor] = min(since.get(s.successor, 9999), int(s.date[:4]))
+    for s in reg.lineage(agency_id):
+        if s.successor in later:
+            since[s.successor] = min(since.get(s.successor, 9999), int(s.date[:4]))
     return since
 
 
