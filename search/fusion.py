@@ -32,6 +32,11 @@ class FusionWeights:
     # enough to order passages on one topic by their deadlines, not enough for any task due that year to
     # outrank the passage on the topic (additive 0.3 before: held-out deadline MRR 0.80 -> 0.83, bench/search_eval.md).
     structured_mixed: float = 0.5
+    # The same lift when the question's only constraint is a field its own words name ("làm thủ tục hành chính
+    # ngay trên điện thoại"): those words already count in the text scores, and the lift let every passage on
+    # procedures outrank the one on phones (held-out 4 topic MRR .80 -> .82, held-out 2 .94 -> .95 at 0; 0.1,
+    # 0.25 in between; nothing dropped, bench/search_eval.md rule 9).
+    field_mixed: float = 0.0
     mixed_power: float = 2.0  # the power of the text score in that lift
     mixed_topic_words: int = 2  # content syllables a period query needs to count as a topic question
     # A topic question that asks when ("Tân Đoàn: thời hạn các phòng ban hành kế hoạch CCHC năm 2025"): a passage
@@ -51,10 +56,10 @@ def unit_scale(x: np.ndarray) -> np.ndarray:
 
 
 def fuse(structured: np.ndarray | None, bm25: np.ndarray, dense: np.ndarray | None, w: FusionWeights,
-         *, mixed: bool = False, untimed: np.ndarray | None = None) -> np.ndarray:
+         *, mixed: bool = False, untimed: np.ndarray | None = None, field_only: bool = False) -> np.ndarray:
     """One score per unit; `mixed`: the query asks a topic within a period (the topic leads, see above)."""
     return combine(structured, unit_scale(bm25), unit_scale(dense) if dense is not None else None, w, mixed=mixed,
-                   untimed=untimed)
+                   untimed=untimed, field_only=field_only)
 
 
 def scale_by(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
@@ -67,16 +72,18 @@ def scale_by(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
 
 
 def combine(structured: np.ndarray | None, b: np.ndarray, d: np.ndarray | None, w: FusionWeights,
-            *, mixed: bool = False, untimed: np.ndarray | None = None) -> np.ndarray:
+            *, mixed: bool = False, untimed: np.ndarray | None = None, field_only: bool = False) -> np.ndarray:
     """`fuse` on scores already scaled to [0, 1] (by the whole collection, whatever subset they are).
 
     `untimed`: in a mixed question that asks when, the units stating no time within its window (`when_untimed`).
+    `field_only`: a mixed question whose only constraint is a field (`field_mixed`).
     """
     if structured is not None and mixed:
         text = w.bm25_topic * b + (w.dense_topic * d if d is not None else w.dense_topic * b)
         # The lift grows with the square of the text score: the period orders passages on the topic, and a
         # passage off the topic (low text score) gains almost nothing from being due then.
-        score = text + w.structured_mixed * structured * text ** w.mixed_power
+        lift = w.field_mixed if field_only else w.structured_mixed
+        score = text + lift * structured * text ** w.mixed_power
         if untimed is not None:
             score = np.where(untimed, score * np.float32(w.when_untimed), score).astype(score.dtype)
         return score

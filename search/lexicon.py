@@ -65,6 +65,23 @@ def expansions(text: str) -> list[str]:
     return out
 
 
+def alternatives(text: str) -> list[tuple[str, tuple[str, ...]]]:
+    """Each abbreviation, long form or synonym phrase `text` contains (folded, as found), with its other forms.
+
+    What `expansions` adds, kept beside the words it stands for: evidence that a unit answers counts a
+    concept once, whichever form the unit prints (`Searcher.coverage_by_text`)."""
+    folded, cased = fold(text), _fold_keep_case(text)
+    out: list[tuple[str, tuple[str, ...]]] = []
+    for e in _table()[0]:
+        m = e.pattern.search(cased if e.case_sensitive else folded)
+        if m is None:
+            continue
+        others = tuple(o for o in e.others if not _phrase_pattern(o, False).search(folded))
+        if others:
+            out.append((m.group(0).lower(), others))
+    return out
+
+
 def expand(text: str) -> str:
     """`text` followed by its expansions: what BM25 and the encoder read."""
     extra = expansions(text)

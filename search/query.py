@@ -63,6 +63,11 @@ class ParsedQuery:
     def structured(self) -> bool:
         return bool(self.instruments or self.named or self.agencies or self.window or self.fields)
 
+    @property
+    def field_only(self) -> bool:
+        """The question's only constraint is a CCHC field."""
+        return bool(self.fields) and not (self.instruments or self.named or self.agencies or self.window)
+
     def topic_led(self, resolved: bool, min_words: int) -> bool:
         """Whether the topic leads and the constraints only lift the passages on it (`fusion.combine`'s mixed
         form): a period with a topic ("hạn chót số hoá hồ sơ năm 2023"), or a field the topic's own words name

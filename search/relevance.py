@@ -46,6 +46,12 @@ class RelevanceFloors:
     # some shared word, bench/relevance.md).
     paraphrase_coverage: float = 0.05
     paraphrase_lift: float = 0.04
+    # The converse: most of the question's concepts printed, in the question's words or their other forms, with
+    # a cosine only just above its median ("làm TTHC trên điện thoại" and "DVCTT ... trên nhiều phương tiện truy
+    # cập, bao gồm cả thiết bị di động": coverage .75, lift .013; the small encoder does not know the two ask
+    # the same).  Shown, marked weak.
+    lexical_coverage: float = 0.5
+    lexical_lift: float = 0.0
 
 
 STRONG, WEAK, NONE = 2, 1, 0
@@ -82,6 +88,26 @@ def coverage(index: BM25Index, terms: list[str]) -> np.ndarray | None:
     return out / total if total else None
 
 
+def _found(index: BM25Index, terms: list[str]) -> tuple[np.ndarray, float]:
+    """Per distinct text (or per unit, for an index without row arrays), the summed IDF of `terms` it prints,
+    and the IDF of all of them (a term the corpus never prints weighing as one found once, as in `coverage`)."""
+    n = len(index.keys)
+    out = np.zeros(len(index.units_per_text) if index.by_text else n, dtype=np.float32)
+    total = 0.0
+    for term in terms:
+        if index.by_text:
+            df = index.df(term)
+            postings = index.text_postings(term) if df else None
+        else:
+            postings = index.postings(term)
+            df = 0 if postings is None else len(postings)
+        idf = float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))
+        total += idf
+        if postings is not None:
+            out[postings] += idf
+    return out, total
+
+
 def coverage_by_text(index: BM25Index, terms: list[str]) -> ByText | None:
     """`coverage` per distinct text (`BM25Index.scores_by_text`): the same floats, a tenth of the work at scale."""
     if not index.by_text:
@@ -89,16 +115,41 @@ def coverage_by_text(index: BM25Index, terms: list[str]) -> ByText | None:
         return None if plain is None else ByText(plain, None)
     if not terms:
         return None
-    n = len(index.keys)
-    out = np.zeros(len(index.units_per_text), dtype=np.float32)
-    total = 0.0
-    for term in terms:
-        df = index.df(term)
-        idf = float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))
-        total += idf
-        if df:
-            out[index.text_postings(term)] += idf
+    out, total = _found(index, terms)
     return ByText(out / total, index.rows) if total else None
+
+
+def coverage_by_concept(index: BM25Index, terms: list[str],
+                        concepts: list[tuple[list[str], list[list[str]]]]) -> ByText | None:
+    """`coverage_by_text` with each concept counted once, whichever of its forms a unit prints.
+
+    `concepts`: (the terms of a phrase the query prints, the terms of each of its other forms). "làm TTHC
+    trên điện thoại" asks about three things; a unit printing "thủ tục hành chính" and "thiết bị di động"
+    has them all, where one share over every form's words (the question's and all their expansions) gave it
+    under half.  A form found in part counts its share of the phrase's weight; a term two phrases hold
+    belongs to the first (the table's order: abbreviations, then synonyms).
+    """
+    if not terms:
+        return None
+    claimed: set[str] = set()
+    groups: list[tuple[list[str], list[list[str]]]] = []
+    for phrase, others in concepts:
+        own = [t for t in phrase if t in terms and t not in claimed]
+        if own and others:
+            claimed.update(own)
+            groups.append((own, others))
+    out, total = _found(index, [t for t in terms if t not in claimed])
+    for own, others in groups:
+        best, weight = _found(index, own)
+        for other in others:
+            found, other_total = _found(index, other)
+            if other_total:
+                best = np.maximum(best, found * np.float32(weight / other_total))
+        out = out + best
+        total += weight
+    if not total:
+        return None
+    return ByText(out / total, index.rows if index.by_text else None)
 
 
 def grade(structured: np.ndarray | None, cover: np.ndarray | None, dense: np.ndarray | None,
@@ -125,7 +176,8 @@ def grade(structured: np.ndarray | None, cover: np.ndarray | None, dense: np.nda
         else:
             strong = (cover >= floors.coverage) & (lift >= floors.lift)
             weak = (cover >= floors.weak_coverage) & (lift >= floors.weak_lift) | \
-                (cover >= floors.paraphrase_coverage) & (lift >= floors.paraphrase_lift)
+                (cover >= floors.paraphrase_coverage) & (lift >= floors.paraphrase_lift) | \
+                (cover >= floors.lexical_coverage) & (lift >= floors.lexical_lift)
         out[weak] = WEAK
         out[strong] = STRONG
     if structured is not None:

@@ -29,9 +29,9 @@ from cchc.graph.extract.references import InstrumentRef, normalise_id, parse_ref
 from cchc.graph.ids import task_ref
 from cchc.search.bm25 import BM25Index, ByText
 from cchc.search.fusion import FusionWeights, fuse
-from cchc.search.lexicon import expand, name_key
+from cchc.search.lexicon import alternatives, expand, name_key
 from cchc.search.query import NOT_TOPIC, ParsedQuery, parse_query
-from cchc.search.relevance import NONE, STRONG, RelevanceFloors, content_terms, coverage_by_text, grade
+from cchc.search.relevance import NONE, STRONG, RelevanceFloors, content_terms, coverage_by_concept, grade
 from cchc.search.restore import Restorer, is_folded
 from cchc.search.structured import Link, Tracer, structured_scores
 from cchc.search.units import SearchUnit
@@ -282,7 +282,7 @@ class Searcher:
         if self.vectors is not None and self.encoder is not None and text_query.strip():
             dense = self.vectors.scores(self.encoder, text_query)
         untimed = ~timed if timed is not None and mixed and q.asks_when else None
-        score = fuse(struct, bm25, dense, self.weights, mixed=mixed, untimed=untimed)
+        score = fuse(struct, bm25, dense, self.weights, mixed=mixed, untimed=untimed, field_only=q.field_only)
         if self._title_index is not None:
             # The plan a unit belongs to is evidence too: "nhiệm vụ CCHC năm 2023" is the 2023 task appendix.
             t = self._title_index.scores(query)
@@ -313,14 +313,12 @@ class Searcher:
         return None if found is None else found[np.arange(len(found))]
 
     def coverage_by_text(self, text: str) -> ByText | None:
-        """`coverage` per distinct text (the candidate path reads only its candidates' values)."""
+        """`coverage` per distinct text (the candidate path reads only its candidates' values); an abbreviation
+        or synonym counts once, in whichever form the unit prints it (`relevance.coverage_by_concept`)."""
         terms = content_terms(text, NOT_TOPIC)
-        plain = coverage_by_text(self.bm25, terms)
-        extra = expand(text)
-        if plain is None or extra == text:
-            return plain
-        wide = coverage_by_text(self.bm25, content_terms(extra, NOT_TOPIC))
-        return plain if wide is None else ByText(np.maximum(plain.values, wide.values), plain.rows)
+        concepts = [(content_terms(phrase, NOT_TOPIC), [content_terms(o, NOT_TOPIC) for o in others])
+                    for phrase, others in alternatives(text)]
+        return coverage_by_concept(self.bm25, terms, concepts)
 
     @staticmethod
     def _result(u: SearchUnit, score: float, why: list[str], weak: bool) -> Result:

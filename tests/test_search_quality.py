@@ -417,3 +417,18 @@ def test_a_question_asking_for_a_schedule_wants_a_unit_that_states_one(searcher)
     assert parse_query("báo cáo định kỳ khi nào").recurring and not parse_query("báo cáo năm 2025").recurring
     keys = _keys(searcher.search("kết quả thực hiện CCHC giai đoạn 2026-2030 báo cáo định kỳ khi nào", k=5))
     assert f"{PLAN_2026_2030}:L211" in keys
+
+
+@pytest.mark.slow
+def test_a_concept_counts_once_in_whichever_form_the_unit_prints(searcher):
+    """"TTHC" and "thủ tục hành chính" are one concept: a unit printing either form has it all, where one share
+    over every form's words gave the row printing "TTHC" part of a question spelling it out."""
+    row = next(i for i, u in enumerate(searcher.units) if u.doc == TANDOAN_2025 and u.line == 410)
+    assert "TTHC" in searcher.units[row].text and "thủ tục hành chính" not in searcher.units[row].text
+    assert searcher.coverage("số hóa hồ sơ thủ tục hành chính")[row] == pytest.approx(1.0)
+    assert searcher.coverage("số hóa hồ sơ TTHC")[row] == pytest.approx(1.0)
+    # "trên điện thoại": the target prints "trên ... thiết bị di động"; the small encoder places it low, the
+    # words it shares are evidence enough to show it (weak)
+    phone = next(i for i, u in enumerate(searcher.units) if u.doc == TANDOAN_2025 and u.line == 278)
+    assert searcher.coverage("làm TTHC trên điện thoại")[phone] >= 0.5
+    assert f"{TANDOAN_2025}:L278" in _keys(searcher.search("làm thủ tục hành chính ngay trên điện thoại", k=5))
