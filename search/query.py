@@ -24,6 +24,8 @@ from cchc.search.lexicon import expand, name_key
 
 _LEAD = re.compile(r"\b(chu tri|chiu trach nhiem chinh|dau moi|phu trach)\b")
 _COOP = re.compile(r"\b(phoi hop|tham gia)\b")
+# "phối hợp (không chủ trì)", "không phải chủ trì mà phối hợp": a role word negated names the other role.
+_NOT = re.compile(r"\b(?:khong(?: phai)?|chu khong|chang)\s+$")
 _GENERIC = ("cai cach ", "cong tac ", "xay dung va phat trien ")
 # Words that ask about time or point at "the tasks" without naming a topic (folded): what a question that only
 # asks "what is due when" is made of. The rest of a query's words, outside its time, agency and instrument
@@ -87,6 +89,21 @@ class ParsedQuery:
         phần trăm hồ sơ": "trong năm" in a target on settling files outscored the target on digitising them).
         Dense matching and the evidence cut-off keep the whole residual (measured in bench/search_eval.md)."""
         return expand(self.lexical) if mixed and self.lexical else ""
+
+
+def _role(folded: str) -> str | None:
+    """The role a question asks about: a lead word before a cooperating one ("chủ trì, phối hợp với ..." asks
+    who leads), unless the lead is negated ("phối hợp (không chủ trì)", "không phải chủ trì": a body that takes
+    part)."""
+    def said(pattern: re.Pattern[str]) -> tuple[bool, bool]:
+        hits = [_NOT.search(folded[:m.start()]) is None for m in pattern.finditer(folded)]
+        return any(hits), not all(hits)  # (said, negated somewhere)
+
+    lead, not_lead = said(_LEAD)
+    coop, _ = said(_COOP)
+    if not_lead or (coop and not lead):
+        return "cooperating"
+    return "lead" if lead else None
 
 
 @functools.cache
@@ -207,10 +224,7 @@ def parse_query(text: str, known_named: Iterable[str] = ()) -> ParsedQuery:
             spans.append((start, end))
     q.asks_when = _ASKS_WHEN.search(folded) is not None
     q.recurring = "dinh ky" in folded or recurrence_of(folded) not in (None, "continuous")
-    if _LEAD.search(folded):
-        q.role = "lead"
-    elif _COOP.search(folded):
-        q.role = "cooperating"
+    q.role = _role(folded)
     if (h := _HORIZON.search(folded)) is not None and not any(a < h.end() and h.start() < b for a, b in spans):
         # "đến năm 2030", "đến 2030": by the end of that year: a horizon over the period that ends then, not the
         # year itself

@@ -71,8 +71,11 @@ def _successor_since(agency_id: str) -> dict[str, int]:
 
 
 def _relatives(agencies: Sequence[str]) -> tuple[dict[str, str], dict[str, int]]:
-    """`_related` over the agencies a query names, and the year from which each successor counts as one."""
-    related: dict[str, str] = {}
+    """`_related` over the agencies a query names, and the year from which each successor counts as one.
+
+    An agency the query names is itself, whatever it is to another it names ("Sở Tài chính (đã hợp nhất Sở
+    KH&ĐT) ...": Sở KH&ĐT's rows are asked for in full, not as Sở Tài chính's predecessor's)."""
+    related: dict[str, str] = dict.fromkeys(agencies, "")
     since: dict[str, int] = {}
     for a in agencies:
         for k, v in _related(a).items():

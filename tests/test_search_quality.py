@@ -432,3 +432,38 @@ def test_a_concept_counts_once_in_whichever_form_the_unit_prints(searcher):
     phone = next(i for i, u in enumerate(searcher.units) if u.doc == TANDOAN_2025 and u.line == 278)
     assert searcher.coverage("làm TTHC trên điện thoại")[phone] >= 0.5
     assert f"{TANDOAN_2025}:L278" in _keys(searcher.search("làm thủ tục hành chính ngay trên điện thoại", k=5))
+
+
+def test_a_negated_role_word_asks_for_the_other_role():
+    """"phối hợp (không chủ trì)": the body takes part; "chủ trì, phối hợp với ..." still asks who leads."""
+    assert parse_query("Sở Tư pháp phối hợp (không chủ trì) nhiệm vụ nào năm 2026").role == "cooperating"
+    assert parse_query("những việc Sở Y tế không phải chủ trì").role == "cooperating"
+    assert parse_query("Sở Nội vụ chủ trì, phối hợp với Sở Tư pháp").role == "lead"
+    assert parse_query("Sở Y tế làm gì").role is None
+
+
+@pytest.mark.slow
+def test_cooperating_asked_with_the_lead_negated(searcher):
+    """In the 2026 appendix Sở Tư pháp is in the PHỐI HỢP cell of II.6 only; it leads II.3, II.7, III.5."""
+    results = searcher.search("Sở Tư pháp phối hợp (không chủ trì) nhiệm vụ nào trong phụ lục CCHC năm 2026", k=3)
+    assert _keys(results)[0] == f"{APPENDIX_2026}:II.6" and "cooperating: Sở Tư pháp" in results[0].why
+
+
+@pytest.mark.slow
+def test_an_agency_the_question_names_is_not_only_a_relative(searcher):
+    """"Sở Tài chính (đã hợp nhất Sở KH&ĐT)": Sở KH&ĐT is named too, so its 2023 rows score in full, not as Sở Tài
+    chính's predecessor's (which an undated question ranks below Sở Tài chính's own rows)."""
+    results = searcher.search("Sở Tài chính (đã hợp nhất Sở KH&ĐT) theo dõi, đôn đốc chỉ tiêu kinh tế - xã hội do "
+                              "HĐND tỉnh giao thế nào", k=3)
+    assert f"{PAPI_2023}:L675" in _keys(results)
+    assert any(w == "lead: Sở Kế hoạch và Đầu tư" for r in results for w in r.why)
+
+
+@pytest.mark.slow
+def test_land_papers_and_office_hours_in_a_citizens_words(searcher):
+    """"sổ đỏ" is the plans' "Giấy chứng nhận quyền sử dụng đất"; "đi muộn về sớm" is "thời gian làm việc"."""
+    assert expansions("sổ đỏ") == ["giấy chứng nhận quyền sử dụng đất", "đất đai"]
+    assert expansions("dân góp tiền") == []  # "góp" (chip in) folds like "gộp" (merge): no entry is either
+    assert f"{PAPI_2023}:L980" in _keys(searcher.search("hồ sơ xin cấp sổ đỏ để tồn đọng lâu ngày", k=3))
+    assert f"{PAPI_2023}:L280" in _keys(searcher.search("cán bộ đi muộn về sớm, làm việc riêng trong giờ hành chính",
+                                                        k=3))
