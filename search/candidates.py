@@ -567,7 +567,8 @@ class Ranker:
         extra = extra - 0.05 * s._heading[cand]
 
         def fused(d: np.ndarray | None) -> np.ndarray:
-            return combine(st_c, b_c, d, w, mixed=qp.mixed, untimed=untimed, field_only=qp.q.field_only) + extra
+            return combine(st_c, b_c, d, w, mixed=qp.mixed, untimed=untimed, field_only=qp.q.field_only,
+                           cover=cover_c) + extra
 
         d_raw = d_c = median = None
         skip = None  # candidates whose cosine is not needed (typed, and below the page whatever it is)

@@ -43,6 +43,12 @@ class FusionWeights:
     # stating no time within the question's window does not answer it, however close its words ("UBND xã Tân
     # Đoàn ban hành kế hoạch CCHC năm 2025 như sau:"); its score is multiplied by this.
     when_untimed: float = 0.75
+    # A topic question's text score times (1 - coord + coord * coverage), coverage the IDF-weighted share of its
+    # concepts the unit prints (`Searcher.coverage_by_text`): Lucene's classic coordination factor.  A long
+    # paragraph naming "nợ công" once scored below a short row on "quản lý ... tài sản công" that lacks the
+    # question's rarest word ("quản lý nợ công của tỉnh").  0.1-0.4 give the same ranks on every set; 0.6
+    # costs held-out 2 and extra topic MRR (bench/search_eval.md rule 10).
+    coord: float = 0.25
 
 
 def unit_scale(x: np.ndarray) -> np.ndarray:
@@ -56,10 +62,11 @@ def unit_scale(x: np.ndarray) -> np.ndarray:
 
 
 def fuse(structured: np.ndarray | None, bm25: np.ndarray, dense: np.ndarray | None, w: FusionWeights,
-         *, mixed: bool = False, untimed: np.ndarray | None = None, field_only: bool = False) -> np.ndarray:
+         *, mixed: bool = False, untimed: np.ndarray | None = None, field_only: bool = False,
+         cover: np.ndarray | None = None) -> np.ndarray:
     """One score per unit; `mixed`: the query asks a topic within a period (the topic leads, see above)."""
     return combine(structured, unit_scale(bm25), unit_scale(dense) if dense is not None else None, w, mixed=mixed,
-                   untimed=untimed, field_only=field_only)
+                   untimed=untimed, field_only=field_only, cover=cover)
 
 
 def scale_by(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
@@ -72,11 +79,13 @@ def scale_by(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
 
 
 def combine(structured: np.ndarray | None, b: np.ndarray, d: np.ndarray | None, w: FusionWeights,
-            *, mixed: bool = False, untimed: np.ndarray | None = None, field_only: bool = False) -> np.ndarray:
+            *, mixed: bool = False, untimed: np.ndarray | None = None, field_only: bool = False,
+            cover: np.ndarray | None = None) -> np.ndarray:
     """`fuse` on scores already scaled to [0, 1] (by the whole collection, whatever subset they are).
 
     `untimed`: in a mixed question that asks when, the units stating no time within its window (`when_untimed`).
-    `field_only`: a mixed question whose only constraint is a field (`field_mixed`).
+    `field_only`: a mixed question whose only constraint is a field (`field_mixed`).  `cover`: each unit's
+    coverage of the question's concepts (`coord`, topic questions only).
     """
     if structured is not None and mixed:
         text = w.bm25_topic * b + (w.dense_topic * d if d is not None else w.dense_topic * b)
@@ -92,6 +101,7 @@ def combine(structured: np.ndarray | None, b: np.ndarray, d: np.ndarray | None, 
         if d is not None:
             score = score + w.dense_structured * d
         return score
-    if d is None:
-        return b
-    return w.bm25_topic * b + w.dense_topic * d
+    text = b if d is None else w.bm25_topic * b + w.dense_topic * d
+    if cover is not None and w.coord:
+        text = text * (np.float32(1 - w.coord) + np.float32(w.coord) * cover)
+    return text

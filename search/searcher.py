@@ -282,7 +282,9 @@ class Searcher:
         if self.vectors is not None and self.encoder is not None and text_query.strip():
             dense = self.vectors.scores(self.encoder, text_query)
         untimed = ~timed if timed is not None and mixed and q.asks_when else None
-        score = fuse(struct, bm25, dense, self.weights, mixed=mixed, untimed=untimed, field_only=q.field_only)
+        cover = self.coverage(q.residual or query)
+        score = fuse(struct, bm25, dense, self.weights, mixed=mixed, untimed=untimed, field_only=q.field_only,
+                     cover=cover)
         if self._title_index is not None:
             # The plan a unit belongs to is evidence too: "nhiệm vụ CCHC năm 2023" is the 2023 task appendix.
             t = self._title_index.scores(query)
@@ -291,7 +293,7 @@ class Searcher:
                 score = score + self.weights.doc_title * prior[self._unit_doc]
         # A heading is a signpost, not an answer: rank it below its items.
         score = score - 0.05 * self._heading
-        grades = grade(struct, self.coverage(q.residual or query), dense, self.floors, typed_is_strong=not mixed)
+        grades = grade(struct, cover, dense, self.floors, typed_is_strong=not mixed)
         order = np.argsort(-score, kind="stable")
         bmax = float(bm25.max()) or 1.0
         dense_cut = float(np.sort(dense)[-min(len(dense), 20)]) if dense is not None and len(dense) else None

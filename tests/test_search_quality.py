@@ -467,3 +467,10 @@ def test_land_papers_and_office_hours_in_a_citizens_words(searcher):
     assert f"{PAPI_2023}:L980" in _keys(searcher.search("hồ sơ xin cấp sổ đỏ để tồn đọng lâu ngày", k=3))
     assert f"{PAPI_2023}:L280" in _keys(searcher.search("cán bộ đi muộn về sớm, làm việc riêng trong giờ hành chính",
                                                         k=3))
+
+
+@pytest.mark.slow
+def test_a_topic_answer_prints_the_questions_rarest_words(searcher):
+    """"nợ công" is printed once, inside a long paragraph on public finance; the short row on "quản lý, sử dụng tài
+    sản công" shares more of the question's common words but not the rare one (the coordination factor)."""
+    assert _keys(searcher.search("quan ly no cong cua tinh", k=3))[0] == f"{PLAN_2026_2030}:L165"
